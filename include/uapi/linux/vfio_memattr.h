@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * vfio_memattr.h - memory attributes for VFIO PCI BAR mappings
+ *
+ * The uAPI of the vfio-pci-memattr variant driver: the owner of a VFIO
+ * device fd asks for a page-aligned range of a BAR to be mapped with a
+ * chosen memory attribute (NC, WC, DEV) and receives a *handle*: a region
+ * index and an mmap offset on the same device fd.  Everything is carried
+ * by VFIO_DEVICE_FEATURE and VFIO_DEVICE_GET_REGION_INFO; no new ioctl
+ * numbers are defined.
+ *
+ * Feature numbers and the capability id are taken from 0xa000 up:
+ * upstream allocates VFIO_DEVICE_FEATURE numbers (16 bits) and region
+ * capability ids sequentially from a small number (below 16 in Linux 7.2),
+ * so a collision with a future upstream number is unlikely for decades,
+ * and a kernel that does not know them answers ENOTTY/EINVAL.
+ *
+ * Rules every feature follows:
+ *  - VFIO_DEVICE_FEATURE_PROBE works with GET or SET as listed below.
+ *  - argsz must cover the header and the whole payload struct.
+ *  - Every "flags" field must be zero and every reserved field must be
+ *    zero, or the call fails with EINVAL and changes nothing.
+ *  - Nothing is changed by a call that fails.
+ *
+ * The mmap offsets handed out lie above 2^39 and need a 64-bit off_t
+ * (they are served to 64-bit userspace, or to 32-bit userspace using
+ * mmap64 with _FILE_OFFSET_BITS=64).
+ */
+#ifndef _UAPI_LINUX_VFIO_MEMATTR_H
+#define _UAPI_LINUX_VFIO_MEMATTR_H
+
+#include <linux/types.h>
+#include <linux/vfio.h>
+
+/*
+ * Memory attributes.  The names mirror the kernel's pgprot_*() helpers
+ * (the same set the DMABUF memattr proposal on the kvm list uses):
+ *
+ *  value  name  kernel helper            x86 PAT type     arm64 type
+ *  0      NC    pgprot_noncached()       uncached-minus   Device-nGnRnE
+ *  1      WC    pgprot_writecombine()    write-combining  Normal-NC
+ *  2      DEV   pgprot_device()          uncached-minus   Device-nGnRE
+ *
+ * The enum may grow; a value the driver does not know is refused with
+ * EINVAL.  No cacheable attribute of MMIO is or will be offered here.
+ */
+enum vfio_memattr {
+	VFIO_MEMATTR_NC = 0,
+	VFIO_MEMATTR_WC = 1,
+	VFIO_MEMATTR_DEV = 2,
+	VFIO_MEMATTR_NR,		/* number of known attributes */
+};
+
+#define VFIO_MEMATTR_MAX_PREFS	8	/* entries in a preference list */
+
+/*
+ * Why an attribute cannot be requested on a BAR (see BAR_INFO below).
+ * Zero means it may be requested (it can still fail with EBUSY when the
+ * range is in use with another attribute).
+ */
+enum vfio_memattr_reason {
+	VFIO_MEMATTR_OK = 0,
+	VFIO_MEMATTR_NOT_MEM_BAR = 1,	/* I/O BAR, unimplemented BAR, ROM,
+					 * config space, VGA: EOPNOTSUPP */
+	VFIO_MEMATTR_NOT_MMAP = 2,	/* vfio-pci does not mmap this BAR
+					 * (e.g. not page exclusive): EOPNOTSUPP */
+	VFIO_MEMATTR_NOT_PREFETCH = 3,	/* WC/DEV on a non-prefetchable BAR
+					 * without the administrator's opt-in:
+					 * EPERM */
+	VFIO_MEMATTR_NOT_ARCH = 4,	/* this architecture or kernel cannot
+					 * provide it: EOPNOTSUPP */
+};
+
+/*
+ * Region indexes of handles start here.  They are not counted in
+ * vfio_device_info.num_regions (they come and go); they answer
+ * VFIO_DEVICE_GET_REGION_INFO while the handle exists.
+ */
+#define VFIO_MEMATTR_HANDLE_INDEX_BASE	0x10000
+
+/*
+ * VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO: discovery.  GET, PROBE.
+ *
+ * In:  index (a BAR region index, 0..5), flags = 0, reserved = 0.
+ * Out: size, bar_flags, supported (bit 1 << attr for every attribute that
+ *      may be requested), reason[attr] for every attribute (0 when
+ *      supported), nr_handles (live handles on this BAR, released ones
+ *      that are still mapped included).
+ *
+ * Errors: EINVAL (argsz, flags, reserved, index out of range).
+ */
+#define VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO	0xa000
+
+#define VFIO_MEMATTR_BAR_PREFETCH	(1 << 0)	/* prefetchable */
+#define VFIO_MEMATTR_BAR_MEM64		(1 << 1)	/* 64-bit memory BAR */
+#define VFIO_MEMATTR_BAR_MMAP		(1 << 2)	/* vfio-pci can mmap it */
+#define VFIO_MEMATTR_BAR_IO		(1 << 3)	/* I/O port BAR */
+
+struct vfio_device_feature_memattr_bar_info {
+	__u32	flags;			/* in: must be 0 */
+	__u32	index;			/* in: BAR region index */
+	__aligned_u64 size;		/* out: BAR size in bytes */
+	__u32	bar_flags;		/* out: VFIO_MEMATTR_BAR_* */
+	__u32	supported;		/* out: 1 << enum vfio_memattr */
+	__u32	nr_handles;		/* out */
+	__u32	reserved;		/* in: must be 0 */
+	__u32	reason[VFIO_MEMATTR_MAX_PREFS];	/* out: enum vfio_memattr_reason,
+						 * indexed by attribute */
+};
+
+/*
+ * VFIO_DEVICE_FEATURE_MEMATTR_MAP: create (or find) a handle.  SET, PROBE.
+ *
+ * In:  index: BAR region index (0..5; a handle index is refused: no
+ *             handle of a handle);
+ *      offset, length: page aligned, length > 0, offset + length within
+ *             the page-aligned BAR size, no overflow;
+ *      nr_prefs (1..VFIO_MEMATTR_MAX_PREFS) attributes in prefs[], most
+ *             wanted first; unused prefs[] entries and reserved = 0.
+ * Out: attr: the attribute in force, which is the first entry of prefs[]
+ *             that could be honoured, and the type the kernel really
+ *             reserved for the range (on x86 checked against PAT);
+ *      handle: a region index >= VFIO_MEMATTR_HANDLE_INDEX_BASE;
+ *      mmap_offset: where to mmap the range on the device fd; page k of
+ *             the range is at mmap_offset + k * page size.
+ *
+ * Asking again for the same (index, offset, length) with a list whose
+ * first honourable entry is the attribute of an existing handle returns
+ * that handle unchanged.  An offset, once handed out, never means
+ * anything else while the device fd is open (offsets are not reused).
+ *
+ * Errors (nothing is created on error):
+ *  EINVAL     argsz too small, flags or reserved non-zero, index not a
+ *             BAR, offset/length not page aligned, zero length,
+ *             overflow, range past the end of the BAR, nr_prefs 0 or
+ *             too large, an attribute value not in enum vfio_memattr.
+ *  EOPNOTSUPP the BAR cannot be mapped at all (I/O, empty, not mmap
+ *             capable), or the first preferred attribute is not
+ *             available on this architecture/kernel and none other is.
+ *  EPERM      the first preferred attribute is refused by policy
+ *             (WC/DEV on a non-prefetchable BAR without opt-in) and no
+ *             later one could be honoured.
+ *  EBUSY      the range is in use with another attribute: an overlapping
+ *             handle, a live mmap of the BAR through its legacy region
+ *             offset, an ioeventfd on the BAR, or a memory type already
+ *             reserved by someone else (the PAT check failed).
+ *  ENOSPC     the per-device handle limit (module parameter max_handles)
+ *             or the BAR's mmap offset window is exhausted.
+ *  ENOMEM     out of memory.
+ * When several preferences fail, the errno is that of the first one.
+ */
+#define VFIO_DEVICE_FEATURE_MEMATTR_MAP		0xa001
+
+struct vfio_device_feature_memattr_map {
+	__u32	flags;			/* in: must be 0 */
+	__u32	index;			/* in: BAR region index */
+	__aligned_u64 offset;		/* in: offset into the BAR */
+	__aligned_u64 length;		/* in: bytes */
+	__u32	nr_prefs;		/* in: entries used in prefs[] */
+	__u32	reserved;		/* in: must be 0 */
+	__u8	prefs[VFIO_MEMATTR_MAX_PREFS];	/* in: enum vfio_memattr */
+	__u32	attr;			/* out: attribute in force */
+	__u32	handle;			/* out: handle region index */
+	__aligned_u64 mmap_offset;	/* out: offset for mmap(2) */
+};
+
+/*
+ * VFIO_DEVICE_FEATURE_MEMATTR_HANDLE: read a handle back.  GET, PROBE.
+ *
+ * In:  handle, flags = 0.
+ * Out: index (source BAR), attr (in force), offset, length, mmap_offset.
+ * Errors: EINVAL (argsz, flags, reserved), ENOENT (no such live handle).
+ */
+#define VFIO_DEVICE_FEATURE_MEMATTR_HANDLE	0xa002
+
+struct vfio_device_feature_memattr_handle {
+	__u32	flags;			/* in: must be 0 */
+	__u32	handle;			/* in */
+	__u32	index;			/* out: source BAR */
+	__u32	attr;			/* out */
+	__aligned_u64 offset;		/* out */
+	__aligned_u64 length;		/* out */
+	__aligned_u64 mmap_offset;	/* out */
+};
+
+/*
+ * VFIO_DEVICE_FEATURE_MEMATTR_UNMAP: release a handle.  SET, PROBE.
+ *
+ * The handle's mmap offset and region index stop answering at once (mmap
+ * and GET_REGION_INFO fail with EINVAL).  Mappings already made keep
+ * their attribute and their memory type reservation until they are
+ * unmapped, as RDMA mmap entries do; they are revoked like every other
+ * BAR mapping on reset or memory disable.  All handles are released
+ * when the last reference to the device fd goes.
+ * Errors: EINVAL (argsz, flags, reserved), ENOENT (no such live handle).
+ */
+#define VFIO_DEVICE_FEATURE_MEMATTR_UNMAP	0xa003
+
+struct vfio_device_feature_memattr_unmap {
+	__u32	flags;			/* in: must be 0 */
+	__u32	handle;			/* in */
+};
+
+/*
+ * Region info capability carried by VFIO_DEVICE_GET_REGION_INFO for a
+ * handle index: which BAR range the region is, and with which attribute
+ * it is mapped.  The region itself has size = length, offset =
+ * mmap_offset, and flags READ | WRITE | MMAP (pread/pwrite at the
+ * region's offset access the BAR range through a kernel mapping of the
+ * same attribute).
+ */
+#define VFIO_REGION_INFO_CAP_MEMATTR		0xa000
+
+struct vfio_region_info_cap_memattr {
+	struct vfio_info_cap_header header;	/* version 1 */
+	__u32	index;			/* source BAR region index */
+	__u32	attr;			/* enum vfio_memattr in force */
+	__aligned_u64 offset;		/* offset into the source BAR */
+	__aligned_u64 length;		/* bytes */
+};
+
+#endif /* _UAPI_LINUX_VFIO_MEMATTR_H */
