@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vfio-memattr.h - map VFIO PCI BAR ranges with a memory attribute
+ *
+ * A small userspace library over the vfio-pci-memattr uAPI
+ * (<linux/vfio_memattr.h>).  It opens a VFIO device (or adopts a device
+ * fd opened by someone else), describes what each BAR can offer, and maps
+ * BAR ranges with the first attribute of a preference list the kernel can
+ * honour.  When the device is not bound to vfio-pci-memattr it falls back
+ * to a plain VFIO mmap (reported NC), and, only when asked, to the sysfs
+ * resourceN_wc file (reported WC, source SYSFS_WC, no VFIO revocation).
+ *
+ * Conventions:
+ *  - every function returning int returns 0 or a negative errno value;
+ *  - the library prints nothing: messages go to the callback installed
+ *    with vfio_memattr_set_log() (none by default);
+ *  - a device handle may be used from several threads (a mutex per device
+ *    protects its mapping list); a mapping must not be unmapped by one
+ *    thread while another uses it;
+ *  - an attribute is never reported that the mapping does not have.
+ */
+#ifndef VFIO_MEMATTR_H
+#define VFIO_MEMATTR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vfio_memattr.h>	/* enum vfio_memattr, VFIO_MEMATTR_BAR_* */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vfio_memattr_dev;	/* an open VFIO device (opaque) */
+struct vfio_memattr_mapping;	/* one mapped BAR range (opaque) */
+
+/* Where a mapping came from. */
+enum vfio_memattr_source {
+	VFIO_MEMATTR_SRC_MEMATTR = 1,	/* kernel memattr handle */
+	VFIO_MEMATTR_SRC_VFIO_MMAP = 2,	/* plain VFIO BAR mmap, reported NC */
+	VFIO_MEMATTR_SRC_SYSFS_WC = 3,	/* sysfs resourceN_wc: no VFIO revocation */
+};
+
+/* vfio_memattr_map() flags */
+#define VFIO_MEMATTR_MAP_ALLOW_SYSFS	0x1u	/* allow the resourceN_wc fallback */
+
+/* Log levels passed to the log callback (syslog numbering). */
+#define VFIO_MEMATTR_LOG_ERR		3
+#define VFIO_MEMATTR_LOG_WARNING	4
+#define VFIO_MEMATTR_LOG_INFO		6
+#define VFIO_MEMATTR_LOG_DEBUG		7
+
+/* What a BAR offers (vfio_memattr_bar_info()). */
+struct vfio_memattr_bar {
+	uint64_t size;			/* BAR size in bytes (0: not implemented) */
+	uint32_t flags;			/* VFIO_MEMATTR_BAR_* from the uAPI */
+	uint32_t supported;		/* 1u << attr for each attribute that may be requested */
+	uint32_t reason[VFIO_MEMATTR_NR]; /* enum vfio_memattr_reason per attribute */
+	int kernel_support;		/* 1 if the driver answers the memattr uAPI */
+};
+
+/*
+ * Open the VFIO device at PCI address @bdf ("0000:00:02.0"; "00:02.0" is
+ * taken as domain 0000).  Uses the iommufd device cdev when
+ * /dev/vfio/devices/vfioN exists for the device and /dev/iommu exists,
+ * otherwise the group/container API (VFIO_TYPE1v2_IOMMU, then
+ * VFIO_TYPE1_IOMMU).  @flags must be 0.
+ * Errors: -ENODEV (no such device), -ENOENT (device has no IOMMU group or
+ * is not bound to a VFIO driver), -EBUSY (group in use / not viable), ...
+ */
+int vfio_memattr_open(const char *bdf, unsigned int flags,
+		      struct vfio_memattr_dev **out);
+
+/*
+ * Wrap a VFIO device fd opened by the caller (DPDK, SPDK, ...).  The fd is
+ * not closed by vfio_memattr_close(); DMA mapping functions return
+ * -EOPNOTSUPP on an adopted device (the caller owns the container).
+ * @flags must be 0.
+ */
+int vfio_memattr_adopt(int device_fd, unsigned int flags,
+		       struct vfio_memattr_dev **out);
+
+/* Unmap every mapping still mapped, close what the library opened, free. */
+void vfio_memattr_close(struct vfio_memattr_dev *dev);
+
+/* The VFIO device fd (owned by the library unless adopted). */
+int vfio_memattr_device_fd(const struct vfio_memattr_dev *dev);
+
+/*
+ * Describe BAR @bar (0..5).  With a driver answering the memattr uAPI the
+ * kernel's answer is returned (kernel_support = 1); otherwise the fields
+ * are derived from VFIO_DEVICE_GET_REGION_INFO (and sysfs when the PCI
+ * address is known), supported = NC only if the BAR is mmap capable, and
+ * kernel_support = 0.
+ */
+int vfio_memattr_bar_info(struct vfio_memattr_dev *dev, unsigned int bar,
+			  struct vfio_memattr_bar *out);
+
+/*
+ * Map [@offset, @offset + @length) of BAR @bar with the first attribute in
+ * @prefs[0..@nr_prefs) that can be honoured (1 <= nr_prefs <=
+ * VFIO_MEMATTR_MAX_PREFS).  Offset and length must be page aligned.
+ * Fallback chain:
+ *  1. the memattr uAPI, all preferences in one kernel call;
+ *  2. if the driver does not answer the uAPI: a plain VFIO mmap of the
+ *     BAR region, reported NC, source VFIO_MMAP, only if NC is in @prefs
+ *     (else -EOPNOTSUPP);
+ *  3. only with VFIO_MEMATTR_MAP_ALLOW_SYSFS and WC in @prefs (and before
+ *     step 2 when WC is preferred to NC): mmap of
+ *     /sys/bus/pci/devices/<bdf>/resource<bar>_wc when it exists
+ *     (prefetchable BARs only), source SYSFS_WC.
+ * Errors are those of the uAPI (EINVAL, EOPNOTSUPP, EPERM, EBUSY, ENOSPC,
+ * ENOMEM) or of mmap(2).
+ */
+int vfio_memattr_map(struct vfio_memattr_dev *dev, unsigned int bar,
+		     uint64_t offset, uint64_t length,
+		     const enum vfio_memattr *prefs, unsigned int nr_prefs,
+		     unsigned int flags, struct vfio_memattr_mapping **out);
+
+/* munmap, release the kernel handle, free @m. */
+int vfio_memattr_unmap(struct vfio_memattr_mapping *m);
+
+void *vfio_memattr_mapping_addr(const struct vfio_memattr_mapping *m);
+uint64_t vfio_memattr_mapping_length(const struct vfio_memattr_mapping *m);
+/* The attribute really in force. */
+enum vfio_memattr vfio_memattr_mapping_attr(const struct vfio_memattr_mapping *m);
+enum vfio_memattr_source vfio_memattr_mapping_source(const struct vfio_memattr_mapping *m);
+/* Kernel handle (region index), 0 if the mapping is not a kernel handle. */
+uint32_t vfio_memattr_mapping_handle(const struct vfio_memattr_mapping *m);
+
+/*
+ * pread/pwrite @len bytes at @off of VFIO region @index (BARs, config
+ * space = VFIO_PCI_CONFIG_REGION_INDEX, handle indexes).  A short transfer
+ * is an error (-EIO).
+ */
+int vfio_memattr_region_read(struct vfio_memattr_dev *dev, unsigned int index,
+			     uint64_t off, void *buf, size_t len);
+int vfio_memattr_region_write(struct vfio_memattr_dev *dev, unsigned int index,
+			      uint64_t off, const void *buf, size_t len);
+
+/* IOMMU DMA mapping (read + write) of @size bytes of @vaddr at @iova. */
+int vfio_memattr_dma_map(struct vfio_memattr_dev *dev, void *vaddr,
+			 uint64_t iova, uint64_t size);
+int vfio_memattr_dma_unmap(struct vfio_memattr_dev *dev, uint64_t iova,
+			   uint64_t size);
+
+/* VFIO_DEVICE_RESET.  Mappings are revoked by the kernel until the memory
+ * space is enabled again; they stay in the library's list. */
+int vfio_memattr_reset(struct vfio_memattr_dev *dev);
+
+/* "NC", "WC", "DEV"; "?" for an unknown value. */
+const char *vfio_memattr_attr_name(enum vfio_memattr a);
+/* Case-insensitive inverse of vfio_memattr_attr_name(); -EINVAL if unknown. */
+int vfio_memattr_attr_parse(const char *s, enum vfio_memattr *out);
+/* "memattr", "vfio-mmap", "sysfs-wc"; "?" for an unknown value. */
+const char *vfio_memattr_source_name(enum vfio_memattr_source s);
+/* Text for enum vfio_memattr_reason ("ok", "not a memory BAR", ...). */
+const char *vfio_memattr_reason_name(uint32_t reason);
+
+/*
+ * Install a process-wide log callback (NULL: no logging).  @level is one
+ * of VFIO_MEMATTR_LOG_*; @msg has no trailing newline.  The callback may
+ * be called from any thread using the library.
+ */
+void vfio_memattr_set_log(void (*fn)(void *ctx, int level, const char *msg),
+			  void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VFIO_MEMATTR_H */
