@@ -79,11 +79,35 @@ int vfio_memattr_open(const char *bdf, unsigned int flags,
 int vfio_memattr_adopt(int device_fd, unsigned int flags,
 		       struct vfio_memattr_dev **out);
 
+/*
+ * Tell the library the PCI address of an adopted device (needed for the
+ * sysfs fallback and found automatically only for iommufd cdev fds).
+ */
+int vfio_memattr_set_bdf(struct vfio_memattr_dev *dev, const char *bdf);
+/* The device's PCI address ("0000:00:02.0"), NULL when unknown. */
+const char *vfio_memattr_bdf(const struct vfio_memattr_dev *dev);
+/*
+ * Normalise a PCI address: "00:02.0" or "0000:00:02.0" (hex, any case)
+ * into "dddd:bb:ss.f" in @out (at least 13 bytes).  -EINVAL if malformed.
+ */
+int vfio_memattr_parse_bdf(const char *in, char *out, size_t outsz);
+
 /* Unmap every mapping still mapped, close what the library opened, free. */
 void vfio_memattr_close(struct vfio_memattr_dev *dev);
 
 /* The VFIO device fd (owned by the library unless adopted). */
 int vfio_memattr_device_fd(const struct vfio_memattr_dev *dev);
+
+/* 1 if the bound driver answers the memattr uAPI, 0 if not, or -errno. */
+int vfio_memattr_kernel_support(struct vfio_memattr_dev *dev);
+
+/* Number of regions (VFIO_DEVICE_GET_INFO; handles are not counted). */
+int vfio_memattr_num_regions(const struct vfio_memattr_dev *dev);
+
+/* VFIO_DEVICE_GET_REGION_INFO of region @index; any out pointer may be NULL.
+ * @flags receives VFIO_REGION_INFO_FLAG_*. */
+int vfio_memattr_region_info(struct vfio_memattr_dev *dev, unsigned int index,
+			     uint64_t *size, uint64_t *offset, uint32_t *flags);
 
 /*
  * Describe BAR @bar (0..5).  With a driver answering the memattr uAPI the
@@ -126,6 +150,9 @@ enum vfio_memattr vfio_memattr_mapping_attr(const struct vfio_memattr_mapping *m
 enum vfio_memattr_source vfio_memattr_mapping_source(const struct vfio_memattr_mapping *m);
 /* Kernel handle (region index), 0 if the mapping is not a kernel handle. */
 uint32_t vfio_memattr_mapping_handle(const struct vfio_memattr_mapping *m);
+/* The BAR and offset the mapping was made for. */
+unsigned int vfio_memattr_mapping_bar(const struct vfio_memattr_mapping *m);
+uint64_t vfio_memattr_mapping_offset(const struct vfio_memattr_mapping *m);
 
 /*
  * pread/pwrite @len bytes at @off of VFIO region @index (BARs, config
