@@ -19,18 +19,18 @@
 #include <unistd.h>
 #include <linux/pci_regs.h>
 
+#include "harness.h"
 #include "memattr_util.h"
 #include "pattern.h"
 
 /* ---------------------------------------------------------------- TAP */
+/* Thin wrappers over the project's harness (tests/guest/harness.h). */
 static int tap_n, tap_planned, tap_failed;
 
 void tap_plan(int n)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	tap_planned = n;
-	printf("TAP version 13\n1..%d\n", n);
-	fflush(stdout);
+	harness_plan((unsigned int)n);
 }
 
 int tap_count(void)
@@ -38,49 +38,41 @@ int tap_count(void)
 	return tap_n;
 }
 
-static void tap_vline(const char *pfx, const char *suffix, const char *fmt, va_list ap)
-{
-	printf("%s %d - ", pfx, ++tap_n);
-	vprintf(fmt, ap);
-	if (suffix)
-		printf("%s", suffix);
-	printf("\n");
-	fflush(stdout);
-}
-
 int tap_ok(int cond, const char *fmt, ...)
 {
 	va_list ap;
+	char desc[1024];
 
 	va_start(ap, fmt);
-	tap_vline(cond ? "ok" : "not ok", NULL, fmt, ap);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
 	va_end(ap);
+	tap_n++;
 	if (!cond)
 		tap_failed++;
-	return cond;
+	return harness_ok(cond, "%s", desc);
 }
 
 void tap_skip(const char *reason, const char *fmt, ...)
 {
 	va_list ap;
-	char sfx[512];
+	char desc[1024];
 
-	snprintf(sfx, sizeof(sfx), " # SKIP %s", reason);
 	va_start(ap, fmt);
-	tap_vline("ok", sfx, fmt, ap);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
 	va_end(ap);
+	tap_n++;
+	harness_skip(reason, "%s", desc);
 }
 
 void tap_diag(const char *fmt, ...)
 {
 	va_list ap;
+	char msg[2048];
 
-	printf("# ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	printf("\n");
-	fflush(stdout);
+	harness_diag("%s", msg);
 }
 
 void tap_skip_rest_of(int n, const char *reason)
@@ -103,11 +95,9 @@ int tap_done(void)
 			tap_ok(0, "not reached");
 	} else if (tap_n > tap_planned) {
 		tap_diag("BUG: %d tests ran, %d planned", tap_n, tap_planned);
-		tap_failed++;
 	}
 	tap_diag("%d failed of %d", tap_failed, tap_n);
-	fflush(stdout);
-	return tap_failed ? 1 : 0;
+	return harness_exit();
 }
 
 const char *errname(int e)
@@ -793,7 +783,5 @@ void buf_fill(void *buf, size_t len, uint64_t seed)
 
 void hostcheck(uint64_t off, uint64_t len, uint64_t seed, const char *desc)
 {
-	printf("# HOSTCHECK ivshmem0 0x%" PRIx64 " 0x%" PRIx64 " 0x%016" PRIx64 " %s\n",
-	       off, len, seed, desc);
-	fflush(stdout);
+	harness_hostcheck("ivshmem0", off, len, seed, "%s", desc);
 }
