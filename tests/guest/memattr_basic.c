@@ -44,10 +44,10 @@ static int bar_info_consistent(int fd, unsigned int bar)
 
 	rc = ma_bar_info(fd, bar, &bi);
 	if (rc) {
-		tap_diag("BAR_INFO(%u): %s", bar, errname(-rc));
+		tap_diag("BAR_INFO(%u): %s", bar, ma_errname(-rc));
 		return 0;
 	}
-	bar_phys(bdf, bar, &ps, &sz);
+	ma_bar_phys(bdf, bar, &ps, &sz);
 	tap_diag("BAR%u: size 0x%" PRIx64 " (sysfs 0x%" PRIx64 ") bar_flags 0x%x supported 0x%x "
 		 "reason NC %u WC %u DEV %u nr_handles %u", bar, (uint64_t)bi.size, sz,
 		 bi.bar_flags, bi.supported, bi.reason[0], bi.reason[1], bi.reason[2], bi.nr_handles);
@@ -102,7 +102,7 @@ static int legacy_check(int fd, uint64_t off, size_t len, uint64_t seed)
 		return 0;
 	rc = region_pread(fd, 2, off, buf, len);
 	if (rc) {
-		tap_diag("pread legacy BAR2 at 0x%" PRIx64 ": %s", off, errname(-rc));
+		tap_diag("pread legacy BAR2 at 0x%" PRIx64 ": %s", off, ma_errname(-rc));
 		free(buf);
 		return 0;
 	}
@@ -128,7 +128,7 @@ int main(void)
 	bdf = ma_bdf("MEMATTR_IVSHMEM0", "0000:00:02.0");
 
 	/* 1 */
-	pci_driver(bdf, drv, sizeof(drv));
+	ma_pci_driver(bdf, drv, sizeof(drv));
 	tap_ok(!strcmp(drv, "vfio-pci-memattr"), "%s is bound to vfio-pci-memattr (driver '%s')", bdf, drv);
 
 	rc = vdev_open(&d, bdf);
@@ -136,7 +136,7 @@ int main(void)
 		tap_fail_n(NTESTS - 1, "cannot open the VFIO device");
 		return tap_done();
 	}
-	if (bar_phys(bdf, 2, &bar2_phys, &bar2_size) || bar2_size < 4 * MA_MIB) {
+	if (ma_bar_phys(bdf, 2, &bar2_phys, &bar2_size) || bar2_size < 4 * MA_MIB) {
 		tap_diag("BAR2 of %s: 0x%" PRIx64 " bytes", bdf, bar2_size);
 		tap_fail_n(NTESTS - 1, "ivshmem0 BAR2 is not 4 MiB");
 		return tap_done();
@@ -144,7 +144,7 @@ int main(void)
 	tap_diag("BAR2 phys 0x%" PRIx64 " size 0x%" PRIx64, bar2_phys, bar2_size);
 
 	/* 2: probe */
-	rc = feat_raw(d.fd, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
+	rc = ma_feat_raw(d.fd, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
 		      VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO, NULL, NULL, 0, 0);
 	tap_errno(rc, 0, "PROBE|GET BAR_INFO");
 
@@ -198,7 +198,7 @@ int main(void)
 	ok = !rc && wc.attr == VFIO_MEMATTR_WC && wc.handle >= VFIO_MEMATTR_HANDLE_INDEX_BASE &&
 	     wc.mmap_offset >= (1ull << 39) && !(wc.mmap_offset % MA_PAGE);
 	if (!ok)
-		tap_diag("MAP WC: rc %s attr %u handle 0x%x mmap_offset 0x%llx", errname(-rc),
+		tap_diag("MAP WC: rc %s attr %u handle 0x%x mmap_offset 0x%llx", ma_errname(-rc),
 			 wc.attr, wc.handle, (unsigned long long)wc.mmap_offset);
 	tap_ok(ok, "MAP BAR2 [2M, 2M+64K) WC: attr WC, handle >= 0x10000, mmap_offset >= 2^39 page aligned");
 
@@ -208,7 +208,7 @@ int main(void)
 	     hd.length == LEN64K && hd.mmap_offset == wc.mmap_offset;
 	if (!ok)
 		tap_diag("HANDLE GET: rc %s index %u attr %u off 0x%llx len 0x%llx mmap 0x%llx",
-			 errname(-rc), hd.index, hd.attr, (unsigned long long)hd.offset,
+			 ma_errname(-rc), hd.index, hd.attr, (unsigned long long)hd.offset,
 			 (unsigned long long)hd.length, (unsigned long long)hd.mmap_offset);
 	tap_ok(ok, "HANDLE GET reads back index, attr, offset, length, mmap_offset");
 
@@ -220,7 +220,7 @@ int main(void)
 
 		rc = region_info_buf(d.fd, wc.handle, regbuf, sizeof(regbuf));
 		if (rc) {
-			tap_diag("GET_REGION_INFO(0x%x): %s", wc.handle, errname(-rc));
+			tap_diag("GET_REGION_INFO(0x%x): %s", wc.handle, ma_errname(-rc));
 		} else {
 			uint32_t want = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
 					VFIO_REGION_INFO_FLAG_MMAP;
@@ -251,7 +251,7 @@ int main(void)
 		ok = !rc && ri.size == LEN64K && ri.offset == wc.mmap_offset &&
 		     (ri.flags & VFIO_REGION_INFO_FLAG_CAPS) && ri.argsz > sizeof(ri);
 		if (!ok)
-			tap_diag("short region info: rc %s size 0x%llx flags 0x%x argsz %u", errname(-rc),
+			tap_diag("short region info: rc %s size 0x%llx flags 0x%x argsz %u", ma_errname(-rc),
 				 (unsigned long long)ri.size, ri.flags, ri.argsz);
 	}
 	tap_ok(ok, "GET_REGION_INFO(handle) with a short argsz reports the size needed for caps");
@@ -264,7 +264,7 @@ int main(void)
 	ok = !rc && have_wc && wc2.handle == wc.handle && wc2.mmap_offset == wc.mmap_offset &&
 	     wc2.attr == VFIO_MEMATTR_WC && ma_nr_handles(d.fd, 2) == 1;
 	if (!ok)
-		tap_diag("second MAP: rc %s handle 0x%x/0x%x mmap 0x%llx/0x%llx nr %d", errname(-rc),
+		tap_diag("second MAP: rc %s handle 0x%x/0x%x mmap 0x%llx/0x%llx nr %d", ma_errname(-rc),
 			 wc2.handle, wc.handle, (unsigned long long)wc2.mmap_offset,
 			 (unsigned long long)wc.mmap_offset, ma_nr_handles(d.fd, 2));
 	tap_ok(ok, "identical MAP returns the same handle and mmap_offset, nr_handles stays 1");
@@ -277,13 +277,13 @@ int main(void)
 		ok = !rc && have_wc && m.handle == wc.handle && m.attr == VFIO_MEMATTR_WC &&
 		     m.mmap_offset == wc.mmap_offset && ma_nr_handles(d.fd, 2) == 1;
 		if (!ok)
-			tap_diag("MAP {WC,NC}: rc %s handle 0x%x attr %u", errname(-rc), m.handle, m.attr);
+			tap_diag("MAP {WC,NC}: rc %s handle 0x%x attr %u", ma_errname(-rc), m.handle, m.attr);
 		tap_ok(ok, "MAP prefs {WC, NC} of the same range returns the existing WC handle");
 	}
 
 	/* 13: mmap and write, PAT */
 	if (have_wc)
-		wmap = map_fd(d.fd, wc.mmap_offset, LEN64K);
+		wmap = ma_map_fd(d.fd, wc.mmap_offset, LEN64K);
 	if (have_wc && !wmap)
 		tap_diag("mmap handle: %s", strerror(errno));
 	ok = wmap && write_read_mapping(wmap, 32 * 1024, SEED_MMAP);
@@ -297,7 +297,7 @@ int main(void)
 	/* 14: legacy pread sees it */
 	ok = wmap && legacy_check(d.fd, WC_OFF, 32 * 1024, SEED_MMAP);
 	if (ok)
-		hostcheck(WC_OFF, 32 * 1024, SEED_MMAP, "memattr_basic: WC mmap stores");
+		ma_hostcheck(WC_OFF, 32 * 1024, SEED_MMAP, "memattr_basic: WC mmap stores");
 	tap_ok(ok, "pread on the legacy BAR2 region reads what the WC mapping wrote");
 
 	/* 15: pwrite/pread at the handle's region offset */
@@ -308,15 +308,15 @@ int main(void)
 		buf_fill(buf, 32 * 1024, SEED_PWRITE);
 		rc = rawfd_pwrite(d.fd, wc.mmap_offset + 32 * 1024, buf, 32 * 1024);
 		if (rc)
-			tap_diag("pwrite at handle offset: %s", errname(-rc));
+			tap_diag("pwrite at handle offset: %s", ma_errname(-rc));
 		ok = !rc && mmio_check(wmap + 32 * 1024, 32 * 1024, SEED_PWRITE) == 32 * 1024;
 		rc = rawfd_pread(d.fd, wc.mmap_offset, rb, 32 * 1024);
 		if (rc)
-			tap_diag("pread at handle offset: %s", errname(-rc));
+			tap_diag("pread at handle offset: %s", ma_errname(-rc));
 		ok = ok && !rc && buf_check(rb, 32 * 1024, SEED_MMAP) == 32 * 1024 &&
 		     legacy_check(d.fd, WC_OFF + 32 * 1024, 32 * 1024, SEED_PWRITE);
 		if (ok)
-			hostcheck(WC_OFF + 32 * 1024, 32 * 1024, SEED_PWRITE, "memattr_basic: pwrite at handle offset");
+			ma_hostcheck(WC_OFF + 32 * 1024, 32 * 1024, SEED_PWRITE, "memattr_basic: pwrite at handle offset");
 		free(buf);
 		free(rb);
 	}
@@ -342,7 +342,7 @@ int main(void)
 
 		ok = p == MAP_FAILED;
 		if (ok)
-			tap_diag("mmap of length+4K fails with %s", errname(errno));
+			tap_diag("mmap of length+4K fails with %s", ma_errname(errno));
 		else
 			munmap(p, LEN64K + MA_PAGE);
 	}
@@ -351,7 +351,7 @@ int main(void)
 	/* 18: page k at mmap_offset + k * page */
 	ok = 0;
 	if (have_wc && wmap) {
-		p1 = map_fd(d.fd, wc.mmap_offset + MA_PAGE, MA_PAGE);
+		p1 = ma_map_fd(d.fd, wc.mmap_offset + MA_PAGE, MA_PAGE);
 		if (!p1) {
 			tap_diag("mmap page 1: %s", strerror(errno));
 		} else {
@@ -371,14 +371,14 @@ int main(void)
 	ok = !rc && nc.attr == VFIO_MEMATTR_NC && nc.handle != wc.handle &&
 	     nc.mmap_offset != wc.mmap_offset && ma_nr_handles(d.fd, 2) == 2;
 	if (!ok)
-		tap_diag("MAP NC: rc %s attr %u handle 0x%x mmap 0x%llx nr %d", errname(-rc), nc.attr,
+		tap_diag("MAP NC: rc %s attr %u handle 0x%x mmap 0x%llx nr %d", ma_errname(-rc), nc.attr,
 			 nc.handle, (unsigned long long)nc.mmap_offset, ma_nr_handles(d.fd, 2));
 	tap_ok(ok, "MAP NC of another range: new handle, new mmap_offset, nr_handles = 2");
 
 	/* 20: NC mapping data and PAT */
 	ok = 0;
 	if (have_nc) {
-		volatile uint8_t *np = map_fd(d.fd, nc.mmap_offset, LEN64K);
+		volatile uint8_t *np = ma_map_fd(d.fd, nc.mmap_offset, LEN64K);
 
 		if (np) {
 			struct pat_expect e[2] = {
@@ -390,7 +390,7 @@ int main(void)
 			     legacy_check(d.fd, NC_OFF, LEN64K, SEED_NC) &&
 			     pat_check_bar(bar2_phys, bar2_phys + bar2_size, e, 2, 1);
 			if (ok)
-				hostcheck(NC_OFF, LEN64K, SEED_NC, "memattr_basic: NC mmap stores");
+				ma_hostcheck(NC_OFF, LEN64K, SEED_NC, "memattr_basic: NC mmap stores");
 			munmap((void *)np, LEN64K);
 		} else {
 			tap_diag("mmap NC handle: %s", strerror(errno));
@@ -459,7 +459,7 @@ int main(void)
 	rc = ma_map1(d.fd, 2, WC_OFF, LEN64K, VFIO_MEMATTR_WC, &m);
 	ok = !rc && have_wc && m.mmap_offset != wc.mmap_offset;
 	if (!ok)
-		tap_diag("re-MAP: rc %s mmap 0x%llx old 0x%llx", errname(-rc),
+		tap_diag("re-MAP: rc %s mmap 0x%llx old 0x%llx", ma_errname(-rc),
 			 (unsigned long long)m.mmap_offset, (unsigned long long)wc.mmap_offset);
 	tap_ok(ok, "MAP after release hands out a new mmap_offset");
 	if (!rc)
@@ -477,7 +477,7 @@ int main(void)
 	vdev_close(&d);
 	ok = !rc && pat_check_bar(bar2_phys, bar2_phys + bar2_size, NULL, 0, 0);
 	if (rc)
-		tap_diag("MAP before close: %s", errname(-rc));
+		tap_diag("MAP before close: %s", ma_errname(-rc));
 	tap_ok(ok, "close with a live handle: no PAT entry on BAR2 remains");
 
 	/* 32: reopen: no handles, old handle unknown */
@@ -492,19 +492,19 @@ int main(void)
 		rc = ma_handle(d.fd, m.handle, &hd);
 		ok = nr == 0 && rc == -ENOENT;
 		tap_ok(ok, "after reopen: nr_handles 0 (got %d), old handle -> ENOENT (got %s)", nr,
-		       errname(-rc));
+		       ma_errname(-rc));
 	}
 
 	/* 33-34: close while mapped: the mapping holds the device */
 	rc = ma_map1(d.fd, 2, CL_OFF, LEN64K, VFIO_MEMATTR_WC, &m);
-	wmap = rc ? NULL : map_fd(d.fd, m.mmap_offset, LEN64K);
+	wmap = rc ? NULL : ma_map_fd(d.fd, m.mmap_offset, LEN64K);
 	vdev_close(&d);
 	ok = wmap && write_read_mapping(wmap, LEN64K, SEED_CLOSE);
 	if (ok) {
 		struct pat_expect e = { bar2_phys + CL_OFF, bar2_phys + CL_OFF + LEN64K, "write-combining" };
 
 		ok = pat_check_bar(bar2_phys, bar2_phys + bar2_size, &e, 1, 1);
-		hostcheck(CL_OFF, LEN64K, SEED_CLOSE, "memattr_basic: WC mapping used after close of all fds");
+		ma_hostcheck(CL_OFF, LEN64K, SEED_CLOSE, "memattr_basic: WC mapping used after close of all fds");
 	}
 	tap_ok(ok, "fds closed, mapping still works and stays write-combining");
 	if (wmap)

@@ -63,14 +63,14 @@ static int legacy_check(int fd, uint64_t off, size_t len, uint64_t seed)
 	rc = region_pread(fd, 2, off, buf, len);
 	bad = rc ? 0 : buf_check(buf, len, seed);
 	if (rc)
-		tap_diag("pread legacy BAR2 at 0x%" PRIx64 ": %s", off, errname(-rc));
+		tap_diag("pread legacy BAR2 at 0x%" PRIx64 ": %s", off, ma_errname(-rc));
 	else if (bad != len)
 		tap_diag("pread legacy BAR2 at 0x%" PRIx64 " differs at byte %zu", off, bad);
 	free(buf);
 	return !rc && bad == len;
 }
 
-static int rebind(const char *dev)
+static int ma_rebind(const char *dev)
 {
 	char path[256];
 	int rc;
@@ -93,15 +93,15 @@ static void edu_tests(void)
 	uint8_t prefs[2] = { VFIO_MEMATTR_WC, VFIO_MEMATTR_NC };
 
 	snprintf(attrp, sizeof(attrp), "/sys/bus/pci/devices/%s/memattr_nonprefetchable_wc", edu);
-	pci_driver(edu, drv, sizeof(drv));
-	if (strcmp(drv, "vfio-pci-memattr") || bar_phys(edu, 0, &ep, &esz) || !esz) {
+	ma_pci_driver(edu, drv, sizeof(drv));
+	if (strcmp(drv, "vfio-pci-memattr") || ma_bar_phys(edu, 0, &ep, &esz) || !esz) {
 		tap_diag("edu %s: driver '%s', BAR0 size 0x%" PRIx64, edu, drv, esz);
 		tap_fail_n(8, "edu device not bound to vfio-pci-memattr");
 		return;
 	}
 	rc = sysfs_read_str(attrp, saved, sizeof(saved));
 	if (rc)
-		tap_diag("%s: %s", attrp, errname(-rc));
+		tap_diag("%s: %s", attrp, ma_errname(-rc));
 	rc = rc ? rc : sysfs_write_str(attrp, "0");
 	if (rc || vdev_open(&e, edu)) {
 		tap_fail_n(8, "cannot set up edu (opt-in attribute or open)");
@@ -114,7 +114,7 @@ static void edu_tests(void)
 	ok = !rc && m.attr == VFIO_MEMATTR_NC;
 	if (ok) {
 		struct pat_expect x = { ep, ep + MA_PAGE, "uncached-minus" };
-		volatile uint32_t *r = map_fd(e.fd, m.mmap_offset, MA_PAGE);
+		volatile uint32_t *r = ma_map_fd(e.fd, m.mmap_offset, MA_PAGE);
 
 		ok = pat_check_bar(ep, ep + esz, &x, 1, 1);
 		if (r) {
@@ -132,7 +132,7 @@ static void edu_tests(void)
 		}
 		ma_unmap(e.fd, m.handle);
 	} else {
-		tap_diag("MAP edu {WC,NC}: %s attr %u", errname(-rc), m.attr);
+		tap_diag("MAP edu {WC,NC}: %s attr %u", ma_errname(-rc), m.attr);
 	}
 	tap_ok(ok, "edu BAR0 {WC, NC} without opt-in -> NC, PAT uncached-minus, registers work");
 
@@ -151,7 +151,7 @@ static void edu_tests(void)
 		     bi.reason[VFIO_MEMATTR_NC] == VFIO_MEMATTR_OK &&
 		     pat_count(ep, ep + esz) == 0;
 		if (!ok) {
-			tap_diag("BAR_INFO edu: rc %s nr %u reasons %u %u %u", errname(-rc), bi.nr_handles,
+			tap_diag("BAR_INFO edu: rc %s nr %u reasons %u %u %u", ma_errname(-rc), bi.nr_handles,
 				 bi.reason[0], bi.reason[1], bi.reason[2]);
 			pat_dump(ep, ep + esz);
 		}
@@ -174,7 +174,7 @@ static void edu_tests(void)
 		rc = ma_map1(e.fd, 0, MA_PAGE, MA_PAGE, VFIO_MEMATTR_WC, &m);
 		if (!rc && m.attr == VFIO_MEMATTR_WC) {
 			struct pat_expect x = { ep + MA_PAGE, ep + 2 * MA_PAGE, "write-combining" };
-			volatile uint32_t *r = map_fd(e.fd, m.mmap_offset, MA_PAGE);
+			volatile uint32_t *r = ma_map_fd(e.fd, m.mmap_offset, MA_PAGE);
 
 			ok = pat_check_bar(ep, ep + esz, &x, 1, 1) && r;
 			if (r) {
@@ -186,10 +186,10 @@ static void edu_tests(void)
 			     bi.reason[VFIO_MEMATTR_WC] == VFIO_MEMATTR_OK;
 			ma_unmap(e.fd, m.handle);
 		} else {
-			tap_diag("MAP edu WC with opt-in: %s attr %u", errname(-rc), m.attr);
+			tap_diag("MAP edu WC with opt-in: %s attr %u", ma_errname(-rc), m.attr);
 		}
 	} else {
-		tap_diag("write 1 to %s: %s", attrp, errname(-rc));
+		tap_diag("write 1 to %s: %s", attrp, ma_errname(-rc));
 	}
 	tap_ok(ok, "memattr_nonprefetchable_wc=1: edu BAR0 WC allowed, PAT write-combining, reason OK");
 
@@ -209,24 +209,24 @@ static void edu_tests(void)
 		snprintf(pp, sizeof(pp), MA_PARAM_DIR "/nonprefetchable_wc");
 		rc = sysfs_read_str(pp, psaved, sizeof(psaved));
 		rc = rc ? rc : sysfs_write_str(pp, "1");
-		rc = rc ? rc : rebind(edu);
+		rc = rc ? rc : ma_rebind(edu);
 		bound = !rc;
-		pci_driver(edu, drv, sizeof(drv));
+		ma_pci_driver(edu, drv, sizeof(drv));
 		sysfs_read_str(attrp, v, sizeof(v));
 		ok = !rc && !strcmp(drv, "vfio-pci-memattr") && !strcmp(v, "1");
 		if (!ok)
-			tap_diag("param=1 rebind: rc %s driver '%s' device attr '%s'", errname(-rc), drv, v);
+			tap_diag("param=1 rebind: rc %s driver '%s' device attr '%s'", ma_errname(-rc), drv, v);
 		tap_ok(ok, "module parameter nonprefetchable_wc=1 is the default of a device bound later");
 		rc = sysfs_write_str(pp, psaved[0] ? psaved : "0");
 		if (bound)
-			rc = rc ? rc : rebind(edu);
-		pci_driver(edu, drv, sizeof(drv));
+			rc = rc ? rc : ma_rebind(edu);
+		ma_pci_driver(edu, drv, sizeof(drv));
 		v[0] = 0;
 		sysfs_read_str(attrp, v, sizeof(v));
 		ok = !rc && !strcmp(drv, "vfio-pci-memattr") &&
 		     !strcmp(v, (psaved[0] == 'Y' || psaved[0] == '1') ? "1" : "0");
 		if (!ok)
-			tap_diag("restore: rc %s driver '%s' device attr '%s' param was '%s'", errname(-rc),
+			tap_diag("restore: rc %s driver '%s' device attr '%s' param was '%s'", ma_errname(-rc),
 				 drv, v, psaved);
 		tap_ok(ok, "parameter restored, edu rebound, device attribute follows it");
 		if (saved[0])
@@ -253,7 +253,7 @@ int main(void)
 		uint64_t s1, z1;
 		struct vdev s;
 
-		if (!bar_phys(b1, 2, &s1, &z1) && z1 && !vdev_open(&s, b1)) {
+		if (!ma_bar_phys(b1, 2, &s1, &z1) && z1 && !vdev_open(&s, b1)) {
 			stock_entries = pat_count(s1, s1 + z1);
 			tap_diag("control: stock vfio-pci ivshmem1 open, BAR2 PAT entries: %d", stock_entries);
 			pat_dump(s1, s1 + z1);
@@ -264,7 +264,7 @@ int main(void)
 	/* 1 */
 	ok = pat_available();
 	tap_ok(ok, "PAT list /sys/kernel/debug/x86/pat_memtype_list is readable");
-	if (vdev_open(&d, bdf) || bar_phys(bdf, 2, &bp, &bsz) || bsz < 4 * MA_MIB) {
+	if (vdev_open(&d, bdf) || ma_bar_phys(bdf, 2, &bp, &bsz) || bsz < 4 * MA_MIB) {
 		tap_fail_n(NTESTS - 1, "cannot open ivshmem0 or BAR2 is not 4 MiB");
 		return tap_done();
 	}
@@ -278,7 +278,7 @@ int main(void)
 	/* 2: legacy pread first (vfio-pci maps the BAR for rw), then WC must still be honest */
 	rc = region_pread(d.fd, 2, WC_OFF, buf, sizeof(buf));
 	if (rc)
-		tap_diag("pread legacy BAR2 before MAP: %s", errname(-rc));
+		tap_diag("pread legacy BAR2 before MAP: %s", ma_errname(-rc));
 	rc = rc ? rc : ma_map1(d.fd, 2, WC_OFF, K64, VFIO_MEMATTR_WC, &wc);
 	have_wc = !rc && wc.attr == VFIO_MEMATTR_WC;
 	ok = have_wc;
@@ -287,7 +287,7 @@ int main(void)
 
 		ok = pat_check_bar(bp, bp + bsz, &x, 1, 1);
 	} else {
-		tap_diag("MAP WC: %s attr %u", errname(-rc), wc.attr);
+		tap_diag("MAP WC: %s attr %u", ma_errname(-rc), wc.attr);
 	}
 	tap_ok(ok, "legacy pread, then MAP WC: PAT exactly the range write-combining, no other entry on BAR2");
 
@@ -303,15 +303,15 @@ int main(void)
 
 		ok = pat_check_bar(bp, bp + bsz, x, 2, 1);
 	} else {
-		tap_diag("MAP NC: %s attr %u", errname(-rc), nc.attr);
+		tap_diag("MAP NC: %s attr %u", ma_errname(-rc), nc.attr);
 	}
 	tap_ok(ok, "MAP NC adjacent: two PAT entries, write-combining and uncached-minus, exact ranges");
 
 	/* 4: write through both, legacy readback, PAT after touch */
 	ok = 0;
 	if (have_wc && have_nc) {
-		wmap = map_fd(d.fd, wc.mmap_offset, K64);
-		nmap = map_fd(d.fd, nc.mmap_offset, K64);
+		wmap = ma_map_fd(d.fd, wc.mmap_offset, K64);
+		nmap = ma_map_fd(d.fd, nc.mmap_offset, K64);
 		if (wmap && nmap) {
 			struct pat_expect x[2] = {
 				{ bp + WC_OFF, bp + WC_OFF + K64, "write-combining" },
@@ -323,8 +323,8 @@ int main(void)
 			     legacy_check(d.fd, NC_OFF, K64, SEED_NC) &&
 			     pat_check_bar(bp, bp + bsz, x, 2, 1);
 			if (ok) {
-				hostcheck(WC_OFF, K64, SEED_WC, "memattr_pat: mixing, WC half");
-				hostcheck(NC_OFF, K64, SEED_NC, "memattr_pat: mixing, NC half");
+				ma_hostcheck(WC_OFF, K64, SEED_WC, "memattr_pat: mixing, WC half");
+				ma_hostcheck(NC_OFF, K64, SEED_NC, "memattr_pat: mixing, NC half");
 			}
 		} else {
 			tap_diag("mmap: %s", strerror(errno));
@@ -344,7 +344,7 @@ int main(void)
 		rc = rc ? rc : rawfd_pread(d.fd, nc.mmap_offset, buf, sizeof(buf));
 		ok = ok && !rc && buf_check(buf, sizeof(buf), SEED_NC) == sizeof(buf);
 		if (rc)
-			tap_diag("handle rw: %s", errname(-rc));
+			tap_diag("handle rw: %s", ma_errname(-rc));
 		/* restore the host-checked pattern */
 		mmio_fill(nmap, K64, SEED_NC);
 		mmio_sfence();
@@ -360,7 +360,7 @@ int main(void)
 		rc = region_pwrite(d.fd, 2, WC_OFF + MA_PAGE, w, sizeof(w));
 		ok = !rc && mmio_check(wmap + MA_PAGE, sizeof(w), SEED_LEGW) == sizeof(w);
 		if (rc)
-			tap_diag("legacy pwrite: %s", errname(-rc));
+			tap_diag("legacy pwrite: %s", ma_errname(-rc));
 		mmio_fill(wmap, K64, SEED_WC);
 		mmio_sfence();
 		ok = ok && legacy_check(d.fd, WC_OFF, K64, SEED_WC);
@@ -375,16 +375,16 @@ int main(void)
 		ok = !rc && m.attr == VFIO_MEMATTR_WC && pat_has_exact(bp + PREF_OFF, bp + PREF_OFF + K64,
 									 "write-combining");
 		if (!ok) {
-			tap_diag("MAP {WC,NC}: %s attr %u", errname(-rc), m.attr);
+			tap_diag("MAP {WC,NC}: %s attr %u", ma_errname(-rc), m.attr);
 			pat_dump(bp, bp + bsz);
 		}
 		if (!rc) {
-			volatile uint8_t *p = map_fd(d.fd, m.mmap_offset, K64);
+			volatile uint8_t *p = ma_map_fd(d.fd, m.mmap_offset, K64);
 
 			ok = ok && p && write_check(p, K64, SEED_PREF) &&
 			     legacy_check(d.fd, PREF_OFF, K64, SEED_PREF);
 			if (ok)
-				hostcheck(PREF_OFF, K64, SEED_PREF, "memattr_pat: {WC,NC} mapping");
+				ma_hostcheck(PREF_OFF, K64, SEED_PREF, "memattr_pat: {WC,NC} mapping");
 			if (p)
 				munmap((void *)p, K64);
 			ma_unmap(d.fd, m.handle);
@@ -399,7 +399,7 @@ int main(void)
 		rc = ma_map(d.fd, 2, DEV_OFF, K64, &a, 1, &m);
 		ok = !rc && m.attr == VFIO_MEMATTR_DEV;
 		if (ok) {
-			volatile uint8_t *p = map_fd(d.fd, m.mmap_offset, K64);
+			volatile uint8_t *p = ma_map_fd(d.fd, m.mmap_offset, K64);
 			struct pat_expect x[3] = {
 				{ bp + WC_OFF, bp + WC_OFF + K64, "write-combining" },
 				{ bp + NC_OFF, bp + NC_OFF + K64, "uncached-minus" },
@@ -409,12 +409,12 @@ int main(void)
 			ok = p && write_check(p, K64, SEED_DEV) && legacy_check(d.fd, DEV_OFF, K64, SEED_DEV) &&
 			     pat_check_bar(bp, bp + bsz, x, 3, 1);
 			if (ok)
-				hostcheck(DEV_OFF, K64, SEED_DEV, "memattr_pat: DEV mapping");
+				ma_hostcheck(DEV_OFF, K64, SEED_DEV, "memattr_pat: DEV mapping");
 			if (p)
 				munmap((void *)p, K64);
 			ma_unmap(d.fd, m.handle);
 		} else {
-			tap_diag("MAP {DEV}: %s attr %u", errname(-rc), m.attr);
+			tap_diag("MAP {DEV}: %s attr %u", ma_errname(-rc), m.attr);
 		}
 		tap_ok(ok, "prefs {DEV} on x86 -> DEV, PAT uncached-minus, data arrives");
 	}
@@ -431,7 +431,7 @@ int main(void)
 
 		ok = pat_check_bar(bp, bp + bsz, x, 3, 1);
 	} else {
-		tap_diag("overlapping WC MAP: %s handle 0x%x", errname(-rc), m.handle);
+		tap_diag("overlapping WC MAP: %s handle 0x%x", ma_errname(-rc), m.handle);
 	}
 	if (!rc)
 		ma_unmap(d.fd, m.handle);
@@ -484,7 +484,7 @@ int main(void)
 		}
 		ok = lm && write_check(lm, K64, SEED_LMMAP) && legacy_check(d.fd, LEG_OFF, K64, SEED_LMMAP);
 		if (ok)
-			hostcheck(LEG_OFF, K64, SEED_LMMAP, "memattr_pat: legacy mmap");
+			ma_hostcheck(LEG_OFF, K64, SEED_LMMAP, "memattr_pat: legacy mmap");
 		tap_ok(ok, "legacy mmap of BAR2 works with no handle; data arrives");
 		if (lm) {
 			struct pat_ent ents[16];
@@ -502,7 +502,7 @@ int main(void)
 		rc = ma_map1(d.fd, 2, WC_OFF, K64, VFIO_MEMATTR_NC, &m);
 		ok = rc == -EBUSY && ma_nr_handles(d.fd, 2) == 0;
 		tap_ok(ok, "MAP NC while a legacy mmap exists -> EBUSY (got %s), nr_handles 0",
-		       errname(-rc));
+		       ma_errname(-rc));
 
 		/* 16: pread/pwrite still work with a legacy mmap */
 		ok = 0;
@@ -525,7 +525,7 @@ int main(void)
 	rc = ma_map1(d.fd, 2, WC_OFF, K64, VFIO_MEMATTR_WC, &m);
 	ok = !rc && m.attr == VFIO_MEMATTR_WC;
 	if (ok) {
-		volatile uint8_t *p = map_fd(d.fd, m.mmap_offset, K64);
+		volatile uint8_t *p = ma_map_fd(d.fd, m.mmap_offset, K64);
 		struct pat_expect x = { bp + WC_OFF, bp + WC_OFF + K64, "write-combining" };
 
 		ok = p && mmio_check(p, K64, SEED_WC) == K64 && pat_check_bar(bp, bp + bsz, &x, 1, 1);
@@ -533,7 +533,7 @@ int main(void)
 			munmap((void *)p, K64);
 		ma_unmap(d.fd, m.handle);
 	} else {
-		tap_diag("MAP after legacy munmap: %s", errname(-rc));
+		tap_diag("MAP after legacy munmap: %s", ma_errname(-rc));
 	}
 	tap_ok(ok, "after legacy munmap, MAP WC succeeds: old data visible, PAT write-combining only");
 
@@ -565,7 +565,7 @@ int main(void)
 			}
 		}
 		/* 27 */
-		tap_ok(cmb >= 0 && !bar_phys(nv, (unsigned int)cmb, &np, &nsz),
+		tap_ok(cmb >= 0 && !ma_bar_phys(nv, (unsigned int)cmb, &np, &nsz),
 		       "NVMe: a BAR of >= 16 MiB (the CMB) found: BAR%d", cmb);
 		if (cmb < 0) {
 			tap_fail_n(4, "no CMB BAR");
@@ -580,13 +580,13 @@ int main(void)
 
 			ok = pat_check_bar(np, np + nsz, &x, 1, 1);
 		} else {
-			tap_diag("MAP CMB WC: %s attr %u", errname(-rc), m.attr);
+			tap_diag("MAP CMB WC: %s attr %u", ma_errname(-rc), m.attr);
 		}
 		tap_ok(ok, "NVMe CMB BAR%d whole-BAR WC handle: PAT write-combining exactly", cmb);
 		/* 29: data through the CMB */
 		ok = 0;
 		if (!rc) {
-			volatile uint8_t *p = map_fd(n.fd, m.mmap_offset, 1 * MA_MIB);
+			volatile uint8_t *p = ma_map_fd(n.fd, m.mmap_offset, 1 * MA_MIB);
 
 			if (p) {
 				ok = write_check(p, K64, 0xcb0000000000001ull);

@@ -100,7 +100,7 @@ int tap_done(void)
 	return harness_exit();
 }
 
-const char *errname(int e)
+const char *ma_errname(int e)
 {
 	static char buf[32];
 
@@ -140,9 +140,9 @@ int tap_errno(int rc, int want, const char *fmt, ...)
 	vsnprintf(desc, sizeof(desc), fmt, ap);
 	va_end(ap);
 	if (got != want)
-		tap_diag("%s: expected %s, got %s", desc, want ? errname(want) : "success",
-			 got ? errname(got) : "success");
-	return tap_ok(got == want, "%s -> %s", desc, want ? errname(want) : "0");
+		tap_diag("%s: expected %s, got %s", desc, want ? ma_errname(want) : "success",
+			 got ? ma_errname(got) : "success");
+	return tap_ok(got == want, "%s -> %s", desc, want ? ma_errname(want) : "0");
 }
 
 /* ------------------------------------------------------------- devices */
@@ -153,7 +153,7 @@ const char *ma_bdf(const char *var, const char *dflt)
 	return (v && *v) ? v : dflt;
 }
 
-int pci_driver(const char *bdf, char *out, size_t len)
+int ma_pci_driver(const char *bdf, char *out, size_t len)
 {
 	char path[256], link[PATH_MAX];
 	ssize_t n;
@@ -383,7 +383,7 @@ int cmd_memory(int fd, int enable)
 	return 0;
 }
 
-int bar_phys(const char *bdf, unsigned int bar, uint64_t *start, uint64_t *size)
+int ma_bar_phys(const char *bdf, unsigned int bar, uint64_t *start, uint64_t *size)
 {
 	char path[256], line[256];
 	unsigned long long s, e, f;
@@ -409,7 +409,7 @@ int bar_phys(const char *bdf, unsigned int bar, uint64_t *start, uint64_t *size)
 }
 
 /* ------------------------------------------------------------- features */
-int feat_raw(int fd, uint32_t flags, const void *in, void *out, size_t len, uint32_t argsz_override)
+int ma_feat_raw(int fd, uint32_t flags, const void *in, void *out, size_t len, uint32_t argsz_override)
 {
 	uint64_t buf[64];
 	struct vfio_device_feature *f = (void *)buf;
@@ -428,16 +428,16 @@ int feat_raw(int fd, uint32_t flags, const void *in, void *out, size_t len, uint
 	return 0;
 }
 
-int feat(int fd, uint32_t flags, void *payload, size_t len)
+int ma_feat(int fd, uint32_t flags, void *payload, size_t len)
 {
-	return feat_raw(fd, flags, payload, payload, len, 0);
+	return ma_feat_raw(fd, flags, payload, payload, len, 0);
 }
 
 int ma_bar_info(int fd, uint32_t index, struct vfio_device_feature_memattr_bar_info *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->index = index;
-	return feat(fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO,
+	return ma_feat(fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO,
 		    out, sizeof(*out));
 }
 
@@ -453,7 +453,7 @@ int ma_map(int fd, uint32_t index, uint64_t off, uint64_t len, const uint8_t *pr
 	m.length = len;
 	m.nr_prefs = nr;
 	memcpy(m.prefs, prefs, nr < VFIO_MEMATTR_MAX_PREFS ? nr : VFIO_MEMATTR_MAX_PREFS);
-	rc = feat(fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MEMATTR_MAP, &m, sizeof(m));
+	rc = ma_feat(fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MEMATTR_MAP, &m, sizeof(m));
 	if (out)
 		*out = m;
 	return rc;
@@ -469,7 +469,7 @@ int ma_handle(int fd, uint32_t handle, struct vfio_device_feature_memattr_handle
 {
 	memset(out, 0, sizeof(*out));
 	out->handle = handle;
-	return feat(fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MEMATTR_HANDLE,
+	return ma_feat(fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MEMATTR_HANDLE,
 		    out, sizeof(*out));
 }
 
@@ -477,7 +477,7 @@ int ma_unmap(int fd, uint32_t handle)
 {
 	struct vfio_device_feature_memattr_unmap u = { .handle = handle };
 
-	return feat(fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MEMATTR_UNMAP, &u, sizeof(u));
+	return ma_feat(fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MEMATTR_UNMAP, &u, sizeof(u));
 }
 
 int ma_nr_handles(int fd, uint32_t index)
@@ -490,7 +490,7 @@ int ma_nr_handles(int fd, uint32_t index)
 
 int ma_driver_present(int fd)
 {
-	return feat_raw(fd, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
+	return ma_feat_raw(fd, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
 			VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO, NULL, NULL, 0, 0) == 0;
 }
 
@@ -509,7 +509,7 @@ const char *attr_pat_type(unsigned int a)
 	return a == VFIO_MEMATTR_WC ? "write-combining" : "uncached-minus";
 }
 
-void *map_fd_at(int fd, uint64_t off, size_t len, void *addr)
+void *ma_map_fd_at(int fd, uint64_t off, size_t len, void *addr)
 {
 	void *p = mmap(addr, len, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | (addr ? MAP_FIXED : 0), fd, (off_t)off);
@@ -517,9 +517,9 @@ void *map_fd_at(int fd, uint64_t off, size_t len, void *addr)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-void *map_fd(int fd, uint64_t off, size_t len)
+void *ma_map_fd(int fd, uint64_t off, size_t len)
 {
-	return map_fd_at(fd, off, len, NULL);
+	return ma_map_fd_at(fd, off, len, NULL);
 }
 
 /* ------------------------------------------------------------------ PAT */
@@ -781,7 +781,7 @@ void buf_fill(void *buf, size_t len, uint64_t seed)
 	pattern_fill(buf, len, seed);
 }
 
-void hostcheck(uint64_t off, uint64_t len, uint64_t seed, const char *desc)
+void ma_hostcheck(uint64_t off, uint64_t len, uint64_t seed, const char *desc)
 {
 	harness_hostcheck("ivshmem0", off, len, seed, "%s", desc);
 }

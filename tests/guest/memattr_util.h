@@ -36,7 +36,7 @@ int tap_count(void);
 
 /* errno check helper: rc is 0 or -errno. */
 int tap_errno(int rc, int want, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-const char *errname(int e);	/* "EINVAL", ... for positive e */
+const char *ma_errname(int e);	/* "EINVAL", ... for positive e */
 
 /* ------------------------------------------------------------- devices */
 /* BDF from env var @var or @dflt. */
@@ -56,7 +56,7 @@ int vdev_open(struct vdev *d, const char *bdf);
 int vdev_get_fd(struct vdev *d);
 void vdev_close(struct vdev *d);
 /* Name of the driver bound to bdf ("" if none). */
-int pci_driver(const char *bdf, char *out, size_t len);
+int ma_pci_driver(const char *bdf, char *out, size_t len);
 
 /* GET_REGION_INFO into a caller buffer (argsz = bufsz); rc 0 / -errno. */
 int region_info_buf(int fd, uint32_t index, void *buf, size_t bufsz);
@@ -76,12 +76,12 @@ int rawfd_pread(int fd, uint64_t abs_off, void *buf, size_t len);
 int rawfd_pwrite(int fd, uint64_t abs_off, const void *buf, size_t len);
 
 /* Physical start/size of BAR @bar from sysfs "resource". */
-int bar_phys(const char *bdf, unsigned int bar, uint64_t *start, uint64_t *size);
+int ma_bar_phys(const char *bdf, unsigned int bar, uint64_t *start, uint64_t *size);
 
 /* ------------------------------------------------------------- features */
 /* VFIO_DEVICE_FEATURE with payload; argsz = sizeof(hdr) + len unless argsz_override != 0. */
-int feat_raw(int fd, uint32_t flags, const void *in, void *out, size_t len, uint32_t argsz_override);
-int feat(int fd, uint32_t flags, void *payload, size_t len);	/* flags incl. feature number */
+int ma_feat_raw(int fd, uint32_t flags, const void *in, void *out, size_t len, uint32_t argsz_override);
+int ma_feat(int fd, uint32_t flags, void *payload, size_t len);	/* flags incl. feature number */
 
 int ma_bar_info(int fd, uint32_t index, struct vfio_device_feature_memattr_bar_info *out);
 int ma_map(int fd, uint32_t index, uint64_t off, uint64_t len, const uint8_t *prefs,
@@ -100,8 +100,8 @@ const char *attr_name(unsigned int a);
 const char *attr_pat_type(unsigned int a);
 
 /* mmap @len at @off of fd (shared, rw). MAP_FAILED -> NULL and errno set. */
-void *map_fd(int fd, uint64_t off, size_t len);
-void *map_fd_at(int fd, uint64_t off, size_t len, void *addr);
+void *ma_map_fd(int fd, uint64_t off, size_t len);
+void *ma_map_fd_at(int fd, uint64_t off, size_t len, void *addr);
 
 /* ------------------------------------------------------------------ PAT */
 struct pat_ent {
@@ -155,6 +155,6 @@ size_t mmio_check(const volatile void *src, size_t len, uint64_t seed);
 size_t buf_check(const void *buf, size_t len, uint64_t seed);
 void buf_fill(void *buf, size_t len, uint64_t seed);
 /* Print the HOSTCHECK line for ivshmem0 BAR2. */
-void hostcheck(uint64_t off, uint64_t len, uint64_t seed, const char *desc);
+void ma_hostcheck(uint64_t off, uint64_t len, uint64_t seed, const char *desc);
 
 #endif /* MEMATTR_UTIL_H */
