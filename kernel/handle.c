@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfio-pci-memattr: handles, the uAPI features, and BAR takeover.
+ *
+ * A handle is (BAR, offset, length, attribute).  It owns a kernel mapping
+ * of its range made with its attribute (see pat.c) and an mmap offset in
+ * the upper half of its BAR's window of the device file.  While a BAR has
+ * handles the driver "takes over" the BAR: the core's whole-BAR kernel
+ * mapping, which would hold the range uncached-minus, is removed, legacy
+ * mmaps of the BAR are refused, and pread/pwrite go through rw.c.  The
+ * BAR is handed back when its last handle goes.
+ */
+#include <linux/io.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "compat.h"
+#include "memattr.h"
+
+void memattr_device_init(struct memattr_device *mv)
+{
+	int i;
+
+	mutex_init(&mv->lock);
+	xa_init(&mv->handles);
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		INIT_LIST_HEAD(&mv->bars[i].handles);
+		atomic_set(&mv->bars[i].legacy_vmas, 0);
+	}
+}
+
+bool memattr_bar_taken(struct memattr_device *mv, unsigned int bar)
+{
+	bool taken;
+
+	mutex_lock(&mv->lock);
+	taken = mv->bars[bar].taken;
+	mutex_unlock(&mv->lock);
+	return taken;
+}
+
+void memattr_note_ioeventfd(struct memattr_device *mv, unsigned int bar)
+{
+	mutex_lock(&mv->lock);
+	mv->bars[bar].ioeventfd = true;
+	mutex_unlock(&mv->lock);
+}
+
+/* Why @attr cannot be requested on @bar; VFIO_MEMATTR_OK if it can. */
+static u32 memattr_reason(struct memattr_device *mv, unsigned int bar, u8 attr)
+{
+	struct pci_dev *pdev = mv->core.pdev;
+	unsigned long flags = pci_resource_flags(pdev, bar);
+
+	if (!pci_resource_len(pdev, bar) || !(flags & IORESOURCE_MEM))
+		return VFIO_MEMATTR_NOT_MEM_BAR;
+	if (!mv->core.bar_mmap_supported[bar] ||
+	    pci_resource_len(pdev, bar) > MEMATTR_WINDOW_SIZE)
+		return VFIO_MEMATTR_NOT_MMAP;
+	if (attr != VFIO_MEMATTR_NC && !(flags & IORESOURCE_PREFETCH) &&
+	    !READ_ONCE(mv->allow_nonprefetchable))
+		return VFIO_MEMATTR_NOT_PREFETCH;
+	return memattr_arch_reason(attr);
+}
+
+static int memattr_reason_errno(u32 reason)
+{
+	switch (reason) {
+	case VFIO_MEMATTR_OK:
+		return 0;
+	case VFIO_MEMATTR_NOT_PREFETCH:
+		return -EPERM;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/*
+ * Take the kernel-side mapping of @bar over: the core's mapping covers the
+ * whole BAR uncached-minus and would turn every later request for another
+ * type into uncached-minus.  Caller holds mv->lock.
+ */
+static int memattr_takeover(struct memattr_device *mv, unsigned int bar)
+{
+	struct vfio_pci_core_device *vdev = &mv->core;
+	struct pci_dev *pdev = vdev->pdev;
+	struct memattr_bar *b = &mv->bars[bar];
+	void __iomem *io = vdev->barmap[bar];
+
+	if (b->taken)
+		return 0;
+	/* ioeventfds keep pointers into the core's mapping. */
+	if (b->ioeventfd && READ_ONCE(vdev->ioeventfds_nr))
+		return -EBUSY;
+	b->ioeventfd = false;
+
+	if (MEMATTR_EAGER_BARMAP) {
+		/* The region stays requested by the core; only unmap. */
+		if (!memattr_barmap_valid(io))
+			return -EBUSY;
+		pci_iounmap(pdev, io);
+		vdev->barmap[bar] = IOMEM_ERR_PTR(-EBUSY);
+		b->had_barmap = true;
+	} else {
+		if (memattr_barmap_valid(io)) {
+			pci_iounmap(pdev, io);
+			pci_release_selected_regions(pdev, 1 << bar);
+			vdev->barmap[bar] = NULL;
+		}
+		if (pci_request_selected_regions(pdev, 1 << bar,
+						 "vfio-pci-memattr"))
+			return -EBUSY;
+		b->had_barmap = false;
+	}
+	b->taken = true;
+	return 0;
+}
+
+/* Hand @bar back to the core in the state it expects.  Holds mv->lock. */
+static void memattr_handback(struct memattr_device *mv, unsigned int bar)
+{
+	struct vfio_pci_core_device *vdev = &mv->core;
+	struct pci_dev *pdev = vdev->pdev;
+	struct memattr_bar *b = &mv->bars[bar];
+
+	if (!b->taken)
+		return;
+	if (MEMATTR_EAGER_BARMAP) {
+		void __iomem *io = pci_iomap(pdev, bar, 0);
+
+		if (io) {
+			vdev->barmap[bar] = io;
+		} else {
+			pci_release_selected_regions(pdev, 1 << bar);
+			vdev->barmap[bar] = IOMEM_ERR_PTR(-ENOMEM);
+		}
+	} else {
+		pci_release_selected_regions(pdev, 1 << bar);
+	}
+	b->taken = false;
+	b->had_barmap = false;
+}
+
+void memattr_handle_get(struct memattr_handle *h)
+{
+	kref_get(&h->ref);
+}
+
+/* Called by kref_put_mutex() with mv->lock held; drops it. */
+static void memattr_handle_free(struct kref *ref)
+{
+	struct memattr_handle *h = container_of(ref, struct memattr_handle, ref);
+	struct memattr_device *mv = h->mv;
+	struct memattr_bar *b = &mv->bars[h->bar];
+
+	list_del(&h->bar_node);
+	iounmap(h->kva);
+	mv->nr_handles--;
+	if (!--b->nr_objs)
+		memattr_handback(mv, h->bar);
+	mutex_unlock(&mv->lock);
+	kfree(h);
+}
+
+/* Must not be called with mv->lock held. */
+void memattr_handle_put(struct memattr_handle *h)
+{
+	kref_put_mutex(&h->ref, memattr_handle_free, &h->mv->lock);
+}
+
+struct memattr_handle *memattr_handle_get_by_id(struct memattr_device *mv,
+						u32 id)
+{
+	struct memattr_handle *h = NULL;
+
+	if (id < VFIO_MEMATTR_HANDLE_INDEX_BASE)
+		return NULL;
+	mutex_lock(&mv->lock);
+	h = xa_load(&mv->handles, id - VFIO_MEMATTR_HANDLE_INDEX_BASE);
+	if (h)
+		memattr_handle_get(h);
+	mutex_unlock(&mv->lock);
+	return h;
+}
+
+/* @window_off: offset of the request inside the BAR's window of the file. */
+struct memattr_handle *memattr_handle_get_by_offset(struct memattr_device *mv,
+						    unsigned int bar,
+						    u64 window_off)
+{
+	struct memattr_handle *h, *found = NULL;
+	u64 off = VFIO_PCI_INDEX_TO_OFFSET(bar) + window_off;
+
+	mutex_lock(&mv->lock);
+	list_for_each_entry(h, &mv->bars[bar].handles, bar_node) {
+		if (!h->released && off >= h->mmap_offset &&
+		    off - h->mmap_offset < h->length) {
+			found = h;
+			memattr_handle_get(found);
+			break;
+		}
+	}
+	mutex_unlock(&mv->lock);
+	return found;
+}
+
+static bool memattr_overlaps(struct memattr_handle *h, u64 off, u64 len)
+{
+	return off < h->offset + h->length && h->offset < off + len;
+}
+
+/*
+ * Find or create a handle for one attribute.  Caller holds mv->lock.
+ * Returns the handle with a reference for the caller, or an ERR_PTR.
+ */
+static struct memattr_handle *memattr_try(struct memattr_device *mv,
+					  unsigned int bar, u64 off, u64 len,
+					  u8 attr)
+{
+	struct pci_dev *pdev = mv->core.pdev;
+	struct memattr_bar *b = &mv->bars[bar];
+	struct memattr_handle *h;
+	int ret;
+
+	ret = memattr_reason_errno(memattr_reason(mv, bar, attr));
+	if (ret)
+		return ERR_PTR(ret);
+
+	list_for_each_entry(h, &b->handles, bar_node) {
+		if (!memattr_overlaps(h, off, len))
+			continue;
+		if (h->attr != attr)
+			return ERR_PTR(-EBUSY);
+		if (!h->released && h->offset == off && h->length == len) {
+			memattr_handle_get(h);
+			return h;
+		}
+	}
+	if (atomic_read(&b->legacy_vmas))
+		return ERR_PTR(-EBUSY);
+	if (mv->nr_handles >= READ_ONCE(memattr_max_handles))
+		return ERR_PTR(-ENOSPC);
+	if (len > MEMATTR_WINDOW_SIZE - b->next_mmap)
+		return ERR_PTR(-ENOSPC);
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	if (!h)
+		return ERR_PTR(-ENOMEM);
+	ret = memattr_takeover(mv, bar);
+	if (ret)
+		goto err_free;
+
+	h->phys = pci_resource_start(pdev, bar) + off;
+	h->kva = memattr_kernel_map(h->phys, len, attr);
+	if (!h->kva) {
+		ret = -ENOMEM;
+		goto err_handback;
+	}
+	if (!memattr_kernel_map_honest(h->kva, attr)) {
+		pci_dbg(pdev, "BAR %u [%#llx+%#llx]: memory type %s not granted\n",
+			bar, off, len, attr == VFIO_MEMATTR_WC ? "WC" : "UC-");
+		ret = -EBUSY;
+		goto err_unmap;
+	}
+
+	h->id = VFIO_MEMATTR_HANDLE_INDEX_BASE + mv->next_id;
+	ret = xa_err(xa_store(&mv->handles, mv->next_id, h, GFP_KERNEL_ACCOUNT));
+	if (ret)
+		goto err_unmap;
+	mv->next_id++;
+
+	kref_init(&h->ref);		/* the table's reference */
+	memattr_handle_get(h);		/* the caller's */
+	h->mv = mv;
+	h->bar = bar;
+	h->attr = attr;
+	h->offset = off;
+	h->length = len;
+	h->mmap_offset = VFIO_PCI_INDEX_TO_OFFSET(bar) + MEMATTR_WINDOW_START +
+			 b->next_mmap;
+	b->next_mmap += len;
+	list_add_tail(&h->bar_node, &b->handles);
+	b->nr_objs++;
+	mv->nr_handles++;
+	return h;
+
+err_unmap:
+	iounmap(h->kva);
+err_handback:
+	if (!b->nr_objs)
+		memattr_handback(mv, bar);
+err_free:
+	kfree(h);
+	return ERR_PTR(ret);
+}
+
+static int memattr_feature_map(struct memattr_device *mv, u32 flags,
+			       void __user *arg, size_t argsz)
+{
+	struct vfio_device_feature_memattr_map req;
+	struct pci_dev *pdev = mv->core.pdev;
+	struct memattr_handle *h = ERR_PTR(-EINVAL);
+	u64 end;
+	int ret, i;
+
+	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET,
+				 sizeof(req));
+	if (ret != 1)
+		return ret;
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+
+	if (req.flags || req.reserved || req.index >= PCI_STD_NUM_BARS)
+		return -EINVAL;
+	if (!req.nr_prefs || req.nr_prefs > VFIO_MEMATTR_MAX_PREFS)
+		return -EINVAL;
+	for (i = 0; i < VFIO_MEMATTR_MAX_PREFS; i++) {
+		if (i < req.nr_prefs ? req.prefs[i] >= VFIO_MEMATTR_NR :
+				       req.prefs[i] != 0)
+			return -EINVAL;
+	}
+	if (!req.length || !PAGE_ALIGNED(req.offset) ||
+	    !PAGE_ALIGNED(req.length) ||
+	    check_add_overflow(req.offset, req.length, &end))
+		return -EINVAL;
+
+	/* A BAR that can take no attribute at all. */
+	ret = memattr_reason(mv, req.index, VFIO_MEMATTR_NC);
+	if (ret)
+		return memattr_reason_errno(ret);
+	if (end > PAGE_ALIGN(pci_resource_len(pdev, req.index)))
+		return -EINVAL;
+
+	mutex_lock(&mv->lock);
+	for (i = 0; i < req.nr_prefs; i++) {
+		struct memattr_handle *t;
+
+		t = memattr_try(mv, req.index, req.offset, req.length,
+				req.prefs[i]);
+		if (!IS_ERR(t)) {
+			h = t;
+			break;
+		}
+		if (!i)
+			h = t;	/* the first preference's error is reported */
+	}
+	mutex_unlock(&mv->lock);
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+
+	req.attr = h->attr;
+	req.handle = h->id;
+	req.mmap_offset = h->mmap_offset;
+	memattr_handle_put(h);
+	/*
+	 * The handle stays even if the answer cannot be written: the caller
+	 * can find it again by asking for the same range and attribute.
+	 */
+	if (copy_to_user(arg, &req, sizeof(req)))
+		return -EFAULT;
+	return 0;
+}
+
+static int memattr_feature_unmap(struct memattr_device *mv, u32 flags,
+				 void __user *arg, size_t argsz)
+{
+	struct vfio_device_feature_memattr_unmap req;
+	struct memattr_handle *h;
+	int ret;
+
+	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET,
+				 sizeof(req));
+	if (ret != 1)
+		return ret;
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags)
+		return -EINVAL;
+	if (req.handle < VFIO_MEMATTR_HANDLE_INDEX_BASE)
+		return -ENOENT;
+
+	mutex_lock(&mv->lock);
+	h = xa_erase(&mv->handles, req.handle - VFIO_MEMATTR_HANDLE_INDEX_BASE);
+	if (h)
+		h->released = true;
+	mutex_unlock(&mv->lock);
+	if (!h)
+		return -ENOENT;
+	memattr_handle_put(h);		/* the table's reference */
+	return 0;
+}
+
+static int memattr_feature_handle(struct memattr_device *mv, u32 flags,
+				  void __user *arg, size_t argsz)
+{
+	struct vfio_device_feature_memattr_handle req;
+	struct memattr_handle *h;
+	int ret;
+
+	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET,
+				 sizeof(req));
+	if (ret != 1)
+		return ret;
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags)
+		return -EINVAL;
+
+	h = memattr_handle_get_by_id(mv, req.handle);
+	if (!h)
+		return -ENOENT;
+	req.index = h->bar;
+	req.attr = h->attr;
+	req.offset = h->offset;
+	req.length = h->length;
+	req.mmap_offset = h->mmap_offset;
+	memattr_handle_put(h);
+
+	if (copy_to_user(arg, &req, sizeof(req)))
+		return -EFAULT;
+	return 0;
+}
+
+static int memattr_feature_bar_info(struct memattr_device *mv, u32 flags,
+				    void __user *arg, size_t argsz)
+{
+	struct vfio_device_feature_memattr_bar_info req;
+	struct pci_dev *pdev = mv->core.pdev;
+	unsigned long rflags;
+	unsigned int bar;
+	int ret, a;
+
+	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET,
+				 sizeof(req));
+	if (ret != 1)
+		return ret;
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.reserved || req.index >= PCI_STD_NUM_BARS)
+		return -EINVAL;
+
+	bar = req.index;
+	rflags = pci_resource_flags(pdev, bar);
+	memset(&req, 0, sizeof(req));
+	req.index = bar;
+	req.size = pci_resource_len(pdev, bar);
+	if (req.size) {
+		if (rflags & IORESOURCE_IO)
+			req.bar_flags |= VFIO_MEMATTR_BAR_IO;
+		if (rflags & IORESOURCE_PREFETCH)
+			req.bar_flags |= VFIO_MEMATTR_BAR_PREFETCH;
+		if (rflags & IORESOURCE_MEM_64)
+			req.bar_flags |= VFIO_MEMATTR_BAR_MEM64;
+		if ((rflags & IORESOURCE_MEM) && mv->core.bar_mmap_supported[bar])
+			req.bar_flags |= VFIO_MEMATTR_BAR_MMAP;
+	}
+	for (a = 0; a < VFIO_MEMATTR_NR; a++) {
+		req.reason[a] = memattr_reason(mv, bar, a);
+		if (!req.reason[a])
+			req.supported |= 1U << a;
+	}
+	mutex_lock(&mv->lock);
+	req.nr_handles = mv->bars[bar].nr_objs;
+	mutex_unlock(&mv->lock);
+
+	if (copy_to_user(arg, &req, sizeof(req)))
+		return -EFAULT;
+	return 0;
+}
+
+/* Returns -ENOTTY for features that are not ours. */
+int memattr_feature(struct memattr_device *mv, u32 flags,
+		    void __user *arg, size_t argsz)
+{
+	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO:
+		return memattr_feature_bar_info(mv, flags, arg, argsz);
+	case VFIO_DEVICE_FEATURE_MEMATTR_MAP:
+		return memattr_feature_map(mv, flags, arg, argsz);
+	case VFIO_DEVICE_FEATURE_MEMATTR_HANDLE:
+		return memattr_feature_handle(mv, flags, arg, argsz);
+	case VFIO_DEVICE_FEATURE_MEMATTR_UNMAP:
+		return memattr_feature_unmap(mv, flags, arg, argsz);
+	}
+	return -ENOTTY;
+}
+
+/* VFIO_DEVICE_GET_REGION_INFO for a handle index. */
+int memattr_region_info(struct memattr_device *mv, struct vfio_region_info *info,
+			struct vfio_info_cap *caps)
+{
+	struct vfio_region_info_cap_memattr cap = {
+		.header.id = VFIO_REGION_INFO_CAP_MEMATTR,
+		.header.version = 1,
+	};
+	struct memattr_handle *h;
+
+	h = memattr_handle_get_by_id(mv, info->index);
+	if (!h)
+		return -EINVAL;
+	info->offset = h->mmap_offset;
+	info->size = h->length;
+	info->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+		      VFIO_REGION_INFO_FLAG_MMAP;
+	cap.index = h->bar;
+	cap.attr = h->attr;
+	cap.offset = h->offset;
+	cap.length = h->length;
+	memattr_handle_put(h);
+
+	return vfio_info_add_capability(caps, &cap.header, sizeof(cap));
+}
+
+/* The device's last user is gone: no VMA can still hold a handle. */
+void memattr_device_close(struct memattr_device *mv)
+{
+	struct memattr_handle *h;
+	unsigned long id;
+
+	mutex_lock(&mv->lock);
+	xa_for_each(&mv->handles, id, h) {
+		xa_erase(&mv->handles, id);
+		h->released = true;
+		mutex_unlock(&mv->lock);
+		memattr_handle_put(h);
+		mutex_lock(&mv->lock);
+	}
+	mv->next_id = 0;
+	for (id = 0; id < PCI_STD_NUM_BARS; id++) {
+		mv->bars[id].next_mmap = 0;
+		mv->bars[id].ioeventfd = false;
+	}
+	mutex_unlock(&mv->lock);
+}

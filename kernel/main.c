@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfio-pci-memattr: a VFIO PCI variant driver that behaves like vfio-pci
+ * and lets the owner of the device fd map BAR ranges with a chosen memory
+ * attribute (NC, WC, DEV).  See include/uapi/linux/vfio_memattr.h and
+ * docs/design.md.
+ *
+ * It matches no device by ID: bind through driver_override, as with
+ * vfio-pci.
+ */
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "compat.h"
+#include "memattr.h"
+
+unsigned int memattr_max_handles = 1024;
+module_param_named(max_handles, memattr_max_handles, uint, 0644);
+MODULE_PARM_DESC(max_handles,
+		 "Most memattr handles per open device (default 1024)");
+
+static bool memattr_nonprefetchable_wc;
+module_param_named(nonprefetchable_wc, memattr_nonprefetchable_wc, bool, 0644);
+MODULE_PARM_DESC(nonprefetchable_wc,
+		 "Allow WC and DEV on non-prefetchable BARs of devices bound from now on (default N; WC permits speculative reads)");
+
+static int memattr_open_device(struct vfio_device *core_vdev)
+{
+	struct vfio_pci_core_device *vdev = &to_memattr(core_vdev)->core;
+	int ret;
+
+	ret = vfio_pci_core_enable(vdev);
+	if (ret)
+		return ret;
+	vfio_pci_core_finish_enable(vdev);
+	return 0;
+}
+
+static void memattr_close_device(struct vfio_device *core_vdev)
+{
+	memattr_device_close(to_memattr(core_vdev));
+	vfio_pci_core_close_device(core_vdev);
+}
+
+static ssize_t memattr_read(struct vfio_device *core_vdev, char __user *buf,
+			    size_t count, loff_t *ppos)
+{
+	bool handled;
+	ssize_t ret;
+
+	if (!count)
+		return 0;
+	ret = memattr_rw(to_memattr(core_vdev), buf, count, ppos, false,
+			 &handled);
+	return handled ? ret : vfio_pci_core_read(core_vdev, buf, count, ppos);
+}
+
+static ssize_t memattr_write(struct vfio_device *core_vdev,
+			     const char __user *buf, size_t count, loff_t *ppos)
+{
+	bool handled;
+	ssize_t ret;
+
+	if (!count)
+		return 0;
+	ret = memattr_rw(to_memattr(core_vdev), (char __user *)buf, count,
+			 ppos, true, &handled);
+	return handled ? ret : vfio_pci_core_write(core_vdev, buf, count, ppos);
+}
+
+static int memattr_device_feature(struct vfio_device *core_vdev, u32 flags,
+				  void __user *arg, size_t argsz)
+{
+	int ret = memattr_feature(to_memattr(core_vdev), flags, arg, argsz);
+
+	if (ret != -ENOTTY)
+		return ret;
+	return vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
+}
+
+/* An ioeventfd points into the core's mapping of the BAR. */
+static long memattr_ioctl_ioeventfd(struct vfio_device *core_vdev,
+				    unsigned int cmd, unsigned long arg)
+{
+	struct memattr_device *mv = to_memattr(core_vdev);
+	unsigned long minsz = offsetofend(struct vfio_device_ioeventfd, fd);
+	struct vfio_device_ioeventfd ioeventfd;
+	u64 index;
+
+	if (copy_from_user(&ioeventfd, (void __user *)arg, minsz))
+		return -EFAULT;
+	index = VFIO_PCI_OFFSET_TO_INDEX(ioeventfd.offset);
+	if (index < PCI_STD_NUM_BARS && ioeventfd.fd >= 0) {
+		mutex_lock(&mv->lock);
+		if (mv->bars[index].taken) {
+			mutex_unlock(&mv->lock);
+			return -EBUSY;
+		}
+		mv->bars[index].ioeventfd = true;
+		mutex_unlock(&mv->lock);
+	}
+	return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+}
+
+#ifdef MEMATTR_HAVE_GET_REGION_INFO_CAPS
+static int memattr_get_region_info_caps(struct vfio_device *core_vdev,
+					struct vfio_region_info *info,
+					struct vfio_info_cap *caps)
+{
+	if (info->index >= VFIO_MEMATTR_HANDLE_INDEX_BASE)
+		return memattr_region_info(to_memattr(core_vdev), info, caps);
+	return vfio_pci_ioctl_get_region_info(core_vdev, info, caps);
+}
+#else
+static long memattr_ioctl_region_info(struct vfio_device *core_vdev,
+				      unsigned int cmd, unsigned long arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
+	struct vfio_region_info __user *uarg = (void __user *)arg;
+	struct vfio_info_cap caps = {};
+	struct vfio_region_info info;
+	int ret;
+
+	if (copy_from_user(&info, uarg, minsz))
+		return -EFAULT;
+	if (info.index < VFIO_MEMATTR_HANDLE_INDEX_BASE)
+		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	ret = memattr_region_info(to_memattr(core_vdev), &info, &caps);
+	if (ret)
+		goto out;
+	if (caps.size) {
+		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
+		if (info.argsz < sizeof(info) + caps.size) {
+			info.argsz = sizeof(info) + caps.size;
+			info.cap_offset = 0;
+		} else {
+			vfio_info_cap_shift(&caps, sizeof(info));
+			if (copy_to_user(uarg + 1, caps.buf, caps.size)) {
+				ret = -EFAULT;
+				goto out;
+			}
+			info.cap_offset = sizeof(info);
+		}
+	}
+	if (copy_to_user(uarg, &info, minsz))
+		ret = -EFAULT;
+out:
+	kfree(caps.buf);
+	return ret;
+}
+#endif
+
+static long memattr_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
+			  unsigned long arg)
+{
+	switch (cmd) {
+#ifndef MEMATTR_HAVE_GET_REGION_INFO_CAPS
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return memattr_ioctl_region_info(core_vdev, cmd, arg);
+#endif
+	case VFIO_DEVICE_IOEVENTFD:
+		return memattr_ioctl_ioeventfd(core_vdev, cmd, arg);
+	}
+	return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+}
+
+static int memattr_init_dev(struct vfio_device *core_vdev)
+{
+	memattr_device_init(to_memattr(core_vdev));
+	return vfio_pci_core_init_dev(core_vdev);
+}
+
+static void memattr_release_dev(struct vfio_device *core_vdev)
+{
+	struct memattr_device *mv = to_memattr(core_vdev);
+
+	xa_destroy(&mv->handles);
+	mutex_destroy(&mv->lock);
+	vfio_pci_core_release_dev(core_vdev);
+}
+
+static const struct vfio_device_ops memattr_ops = {
+	.name		= "vfio-pci-memattr",
+	.init		= memattr_init_dev,
+	.release	= memattr_release_dev,
+	.open_device	= memattr_open_device,
+	.close_device	= memattr_close_device,
+	.ioctl		= memattr_ioctl,
+#ifdef MEMATTR_HAVE_GET_REGION_INFO_CAPS
+	.get_region_info_caps = memattr_get_region_info_caps,
+#endif
+	.device_feature	= memattr_device_feature,
+	.read		= memattr_read,
+	.write		= memattr_write,
+	.mmap		= memattr_mmap,
+	.request	= vfio_pci_core_request,
+	.match		= vfio_pci_core_match,
+#ifdef MEMATTR_HAVE_MATCH_TOKEN_UUID
+	.match_token_uuid = vfio_pci_core_match_token_uuid,
+#endif
+#ifdef MEMATTR_HAVE_IOMMUFD_OPS
+	.bind_iommufd	= vfio_iommufd_physical_bind,
+	.unbind_iommufd	= vfio_iommufd_physical_unbind,
+	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
+	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+#endif
+#ifdef MEMATTR_HAVE_PASID_OPS
+	.pasid_attach_ioas = vfio_iommufd_physical_pasid_attach_ioas,
+	.pasid_detach_ioas = vfio_iommufd_physical_pasid_detach_ioas,
+#endif
+};
+
+static struct memattr_device *memattr_from_dev(struct device *dev)
+{
+	struct vfio_pci_core_device *vdev = dev_get_drvdata(dev);
+
+	return container_of(vdev, struct memattr_device, core);
+}
+
+static ssize_t memattr_nonprefetchable_wc_show(struct device *dev,
+					       struct device_attribute *attr,
+					       char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  READ_ONCE(memattr_from_dev(dev)->allow_nonprefetchable));
+}
+
+static ssize_t memattr_nonprefetchable_wc_store(struct device *dev,
+						struct device_attribute *attr,
+						const char *buf, size_t count)
+{
+	bool val;
+	int ret;
+
+	ret = kstrtobool(buf, &val);
+	if (ret)
+		return ret;
+	WRITE_ONCE(memattr_from_dev(dev)->allow_nonprefetchable, val);
+	return count;
+}
+static DEVICE_ATTR_RW(memattr_nonprefetchable_wc);
+
+static struct attribute *memattr_dev_attrs[] = {
+	&dev_attr_memattr_nonprefetchable_wc.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(memattr_dev);
+
+static int memattr_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct memattr_device *mv;
+	int ret;
+
+	mv = vfio_alloc_device(memattr_device, core.vdev, &pdev->dev,
+			       &memattr_ops);
+	if (IS_ERR(mv))
+		return PTR_ERR(mv);
+
+	mv->allow_nonprefetchable = READ_ONCE(memattr_nonprefetchable_wc);
+	dev_set_drvdata(&pdev->dev, &mv->core);
+	ret = vfio_pci_core_register_device(&mv->core);
+	if (ret) {
+		vfio_put_device(&mv->core.vdev);
+		return ret;
+	}
+	memattr_debugfs_add(mv);
+	return 0;
+}
+
+static void memattr_remove(struct pci_dev *pdev)
+{
+	struct memattr_device *mv = memattr_from_dev(&pdev->dev);
+
+	memattr_debugfs_remove(mv);
+	vfio_pci_core_unregister_device(&mv->core);
+	vfio_put_device(&mv->core.vdev);
+}
+
+static const struct pci_device_id memattr_table[] = {
+	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_ANY_ID, PCI_ANY_ID) },
+	{}
+};
+
+static struct pci_driver memattr_driver = {
+	.name			= "vfio-pci-memattr",
+	.id_table		= memattr_table,
+	.probe			= memattr_probe,
+	.remove			= memattr_remove,
+	.err_handler		= &vfio_pci_core_err_handlers,
+	.driver_managed_dma	= true,
+	.driver.dev_groups	= memattr_dev_groups,
+};
+
+static int __init memattr_init(void)
+{
+	int ret;
+
+	memattr_debugfs_init();
+	ret = pci_register_driver(&memattr_driver);
+	if (ret)
+		memattr_debugfs_exit();
+	return ret;
+}
+
+static void __exit memattr_exit(void)
+{
+	pci_unregister_driver(&memattr_driver);
+	memattr_debugfs_exit();
+}
+
+module_init(memattr_init);
+module_exit(memattr_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("vfio-memattr developers");
+MODULE_DESCRIPTION("VFIO PCI variant driver with per-mapping memory attributes (NC, WC, DEV)");

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vfio-pci-memattr: declarations shared by the files of the driver.
+ *
+ * Locking, outermost first:
+ *   mmap_lock (held by the mm around mmap and faults)
+ *     memattr_device.lock   handles, BAR takeover, legacy mmap counts
+ *   core_vdev.memory_lock   taken alone (faults, rw), never under .lock
+ * User memory is never touched while .lock is held.
+ */
+#ifndef VFIO_PCI_MEMATTR_H
+#define VFIO_PCI_MEMATTR_H
+
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/vfio_pci_core.h>
+#include <linux/xarray.h>
+
+#include "../include/uapi/linux/vfio_memattr.h"
+
+/*
+ * Handles are mmapped in the upper half of their BAR's 1 TiB window of
+ * the device file: the core zaps the whole BAR windows on reset and
+ * memory disable, so handle mappings are revoked with the legacy ones.
+ */
+#define MEMATTR_WINDOW_START	(1ULL << (VFIO_PCI_OFFSET_SHIFT - 1))
+#define MEMATTR_WINDOW_SIZE	(1ULL << (VFIO_PCI_OFFSET_SHIFT - 1))
+
+struct memattr_device;
+
+struct memattr_handle {
+	struct kref ref;		/* table + one per VMA */
+	struct memattr_device *mv;
+	struct list_head bar_node;	/* memattr_bar.handles */
+	u32 id;				/* region index */
+	u8 bar;
+	u8 attr;
+	bool released;			/* out of the table */
+	u64 offset;			/* in the BAR */
+	u64 length;
+	u64 mmap_offset;		/* in the device file */
+	phys_addr_t phys;
+	void __iomem *kva;		/* kernel mapping: holds the memory type */
+};
+
+struct memattr_bar {
+	struct list_head handles;	/* every live object, released ones too */
+	unsigned int nr_objs;
+	u64 next_mmap;			/* bytes of the window handed out */
+	atomic_t legacy_vmas;		/* mmaps of the legacy region offset */
+	bool taken;			/* the driver owns the kernel mapping */
+	bool had_barmap;		/* the core's mapping was removed */
+	bool ioeventfd;			/* an ioeventfd was set on this BAR */
+};
+
+struct memattr_stats {
+	atomic64_t pte_faults;
+	atomic64_t pmd_faults;
+	atomic64_t pud_faults;
+	atomic64_t sigbus;
+};
+
+struct memattr_device {
+	struct vfio_pci_core_device core;	/* must be first */
+	struct mutex lock;
+	struct xarray handles;			/* id - base -> handle */
+	u32 next_id;
+	unsigned int nr_handles;		/* live objects, all BARs */
+	struct memattr_bar bars[PCI_STD_NUM_BARS];
+	bool allow_nonprefetchable;
+	struct memattr_stats stats;
+	struct dentry *debugfs;
+};
+
+static inline struct memattr_device *
+to_memattr(struct vfio_device *core_vdev)
+{
+	return container_of(core_vdev, struct memattr_device, core.vdev);
+}
+
+/* main.c */
+extern unsigned int memattr_max_handles;
+
+/* handle.c */
+void memattr_device_init(struct memattr_device *mv);
+void memattr_device_close(struct memattr_device *mv);
+int memattr_feature(struct memattr_device *mv, u32 flags,
+		    void __user *arg, size_t argsz);
+struct memattr_handle *memattr_handle_get_by_id(struct memattr_device *mv,
+						u32 id);
+struct memattr_handle *memattr_handle_get_by_offset(struct memattr_device *mv,
+						    unsigned int bar,
+						    u64 window_off);
+void memattr_handle_put(struct memattr_handle *h);
+void memattr_handle_get(struct memattr_handle *h);
+int memattr_region_info(struct memattr_device *mv, struct vfio_region_info *info,
+			struct vfio_info_cap *caps);
+void memattr_note_ioeventfd(struct memattr_device *mv, unsigned int bar);
+bool memattr_bar_taken(struct memattr_device *mv, unsigned int bar);
+
+/* mmap.c */
+int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma);
+
+/* rw.c */
+ssize_t memattr_rw(struct memattr_device *mv, char __user *buf, size_t count,
+		   loff_t *ppos, bool iswrite, bool *handled);
+
+/* pat.c */
+void __iomem *memattr_kernel_map(phys_addr_t phys, u64 len, u8 attr);
+bool memattr_kernel_map_honest(void __iomem *kva, u8 attr);
+pgprot_t memattr_pgprot(u8 attr, pgprot_t prot);
+u32 memattr_arch_reason(u8 attr);
+
+/* debugfs.c */
+void memattr_debugfs_init(void);
+void memattr_debugfs_exit(void);
+void memattr_debugfs_add(struct memattr_device *mv);
+void memattr_debugfs_remove(struct memattr_device *mv);
+
+#endif /* VFIO_PCI_MEMATTR_H */

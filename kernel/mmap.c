@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfio-pci-memattr: mmap of handles, their faults, and the bookkeeping of
+ * legacy BAR mmaps.
+ *
+ * Revocation is the core's: it zaps every mapping of the BAR windows of
+ * the device file (or, on kernels with vdev->vma_list, every VMA on that
+ * list) under memory_lock before it resets the device or disables its
+ * memory decode.  Handle mappings live in those windows (or on that list),
+ * and their fault handler takes memory_lock and refuses to map while the
+ * memory is disabled, exactly as the core's does.
+ */
+#include <linux/mm.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include "compat.h"
+#include "memattr.h"
+
+static unsigned long memattr_vma_pfn(struct memattr_handle *h,
+				     struct vm_area_struct *vma,
+				     unsigned long addr)
+{
+	u64 pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+
+	return PHYS_PFN(h->phys) + pgoff - (h->mmap_offset >> PAGE_SHIFT);
+}
+
+static void memattr_vm_open(struct vm_area_struct *vma)
+{
+	struct memattr_handle *h = vma->vm_private_data;
+
+	memattr_handle_get(h);
+	/* A copy is not on the core's vma_list: let it fault itself in. */
+	if (MEMATTR_VMA_LIST)
+		zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+}
+
+#if MEMATTR_VMA_LIST
+static void memattr_vma_list_del(struct vfio_pci_core_device *vdev,
+				 struct vm_area_struct *vma)
+{
+	struct memattr_core_mmap_vma *e;
+
+	mutex_lock(&vdev->vma_lock);
+	list_for_each_entry(e, &vdev->vma_list, vma_next) {
+		if (e->vma == vma) {
+			list_del(&e->vma_next);
+			kfree(e);
+			break;
+		}
+	}
+	mutex_unlock(&vdev->vma_lock);
+}
+
+/*
+ * Whole-VMA population, as the core does on these kernels; the VMA goes
+ * on vdev->vma_list so that the core's zap revokes it.
+ */
+static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct memattr_handle *h = vma->vm_private_data;
+	struct memattr_device *mv = h->mv;
+	struct vfio_pci_core_device *vdev = &mv->core;
+	struct memattr_core_mmap_vma *e;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
+
+	mutex_lock(&vdev->vma_lock);
+	down_read(&vdev->memory_lock);
+
+	if (vdev->pm_runtime_engaged || !memattr_memory_enabled(vdev)) {
+		atomic64_inc(&mv->stats.sigbus);
+		ret = VM_FAULT_SIGBUS;
+		goto out;
+	}
+	list_for_each_entry(e, &vdev->vma_list, vma_next) {
+		if (e->vma == vma)
+			goto out;
+	}
+	e = kmalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!e) {
+		ret = VM_FAULT_OOM;
+		goto out;
+	}
+	if (io_remap_pfn_range(vma, vma->vm_start,
+			       memattr_vma_pfn(h, vma, vma->vm_start),
+			       vma->vm_end - vma->vm_start, vma->vm_page_prot)) {
+		zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+		kfree(e);
+		ret = VM_FAULT_SIGBUS;
+		goto out;
+	}
+	e->vma = vma;
+	list_add(&e->vma_next, &vdev->vma_list);
+	atomic64_add((vma->vm_end - vma->vm_start) >> PAGE_SHIFT,
+		     &mv->stats.pte_faults);
+out:
+	up_read(&vdev->memory_lock);
+	mutex_unlock(&vdev->vma_lock);
+	return ret;
+}
+#else
+static vm_fault_t memattr_insert(struct vfio_pci_core_device *vdev,
+				 struct vm_fault *vmf, unsigned long pfn,
+				 unsigned int order)
+{
+#ifdef MEMATTR_HAVE_VMF_INSERT_PFN_HELPER
+	return vfio_pci_vmf_insert_pfn(vdev, vmf, pfn, order);
+#else
+	if (vdev->pm_runtime_engaged || !memattr_memory_enabled(vdev))
+		return VM_FAULT_SIGBUS;
+	if (!order)
+		return vmf_insert_pfn(vmf->vma, vmf->address, pfn);
+#if MEMATTR_HUGE_PFNMAP
+	if (order == PMD_ORDER)
+		return memattr_insert_pmd(vmf, pfn);
+	if (order == PUD_ORDER)
+		return memattr_insert_pud(vmf, pfn);
+#endif
+	return VM_FAULT_FALLBACK;
+#endif
+}
+
+static vm_fault_t memattr_vm_huge_fault(struct vm_fault *vmf,
+					unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct memattr_handle *h = vma->vm_private_data;
+	struct memattr_device *mv = h->mv;
+	unsigned long size = PAGE_SIZE << order;
+	unsigned long addr = vmf->address & ~(size - 1);
+	unsigned long pfn;
+	vm_fault_t ret;
+
+	if (order && (addr < vma->vm_start || addr + size > vma->vm_end))
+		return VM_FAULT_FALLBACK;
+	pfn = memattr_vma_pfn(h, vma, addr);
+	if (order && (pfn & ((1UL << order) - 1)))
+		return VM_FAULT_FALLBACK;
+
+	down_read(&mv->core.memory_lock);
+	ret = memattr_insert(&mv->core, vmf, pfn, order);
+	up_read(&mv->core.memory_lock);
+
+	if (ret == VM_FAULT_NOPAGE) {
+		if (order == 0)
+			atomic64_inc(&mv->stats.pte_faults);
+		else if (order == PMD_ORDER)
+			atomic64_inc(&mv->stats.pmd_faults);
+		else
+			atomic64_inc(&mv->stats.pud_faults);
+	} else if (ret & VM_FAULT_SIGBUS) {
+		atomic64_inc(&mv->stats.sigbus);
+	}
+	return ret;
+}
+
+static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
+{
+	return memattr_vm_huge_fault(vmf, 0);
+}
+#endif
+
+static void memattr_vm_close(struct vm_area_struct *vma)
+{
+	struct memattr_handle *h = vma->vm_private_data;
+
+#if MEMATTR_VMA_LIST
+	memattr_vma_list_del(&h->mv->core, vma);
+#endif
+	memattr_handle_put(h);
+}
+
+static const struct vm_operations_struct memattr_vm_ops = {
+	.open = memattr_vm_open,
+	.close = memattr_vm_close,
+	.fault = memattr_vm_fault,
+#if MEMATTR_HUGE_PFNMAP
+	.huge_fault = memattr_vm_huge_fault,
+#endif
+};
+
+static int memattr_mmap_handle(struct memattr_device *mv,
+			       struct vm_area_struct *vma, unsigned int bar,
+			       u64 window_off)
+{
+	struct memattr_handle *h;
+	u64 start = VFIO_PCI_INDEX_TO_OFFSET(bar) + window_off;
+	u64 len = vma->vm_end - vma->vm_start;
+
+	h = memattr_handle_get_by_offset(mv, bar, window_off);
+	if (!h)
+		return -EINVAL;
+	if (len > h->length - (start - h->mmap_offset)) {
+		memattr_handle_put(h);
+		return -EINVAL;
+	}
+
+	/* The VMA keeps the reference taken by the lookup. */
+	vma->vm_private_data = h;
+	vma->vm_page_prot = memattr_pgprot(h->attr, vma->vm_page_prot);
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP |
+			  MEMATTR_VM_ALLOW_ANY_UNCACHED);
+	vma->vm_ops = &memattr_vm_ops;
+	return 0;
+}
+
+/*
+ * Legacy BAR mmaps keep the core's vm_ops, wrapped so that the driver
+ * knows when a BAR has such a mapping: a handle on that BAR would change
+ * the memory type under it.
+ */
+static const struct vm_operations_struct *memattr_core_vm_ops;
+static struct vm_operations_struct memattr_legacy_vm_ops;
+static DEFINE_MUTEX(memattr_legacy_ops_lock);
+
+static int memattr_legacy_bar(struct vm_area_struct *vma)
+{
+	struct vfio_pci_core_device *vdev = vma->vm_private_data;
+	int bar;
+
+	if (!MEMATTR_VMA_LIST)
+		return vma->vm_pgoff >> (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT);
+	/* These kernels replace vm_pgoff with the PFN. */
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		unsigned long first = PHYS_PFN(pci_resource_start(vdev->pdev, bar));
+		unsigned long n = PHYS_PFN(PAGE_ALIGN(pci_resource_len(vdev->pdev, bar)));
+
+		if (n && vma->vm_pgoff >= first && vma->vm_pgoff - first < n)
+			return bar;
+	}
+	return -1;
+}
+
+static void memattr_legacy_open(struct vm_area_struct *vma)
+{
+	struct vfio_pci_core_device *vdev = vma->vm_private_data;
+	struct memattr_device *mv = to_memattr(&vdev->vdev);
+	int bar = memattr_legacy_bar(vma);
+
+	if (memattr_core_vm_ops->open)
+		memattr_core_vm_ops->open(vma);
+	if (bar >= 0)
+		atomic_inc(&mv->bars[bar].legacy_vmas);
+}
+
+static void memattr_legacy_close(struct vm_area_struct *vma)
+{
+	struct vfio_pci_core_device *vdev = vma->vm_private_data;
+	struct memattr_device *mv = to_memattr(&vdev->vdev);
+	int bar = memattr_legacy_bar(vma);
+
+	if (memattr_core_vm_ops->close)
+		memattr_core_vm_ops->close(vma);
+	if (bar >= 0)
+		atomic_dec(&mv->bars[bar].legacy_vmas);
+}
+
+static bool memattr_wrap_legacy(struct vm_area_struct *vma)
+{
+	bool ok = true;
+
+	mutex_lock(&memattr_legacy_ops_lock);
+	if (!memattr_core_vm_ops) {
+		memattr_core_vm_ops = vma->vm_ops;
+		memattr_legacy_vm_ops = *vma->vm_ops;
+		memattr_legacy_vm_ops.open = memattr_legacy_open;
+		memattr_legacy_vm_ops.close = memattr_legacy_close;
+	}
+	if (vma->vm_ops == memattr_core_vm_ops)
+		vma->vm_ops = &memattr_legacy_vm_ops;
+	else
+		ok = false;
+	mutex_unlock(&memattr_legacy_ops_lock);
+	return ok;
+}
+
+int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma)
+{
+	struct memattr_device *mv = to_memattr(core_vdev);
+	u64 index = vma->vm_pgoff >> (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT);
+	u64 window_off = ((u64)vma->vm_pgoff << PAGE_SHIFT) & VFIO_PCI_OFFSET_MASK;
+	int bar, ret;
+
+	if (index >= PCI_STD_NUM_BARS)
+		return vfio_pci_core_mmap(core_vdev, vma);
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (window_off >= MEMATTR_WINDOW_START)
+		return memattr_mmap_handle(mv, vma, index, window_off);
+
+	/* A legacy mmap of a BAR. */
+	mutex_lock(&mv->lock);
+	if (mv->bars[index].taken) {
+		ret = -EBUSY;
+		goto out;
+	}
+	ret = vfio_pci_core_mmap(core_vdev, vma);
+	if (ret)
+		goto out;
+	if (!memattr_wrap_legacy(vma)) {
+		/* Not the core's BAR mapping: nothing to count. */
+		goto out;
+	}
+	bar = memattr_legacy_bar(vma);
+	if (bar >= 0)
+		atomic_inc(&mv->bars[bar].legacy_vmas);
+out:
+	mutex_unlock(&mv->lock);
+	return ret;
+}

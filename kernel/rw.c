@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfio-pci-memattr: pread/pwrite of BARs the driver has taken over, and
+ * of handle regions.
+ *
+ * The core's whole-BAR kernel mapping is gone while a BAR carries handles
+ * (see handle.c), so accesses go through the kernel mapping of the handle
+ * covering each page, which has that handle's memory type, or through a
+ * temporary uncached mapping of a page no handle covers.  Every page thus
+ * keeps exactly one memory type.  Device memory is only touched under
+ * memory_lock with memory decode enabled; user memory is only touched
+ * outside any lock of the driver or the core.
+ */
+#include <linux/io.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "compat.h"
+#include "memattr.h"
+
+/* Is [pos, pos + len) inside the MSI-X table, which vfio-pci hides? */
+static bool memattr_in_msix(struct vfio_pci_core_device *vdev,
+			    unsigned int bar, u64 pos, unsigned int len)
+{
+	if (bar != vdev->msix_bar || !vdev->msix_size)
+		return false;
+	return pos < vdev->msix_offset + vdev->msix_size &&
+	       vdev->msix_offset < pos + len;
+}
+
+/*
+ * @buf is aligned like @pos within a page, so the naturally aligned device
+ * accesses below are aligned in @buf too.
+ */
+static void memattr_io(struct vfio_pci_core_device *vdev, unsigned int bar,
+		       void __iomem *io, u8 *buf, u64 pos, size_t len,
+		       bool iswrite)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned int w;
+
+		if (IS_ENABLED(CONFIG_64BIT) && !((pos + i) % 8) && len - i >= 8)
+			w = 8;
+		else if (!((pos + i) % 4) && len - i >= 4)
+			w = 4;
+		else if (!((pos + i) % 2) && len - i >= 2)
+			w = 2;
+		else
+			w = 1;
+
+		if (memattr_in_msix(vdev, bar, pos + i, w)) {
+			if (!iswrite)
+				memset(buf + i, 0xff, w);
+			i += w;
+			continue;
+		}
+		if (iswrite) {
+			switch (w) {
+#ifdef CONFIG_64BIT
+			case 8:
+				writeq(le64_to_cpu(*(__le64 *)(buf + i)), io + i);
+				break;
+#endif
+			case 4:
+				iowrite32(le32_to_cpu(*(__le32 *)(buf + i)), io + i);
+				break;
+			case 2:
+				iowrite16(le16_to_cpu(*(__le16 *)(buf + i)), io + i);
+				break;
+			default:
+				iowrite8(buf[i], io + i);
+			}
+		} else {
+			switch (w) {
+#ifdef CONFIG_64BIT
+			case 8:
+				*(__le64 *)(buf + i) = cpu_to_le64(readq(io + i));
+				break;
+#endif
+			case 4:
+				*(__le32 *)(buf + i) = cpu_to_le32(ioread32(io + i));
+				break;
+			case 2:
+				*(__le16 *)(buf + i) = cpu_to_le16(ioread16(io + i));
+				break;
+			default:
+				buf[i] = ioread8(io + i);
+			}
+		}
+		i += w;
+	}
+}
+
+static struct memattr_handle *memattr_cover(struct memattr_device *mv,
+					    unsigned int bar, u64 pos)
+{
+	struct memattr_handle *h, *found = NULL;
+
+	mutex_lock(&mv->lock);
+	list_for_each_entry(h, &mv->bars[bar].handles, bar_node) {
+		if (pos >= h->offset && pos - h->offset < h->length) {
+			found = h;
+			memattr_handle_get(h);
+			break;
+		}
+	}
+	mutex_unlock(&mv->lock);
+	return found;
+}
+
+/* Access [pos, pos + count) of @bar one page at a time. */
+static ssize_t memattr_bar_rw(struct memattr_device *mv, unsigned int bar,
+			      char __user *ubuf, size_t count, u64 pos,
+			      bool iswrite)
+{
+	struct vfio_pci_core_device *vdev = &mv->core;
+	phys_addr_t start = pci_resource_start(vdev->pdev, bar);
+	size_t done = 0;
+	ssize_t ret = 0;
+	u8 *buf, *b;
+
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+
+	while (done < count) {
+		size_t n = min_t(size_t, count - done,
+				 PAGE_SIZE - offset_in_page(pos));
+		struct memattr_handle *h = memattr_cover(mv, bar, pos);
+		void __iomem *tmp = NULL, *io;
+
+		if (h) {
+			io = h->kva + (pos - h->offset);
+		} else {
+			tmp = ioremap(start + (pos & PAGE_MASK), PAGE_SIZE);
+			if (!tmp) {
+				ret = -ENOMEM;
+				break;
+			}
+			io = tmp + offset_in_page(pos);
+		}
+
+		b = buf + offset_in_page(pos);
+		if (iswrite && copy_from_user(b, ubuf + done, n)) {
+			ret = -EFAULT;
+		} else {
+			down_read(&vdev->memory_lock);
+			if (memattr_memory_enabled(vdev)) {
+				memattr_io(vdev, bar, io, b, pos, n, iswrite);
+				if (iswrite && h && h->attr == VFIO_MEMATTR_WC)
+					wmb();	/* drain the write-combining buffers */
+			} else {
+				ret = -EIO;
+			}
+			up_read(&vdev->memory_lock);
+		}
+
+		if (tmp)
+			iounmap(tmp);
+		if (h)
+			memattr_handle_put(h);
+		if (!ret && !iswrite && copy_to_user(ubuf + done, b, n))
+			ret = -EFAULT;
+		if (ret)
+			break;
+		done += n;
+		pos += n;
+	}
+	kfree(buf);
+	return done ? done : ret;
+}
+
+/*
+ * Returns with *handled false when the access is the core's business: a
+ * region other than a BAR, or a BAR the driver has not taken over.
+ */
+ssize_t memattr_rw(struct memattr_device *mv, char __user *buf, size_t count,
+		   loff_t *ppos, bool iswrite, bool *handled)
+{
+	struct pci_dev *pdev = mv->core.pdev;
+	u64 index = VFIO_PCI_OFFSET_TO_INDEX((u64)*ppos);
+	u64 off = (u64)*ppos & VFIO_PCI_OFFSET_MASK;
+	u64 pos, limit;
+	ssize_t ret;
+
+	*handled = false;
+	if (index >= PCI_STD_NUM_BARS)
+		return 0;
+
+	if (off >= MEMATTR_WINDOW_START) {
+		struct memattr_handle *h;
+
+		*handled = true;
+		h = memattr_handle_get_by_offset(mv, index, off);
+		if (!h)
+			return -EINVAL;
+		pos = h->offset + ((u64)*ppos - h->mmap_offset);
+		limit = h->offset + h->length;
+		memattr_handle_put(h);
+	} else {
+		if (!memattr_bar_taken(mv, index))
+			return 0;
+		*handled = true;
+		pos = off;
+		limit = pci_resource_len(pdev, index);
+		if (pos >= limit)
+			return -EINVAL;
+	}
+
+	count = min_t(u64, count, limit - pos);
+	ret = memattr_bar_rw(mv, index, buf, count, pos, iswrite);
+	if (ret > 0)
+		*ppos += ret;
+	return ret;
+}
