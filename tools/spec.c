@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* spec.c - size and SPEC parsing for vfio-memattr (see spec.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vfio-memattr.h"
+#include "spec.h"
+
+int vm_parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v = 0, base = 10, d, mult = 1;
+	const char *p = s;
+
+	if (!s || !out)
+		return -EINVAL;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	if (!*p)
+		return -EINVAL;
+	for (; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			d = (uint64_t)(*p - '0');
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			d = (uint64_t)(*p - 'a' + 10);
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			d = (uint64_t)(*p - 'A' + 10);
+		else
+			break;
+		if (v > (UINT64_MAX - d) / base)
+			return -ERANGE;
+		v = v * base + d;
+	}
+	if (p == s || (base == 16 && p == s + 2))
+		return -EINVAL;
+	if (*p) {
+		switch (*p) {
+		case 'k': case 'K': mult = 1ull << 10; break;
+		case 'm': case 'M': mult = 1ull << 20; break;
+		case 'g': case 'G': mult = 1ull << 30; break;
+		default: return -EINVAL;
+		}
+		if (p[1])
+			return -EINVAL;
+		/* hex digits 'b'..'f' are consumed above; a hex number cannot
+		 * end in a suffix letter that is a hex digit, K/M/G are not. */
+		if (v > UINT64_MAX / mult)
+			return -ERANGE;
+		v *= mult;
+	}
+	*out = v;
+	return 0;
+}
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+int vm_parse_spec(const char *s, struct vm_spec *out, char *err, size_t errlen)
+{
+	char buf[256], *f[4], *p, *save = NULL, *a;
+	unsigned int n = 0, i;
+	uint64_t bar;
+	int ret;
+
+	if (!s || !out)
+		return fail(err, errlen, "no SPEC");
+	if (strlen(s) >= sizeof(buf))
+		return fail(err, errlen, "SPEC too long");
+	strcpy(buf, s);
+	memset(out, 0, sizeof(*out));
+
+	/* exactly four ':'-separated fields, none empty */
+	p = buf;
+	for (n = 0; n < 4; n++) {
+		f[n] = p;
+		p = strchr(p, ':');
+		if (!p)
+			break;
+		*p++ = 0;
+	}
+	if (n != 3 || p)
+		return fail(err, errlen, "SPEC \"%s\": want BAR:OFFSET:LENGTH:ATTR[,ATTR...]", s);
+	for (i = 0; i < 4; i++)
+		if (!*f[i])
+			return fail(err, errlen, "SPEC \"%s\": empty field %u", s, i + 1);
+
+	ret = vm_parse_size(f[0], &bar);
+	if (ret < 0 || bar > 5 || strpbrk(f[0], "kKmMgG"))
+		return fail(err, errlen, "SPEC \"%s\": BAR \"%s\" is not 0..5", s, f[0]);
+	out->bar = (unsigned int)bar;
+	ret = vm_parse_size(f[1], &out->offset);
+	if (ret < 0) {
+		fail(err, errlen, "SPEC \"%s\": OFFSET \"%s\" %s", s, f[1],
+		     ret == -ERANGE ? "overflows 64 bits" : "is not a number");
+		return ret;
+	}
+	ret = vm_parse_size(f[2], &out->length);
+	if (ret < 0) {
+		fail(err, errlen, "SPEC \"%s\": LENGTH \"%s\" %s", s, f[2],
+		     ret == -ERANGE ? "overflows 64 bits" : "is not a number");
+		return ret;
+	}
+	if (!out->length)
+		return fail(err, errlen, "SPEC \"%s\": LENGTH is 0", s);
+	if (out->offset + out->length < out->offset) {
+		fail(err, errlen, "SPEC \"%s\": OFFSET + LENGTH overflows 64 bits", s);
+		return -ERANGE;
+	}
+
+	if (f[3][strlen(f[3]) - 1] == ',' || f[3][0] == ',' || strstr(f[3], ",,"))
+		return fail(err, errlen, "SPEC \"%s\": empty attribute in \"%s\"", s, f[3]);
+	for (a = strtok_r(f[3], ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+		enum vfio_memattr v;
+
+		if (vfio_memattr_attr_parse(a, &v) < 0)
+			return fail(err, errlen, "SPEC \"%s\": unknown attribute \"%s\" (NC, WC, DEV)", s, a);
+		if (out->nr_prefs == VFIO_MEMATTR_MAX_PREFS)
+			return fail(err, errlen, "SPEC \"%s\": more than %d attributes", s,
+				    VFIO_MEMATTR_MAX_PREFS);
+		for (i = 0; i < out->nr_prefs; i++)
+			if (out->prefs[i] == v)
+				return fail(err, errlen, "SPEC \"%s\": attribute %s listed twice", s,
+					    vfio_memattr_attr_name(v));
+		out->prefs[out->nr_prefs++] = v;
+	}
+	if (!out->nr_prefs)
+		return fail(err, errlen, "SPEC \"%s\": no attribute", s);
+	return 0;
+}

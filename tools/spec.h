@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * spec.h - parsing of the vfio-memattr command line: sizes and mapping
+ * SPECs.  Shared by tools/vfio-memattr.c and the host unit tests.
+ */
+#ifndef VFIO_MEMATTR_TOOLS_SPEC_H
+#define VFIO_MEMATTR_TOOLS_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vfio_memattr.h>
+
+/* BAR:OFFSET:LENGTH:ATTR[,ATTR...] */
+struct vm_spec {
+	unsigned int bar;			/* 0..5 */
+	uint64_t offset;
+	uint64_t length;			/* > 0 */
+	enum vfio_memattr prefs[VFIO_MEMATTR_MAX_PREFS];
+	unsigned int nr_prefs;			/* 1..VFIO_MEMATTR_MAX_PREFS */
+};
+
+/*
+ * A number: decimal, or 0x-prefixed hex, optionally followed by one
+ * suffix K, M or G (binary: 2^10, 2^20, 2^30; either case).  Returns 0,
+ * -EINVAL (malformed) or -ERANGE (does not fit in 64 bits).
+ */
+int vm_parse_size(const char *s, uint64_t *out);
+
+/*
+ * Parse a SPEC.  Returns 0 or -EINVAL/-ERANGE; on error @err (if not
+ * NULL) receives a message saying which part is wrong.
+ */
+int vm_parse_spec(const char *s, struct vm_spec *out, char *err, size_t errlen);
+
+#endif
