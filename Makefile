@@ -1,0 +1,29 @@
+# vfio-memattr top-level Makefile.
+#   make check     host unit tests + guest test suites on Debian's 6.1, 6.12
+#                  and sid kernels in QEMU (KERNELS="6.1" selects; SPARSE=0
+#                  skips the sparse pass of the 6.1 module build)
+#   make demo      the end-to-end demo (lab/demo)
+#   make setup     only prepare the lab (host packages, kernels, chroot)
+#   make hostcheck build tests/host/hostcheck into the lab cache
+# The lab cache is $VFIO_MEMATTR_CACHE, else $XDG_CACHE_HOME/vfio-memattr,
+# else ~/.cache/vfio-memattr.  See docs/lab.md.
+
+KERNELS ?= 6.1 6.12 7.2
+SPARSE ?= 1
+export KERNELS
+export VFIO_MEMATTR_SPARSE := $(SPARSE)
+
+.PHONY: check demo setup hostcheck
+
+check:
+	@lab/check
+
+demo:
+	@if [ -x lab/demo ]; then exec lab/demo; \
+	else echo "make demo: lab/demo is not there yet (it belongs to the demo's author)" >&2; exit 1; fi
+
+setup:
+	@lab/setup
+
+hostcheck:
+	@lab/build host
