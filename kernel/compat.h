@@ -11,6 +11,7 @@
 
 #include <linux/mm.h>
 #include <linux/huge_mm.h>
+#include <linux/slab.h>
 #ifdef MEMATTR_HAVE_PFN_T
 #include <linux/pfn_t.h>
 #endif
@@ -21,6 +22,11 @@ static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
 {
 	vma->vm_flags |= flags;
 }
+#endif
+
+#ifndef MEMATTR_HAVE_KZALLOC_OBJ
+#define kzalloc_obj(P, GFP)	kzalloc(sizeof(P), GFP)
+#define kmalloc_obj(P, GFP)	kmalloc(sizeof(P), GFP)
 #endif
 
 #ifdef MEMATTR_HAVE_VM_ALLOW_ANY_UNCACHED
@@ -69,6 +75,7 @@ struct memattr_core_mmap_vma {
 	struct vm_area_struct *vma;
 	struct list_head vma_next;
 };
+
 #define MEMATTR_VMA_LIST	1
 #else
 #define MEMATTR_VMA_LIST	0

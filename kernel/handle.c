@@ -245,7 +245,7 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 	if (len > MEMATTR_WINDOW_SIZE - b->next_mmap)
 		return ERR_PTR(-ENOSPC);
 
-	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	h = kzalloc_obj(*h, GFP_KERNEL_ACCOUNT);
 	if (!h)
 		return ERR_PTR(-ENOMEM);
 	ret = memattr_takeover(mv, bar);

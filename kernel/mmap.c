@@ -78,7 +78,7 @@ static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
 		if (e->vma == vma)
 			goto out;
 	}
-	e = kmalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+	e = kmalloc_obj(*e, GFP_KERNEL_ACCOUNT);
 	if (!e) {
 		ret = VM_FAULT_OOM;
 		goto out;
@@ -207,13 +207,12 @@ static int memattr_mmap_handle(struct memattr_device *mv,
 }
 
 /*
- * Legacy BAR mmaps keep the core's vm_ops, wrapped so that the driver
- * knows when a BAR has such a mapping: a handle on that BAR would change
- * the memory type under it.
+ * Legacy BAR mmaps are served by the core's vm_ops, wrapped so that the
+ * driver knows when a BAR has such a mapping: a handle on that BAR would
+ * change the memory type under it.  All BAR mmaps of the core share one
+ * vm_ops, recorded at the first legacy mmap.
  */
 static const struct vm_operations_struct *memattr_core_vm_ops;
-static struct vm_operations_struct memattr_legacy_vm_ops;
-static DEFINE_MUTEX(memattr_legacy_ops_lock);
 
 static int memattr_legacy_bar(struct vm_area_struct *vma)
 {
@@ -233,47 +232,61 @@ static int memattr_legacy_bar(struct vm_area_struct *vma)
 	return -1;
 }
 
-static void memattr_legacy_open(struct vm_area_struct *vma)
+static void memattr_legacy_count(struct vm_area_struct *vma, int delta)
 {
 	struct vfio_pci_core_device *vdev = vma->vm_private_data;
 	struct memattr_device *mv = to_memattr(&vdev->vdev);
 	int bar = memattr_legacy_bar(vma);
 
+	if (bar >= 0)
+		atomic_add(delta, &mv->bars[bar].legacy_vmas);
+}
+
+static void memattr_legacy_open(struct vm_area_struct *vma)
+{
 	if (memattr_core_vm_ops->open)
 		memattr_core_vm_ops->open(vma);
-	if (bar >= 0)
-		atomic_inc(&mv->bars[bar].legacy_vmas);
+	memattr_legacy_count(vma, 1);
 }
 
 static void memattr_legacy_close(struct vm_area_struct *vma)
 {
-	struct vfio_pci_core_device *vdev = vma->vm_private_data;
-	struct memattr_device *mv = to_memattr(&vdev->vdev);
-	int bar = memattr_legacy_bar(vma);
-
 	if (memattr_core_vm_ops->close)
 		memattr_core_vm_ops->close(vma);
-	if (bar >= 0)
-		atomic_dec(&mv->bars[bar].legacy_vmas);
+	memattr_legacy_count(vma, -1);
 }
+
+static vm_fault_t memattr_legacy_fault(struct vm_fault *vmf)
+{
+	return memattr_core_vm_ops->fault(vmf);
+}
+
+#if MEMATTR_HUGE_PFNMAP
+static vm_fault_t memattr_legacy_huge_fault(struct vm_fault *vmf,
+					    unsigned int order)
+{
+	if (!memattr_core_vm_ops->huge_fault)
+		return VM_FAULT_FALLBACK;
+	return memattr_core_vm_ops->huge_fault(vmf, order);
+}
+#endif
+
+static const struct vm_operations_struct memattr_legacy_vm_ops = {
+	.open = memattr_legacy_open,
+	.close = memattr_legacy_close,
+	.fault = memattr_legacy_fault,
+#if MEMATTR_HUGE_PFNMAP
+	.huge_fault = memattr_legacy_huge_fault,
+#endif
+};
 
 static bool memattr_wrap_legacy(struct vm_area_struct *vma)
 {
-	bool ok = true;
-
-	mutex_lock(&memattr_legacy_ops_lock);
-	if (!memattr_core_vm_ops) {
-		memattr_core_vm_ops = vma->vm_ops;
-		memattr_legacy_vm_ops = *vma->vm_ops;
-		memattr_legacy_vm_ops.open = memattr_legacy_open;
-		memattr_legacy_vm_ops.close = memattr_legacy_close;
-	}
-	if (vma->vm_ops == memattr_core_vm_ops)
-		vma->vm_ops = &memattr_legacy_vm_ops;
-	else
-		ok = false;
-	mutex_unlock(&memattr_legacy_ops_lock);
-	return ok;
+	cmpxchg(&memattr_core_vm_ops, NULL, vma->vm_ops);
+	if (vma->vm_ops != READ_ONCE(memattr_core_vm_ops) || !vma->vm_ops->fault)
+		return false;
+	vma->vm_ops = &memattr_legacy_vm_ops;
+	return true;
 }
 
 int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma)
@@ -281,7 +294,7 @@ int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma)
 	struct memattr_device *mv = to_memattr(core_vdev);
 	u64 index = vma->vm_pgoff >> (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT);
 	u64 window_off = ((u64)vma->vm_pgoff << PAGE_SHIFT) & VFIO_PCI_OFFSET_MASK;
-	int bar, ret;
+	int ret;
 
 	if (index >= PCI_STD_NUM_BARS)
 		return vfio_pci_core_mmap(core_vdev, vma);
@@ -299,13 +312,8 @@ int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma)
 	ret = vfio_pci_core_mmap(core_vdev, vma);
 	if (ret)
 		goto out;
-	if (!memattr_wrap_legacy(vma)) {
-		/* Not the core's BAR mapping: nothing to count. */
-		goto out;
-	}
-	bar = memattr_legacy_bar(vma);
-	if (bar >= 0)
-		atomic_inc(&mv->bars[bar].legacy_vmas);
+	if (memattr_wrap_legacy(vma))
+		memattr_legacy_count(vma, 1);
 out:
 	mutex_unlock(&mv->lock);
 	return ret;

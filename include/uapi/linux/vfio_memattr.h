@@ -60,15 +60,16 @@ enum vfio_memattr {
  */
 enum vfio_memattr_reason {
 	VFIO_MEMATTR_OK = 0,
-	VFIO_MEMATTR_NOT_MEM_BAR = 1,	/* I/O BAR, unimplemented BAR, ROM,
-					 * config space, VGA: EOPNOTSUPP */
-	VFIO_MEMATTR_NOT_MMAP = 2,	/* vfio-pci does not mmap this BAR
-					 * (e.g. not page exclusive): EOPNOTSUPP */
-	VFIO_MEMATTR_NOT_PREFETCH = 3,	/* WC/DEV on a non-prefetchable BAR
-					 * without the administrator's opt-in:
-					 * EPERM */
-	VFIO_MEMATTR_NOT_ARCH = 4,	/* this architecture or kernel cannot
-					 * provide it: EOPNOTSUPP */
+	/* I/O BAR, unimplemented BAR: EOPNOTSUPP */
+	VFIO_MEMATTR_NOT_MEM_BAR = 1,
+	/* vfio-pci does not mmap this BAR (not page exclusive): EOPNOTSUPP */
+	VFIO_MEMATTR_NOT_MMAP = 2,
+	/* WC/DEV on a non-prefetchable BAR without the administrator's
+	 * opt-in: EPERM
+	 */
+	VFIO_MEMATTR_NOT_PREFETCH = 3,
+	/* this architecture or kernel cannot provide it: EOPNOTSUPP */
+	VFIO_MEMATTR_NOT_ARCH = 4,
 };
 
 /*
@@ -104,8 +105,8 @@ struct vfio_device_feature_memattr_bar_info {
 	__u32	supported;		/* out: 1 << enum vfio_memattr */
 	__u32	nr_handles;		/* out */
 	__u32	reserved;		/* in: must be 0 */
-	__u32	reason[VFIO_MEMATTR_MAX_PREFS];	/* out: enum vfio_memattr_reason,
-						 * indexed by attribute */
+	/* out: enum vfio_memattr_reason, indexed by attribute */
+	__u32	reason[VFIO_MEMATTR_MAX_PREFS];
 };
 
 /*
