@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* test_main.c - runner of the host unit tests: prints "N passed, N failed". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+
+int t_cur_fail;
+static int passed, failed;
+static const char *only;
+
+void t_run(const char *name, void (*fn)(void))
+{
+	if (only && !strstr(name, only))
+		return;
+	t_cur_fail = 0;
+	fn();
+	if (t_cur_fail) {
+		printf("FAIL %s\n", name);
+		failed++;
+	} else {
+		printf("ok   %s\n", name);
+		passed++;
+	}
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1)
+		only = argv[1];	/* run the tests whose name contains argv[1] */
+	run_parse_tests();
+	run_mmio_tests();
+	run_lib_tests();
+	run_fake_tests();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* test_parse.c - sizes, SPECs, attribute names, PCI addresses. */
+#include <errno.h>
+#include <stdint.h>
+
+#include "vfio-memattr.h"
+#include "../../tools/spec.h"
+#include "test.h"
+
+static void size_good(void)
+{
+	static const struct { const char *s; uint64_t v; } t[] = {
+		{ "0", 0 }, { "4096", 4096 }, { "0x1000", 0x1000 }, { "0X1F", 0x1f },
+		{ "0xabcDEF", 0xabcdef }, { "64K", 65536 }, { "64k", 65536 },
+		{ "1M", 1ull << 20 }, { "3m", 3ull << 20 }, { "2G", 2ull << 30 },
+		{ "0x10K", 16ull << 10 }, { "007", 7 },
+		{ "18446744073709551615", UINT64_MAX },
+		{ "0xffffffffffffffff", UINT64_MAX },
+		{ "17179869183G", 17179869183ull << 30 },
+		{ "0x3fffffffffffffK", 0x3fffffffffffffull << 10 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint64_t v = 12345;
+
+		CHECK_EQ(vm_parse_size(t[i].s, &v), 0);
+		CHECK_EQ(v, t[i].v);
+		if (v != t[i].v)
+			printf("    input \"%s\"\n", t[i].s);
+	}
+}
+
+static void size_bad(void)
+{
+	static const char *const inval[] = {
+		"", "x", "0x", "K", "12Q", "1KK", "1KB", "-1", "+1", " 1", "1 ", "1.5M",
+		"0x1g0", "1e3", "0b101", "1T", "0xK",
+	};
+	static const char *const range[] = {
+		"18446744073709551616", "0x10000000000000000", "99999999999999999999",
+		"17179869184G", "0x40000000000000K",
+	};
+	unsigned int i;
+	uint64_t v;
+
+	for (i = 0; i < sizeof(inval) / sizeof(inval[0]); i++) {
+		int r = vm_parse_size(inval[i], &v);
+
+		CHECK_EQ(r, -EINVAL);
+		if (r != -EINVAL)
+			printf("    input \"%s\"\n", inval[i]);
+	}
+	for (i = 0; i < sizeof(range) / sizeof(range[0]); i++) {
+		int r = vm_parse_size(range[i], &v);
+
+		CHECK_EQ(r, -ERANGE);
+		if (r != -ERANGE)
+			printf("    input \"%s\"\n", range[i]);
+	}
+	CHECK_EQ(vm_parse_size(NULL, &v), -EINVAL);
+}
+
+static void spec_good(void)
+{
+	struct vm_spec s;
+	char e[256];
+
+	CHECK_EQ(vm_parse_spec("2:0:64K:WC", &s, e, sizeof(e)), 0);
+	CHECK_EQ(s.bar, 2);
+	CHECK_EQ(s.offset, 0);
+	CHECK_EQ(s.length, 65536);
+	CHECK_EQ(s.nr_prefs, 1);
+	CHECK_EQ(s.prefs[0], VFIO_MEMATTR_WC);
+
+	CHECK_EQ(vm_parse_spec("0x2:0x10000:0x10000:wc,nc", &s, e, sizeof(e)), 0);
+	CHECK_EQ(s.bar, 2);
+	CHECK_EQ(s.offset, 0x10000);
+	CHECK_EQ(s.length, 0x10000);
+	CHECK_EQ(s.nr_prefs, 2);
+	CHECK_EQ(s.prefs[0], VFIO_MEMATTR_WC);
+	CHECK_EQ(s.prefs[1], VFIO_MEMATTR_NC);
+
+	CHECK_EQ(vm_parse_spec("5:1M:4096:Dev,WC,Nc", &s, e, sizeof(e)), 0);
+	CHECK_EQ(s.bar, 5);
+	CHECK_EQ(s.offset, 1 << 20);
+	CHECK_EQ(s.length, 4096);
+	CHECK_EQ(s.nr_prefs, 3);
+	CHECK_EQ(s.prefs[0], VFIO_MEMATTR_DEV);
+	CHECK_EQ(s.prefs[1], VFIO_MEMATTR_WC);
+	CHECK_EQ(s.prefs[2], VFIO_MEMATTR_NC);
+
+	CHECK_EQ(vm_parse_spec("0:0:1G:NC", &s, NULL, 0), 0);
+	CHECK_EQ(s.length, 1ull << 30);
+}
+
+static void spec_bad(void)
+{
+	static const struct { const char *s; int err; const char *word; } t[] = {
+		{ "6:0:4K:NC", -EINVAL, "BAR" },
+		{ "-1:0:4K:NC", -EINVAL, "BAR" },
+		{ "1K:0:4K:NC", -EINVAL, "BAR" },
+		{ "x:0:4K:NC", -EINVAL, "BAR" },
+		{ "2:0:0:NC", -EINVAL, "LENGTH is 0" },
+		{ "2:0:4K:", -EINVAL, "empty field" },
+		{ "2::4K:NC", -EINVAL, "empty field" },
+		{ "2:0:4K", -EINVAL, "want BAR" },
+		{ "2:0:4K:NC:1", -EINVAL, "want BAR" },
+		{ "", -EINVAL, "want BAR" },
+		{ "2:0:4K:WC,,NC", -EINVAL, "empty attribute" },
+		{ "2:0:4K:WC,", -EINVAL, "empty attribute" },
+		{ "2:0:4K:,WC", -EINVAL, "empty attribute" },
+		{ "2:0:4K:WC,WC", -EINVAL, "twice" },
+		{ "2:0:4K:UC", -EINVAL, "unknown attribute" },
+		{ "2:0:4K:WB", -EINVAL, "unknown attribute" },
+		{ "2:zz:4K:NC", -EINVAL, "OFFSET" },
+		{ "2:0:4Q:NC", -EINVAL, "LENGTH" },
+		{ "2:18446744073709551616:4K:NC", -ERANGE, "overflows" },
+		{ "2:0:0x10000000000000000:NC", -ERANGE, "overflows" },
+		{ "2:0xfffffffffffff000:0x2000:NC", -ERANGE, "OFFSET + LENGTH" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct vm_spec s;
+		char e[256] = "";
+		int r = vm_parse_spec(t[i].s, &s, e, sizeof(e));
+
+		CHECK_EQ(r, t[i].err);
+		CHECK(strstr(e, t[i].word) != NULL);
+		if (r != t[i].err || !strstr(e, t[i].word))
+			printf("    input \"%s\" -> %d \"%s\"\n", t[i].s, r, e);
+	}
+}
+
+static void attr_names(void)
+{
+	enum vfio_memattr a = VFIO_MEMATTR_NR;
+
+	CHECK_STR(vfio_memattr_attr_name(VFIO_MEMATTR_NC), "NC");
+	CHECK_STR(vfio_memattr_attr_name(VFIO_MEMATTR_WC), "WC");
+	CHECK_STR(vfio_memattr_attr_name(VFIO_MEMATTR_DEV), "DEV");
+	CHECK_STR(vfio_memattr_attr_name(VFIO_MEMATTR_NR), "?");
+	CHECK_STR(vfio_memattr_attr_name((enum vfio_memattr)-1), "?");
+	CHECK_EQ(vfio_memattr_attr_parse("wc", &a), 0);
+	CHECK_EQ(a, VFIO_MEMATTR_WC);
+	CHECK_EQ(vfio_memattr_attr_parse("Nc", &a), 0);
+	CHECK_EQ(a, VFIO_MEMATTR_NC);
+	CHECK_EQ(vfio_memattr_attr_parse("dEV", &a), 0);
+	CHECK_EQ(a, VFIO_MEMATTR_DEV);
+	a = VFIO_MEMATTR_DEV;
+	CHECK_EQ(vfio_memattr_attr_parse("", &a), -EINVAL);
+	CHECK_EQ(vfio_memattr_attr_parse("W", &a), -EINVAL);
+	CHECK_EQ(vfio_memattr_attr_parse("WCX", &a), -EINVAL);
+	CHECK_EQ(vfio_memattr_attr_parse("UC", &a), -EINVAL);
+	CHECK_EQ(vfio_memattr_attr_parse(NULL, &a), -EINVAL);
+	CHECK_EQ(vfio_memattr_attr_parse("WC", NULL), -EINVAL);
+	CHECK_EQ(a, VFIO_MEMATTR_DEV);	/* untouched on error */
+	CHECK_STR(vfio_memattr_source_name(VFIO_MEMATTR_SRC_MEMATTR), "memattr");
+	CHECK_STR(vfio_memattr_source_name(VFIO_MEMATTR_SRC_VFIO_MMAP), "vfio-mmap");
+	CHECK_STR(vfio_memattr_source_name(VFIO_MEMATTR_SRC_SYSFS_WC), "sysfs-wc");
+	CHECK_STR(vfio_memattr_source_name((enum vfio_memattr_source)0), "?");
+	CHECK_STR(vfio_memattr_reason_name(VFIO_MEMATTR_NOT_PREFETCH),
+		  "non-prefetchable BAR without opt-in");
+	CHECK_STR(vfio_memattr_reason_name(VFIO_MEMATTR_OK), "ok");
+}
+
+static void bdf_parse(void)
+{
+	char out[32];
+
+	CHECK_EQ(vfio_memattr_parse_bdf("00:02.0", out, sizeof(out)), 0);
+	CHECK_STR(out, "0000:00:02.0");
+	CHECK_EQ(vfio_memattr_parse_bdf("0000:00:1F.7", out, sizeof(out)), 0);
+	CHECK_STR(out, "0000:00:1f.7");
+	CHECK_EQ(vfio_memattr_parse_bdf("abcd:ef:1f.3", out, sizeof(out)), 0);
+	CHECK_STR(out, "abcd:ef:1f.3");
+	CHECK_EQ(vfio_memattr_parse_bdf("00:20.0", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vfio_memattr_parse_bdf("00:02.8", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vfio_memattr_parse_bdf("100:02.0", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vfio_memattr_parse_bdf("10000:00:02.0", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vfio_memattr_parse_bdf("0000:00:02.0x", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vfio_memattr_parse_bdf("zz", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vfio_memattr_parse_bdf("", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vfio_memattr_parse_bdf("0000:00:02.0", out, 12), -EINVAL);
+}
+
+void run_parse_tests(void)
+{
+	t_run("size: good inputs", size_good);
+	t_run("size: bad inputs and overflow", size_bad);
+	t_run("spec: good inputs", spec_good);
+	t_run("spec: bad inputs", spec_bad);
+	t_run("attr and source names", attr_names);
+	t_run("bdf parsing", bdf_parse);
+}
