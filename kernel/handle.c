@@ -206,6 +206,24 @@ struct memattr_handle *memattr_handle_get_by_offset(struct memattr_device *mv,
 	return found;
 }
 
+/*
+ * The PCI core maps the MSI-X table uncached-minus when MSI-X is enabled;
+ * on x86 that request would silently inherit the type of a WC handle
+ * over the table, so only NC is offered on the table's pages.
+ */
+static bool memattr_hits_msix(struct memattr_device *mv, unsigned int bar,
+			      u64 off, u64 len)
+{
+	struct vfio_pci_core_device *vdev = &mv->core;
+	u64 start, end;
+
+	if (bar != vdev->msix_bar || !vdev->msix_size)
+		return false;
+	start = round_down(vdev->msix_offset, PAGE_SIZE);
+	end = round_up((u64)vdev->msix_offset + vdev->msix_size, PAGE_SIZE);
+	return off < end && start < off + len;
+}
+
 static bool memattr_overlaps(struct memattr_handle *h, u64 off, u64 len)
 {
 	return off < h->offset + h->length && h->offset < off + len;
@@ -238,6 +256,8 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 			return h;
 		}
 	}
+	if (attr != VFIO_MEMATTR_NC && memattr_hits_msix(mv, bar, off, len))
+		return ERR_PTR(-EPERM);
 	if (atomic_read(&b->legacy_vmas))
 		return ERR_PTR(-EBUSY);
 	if (mv->nr_handles >= READ_ONCE(memattr_max_handles))
