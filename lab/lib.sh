@@ -63,3 +63,14 @@ chroot_run() {
 	( trap 'umount "$ch/proc" 2>/dev/null || umount -l "$ch/proc"' EXIT; chroot "$ch" "$@" ) || rc=$?
 	return $rc
 }
+
+# Serialise cache writers (setup, builds, initramfs) between concurrent lab
+# runs; held until the calling script exits.
+lab_lock() {
+	mkdir -p "$CACHE"
+	exec 9>"$CACHE/.lock"
+	if ! flock -n 9; then
+		log "waiting for another lab process (lock $CACHE/.lock)"
+		flock 9
+	fi
+}
