@@ -1085,21 +1085,20 @@ EXPORT int vfio_memattr_map(struct vfio_memattr_dev *dev, unsigned int bar,
 	 * with what can honestly provide it. */
 	ret = -EOPNOTSUPP;
 	for (i = 0; i < nr_prefs; i++) {
-		if (prefs[i] == VFIO_MEMATTR_NC) {
+		if (prefs[i] == VFIO_MEMATTR_NC)
 			ret = map_vfio(dev, m);
-		} else if (prefs[i] == VFIO_MEMATTR_WC &&
-			   (flags & VFIO_MEMATTR_MAP_ALLOW_SYSFS)) {
+		else if (prefs[i] == VFIO_MEMATTR_WC && (flags & VFIO_MEMATTR_MAP_ALLOW_SYSFS))
 			ret = map_sysfs_wc(dev, m);
-		} else {
-			ret = -EOPNOTSUPP;
-		}
+		else
+			continue;	/* nothing can provide it: EOPNOTSUPP */
 		if (ret == 0)
 			break;
 		if (!first_err)
 			first_err = ret;
 	}
-	if (ret < 0 && first_err)
-		ret = first_err;
+	/* the error of the first mechanism that was tried, else EOPNOTSUPP */
+	if (ret < 0)
+		ret = first_err ? first_err : -EOPNOTSUPP;
 out:
 	if (ret == 0) {
 		list_add(dev, m);

@@ -315,6 +315,8 @@ static void map_arg_checks(void)
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 0, P_NC, 1, 0, &m), -EINVAL);
 	CHECK_EQ(vfio_memattr_map(dev, 2, BAR2_SIZE - 4096, 8192, P_NC, 1, 0, &m), -EINVAL);
 	CHECK_EQ(vfio_memattr_map(dev, 2, BAR2_SIZE, 4096, P_NC, 1, 0, &m), -EINVAL);
+	/* the mechanism that was tried reports its own error */
+	CHECK_EQ(vfio_memattr_map(dev, 2, BAR2_SIZE, 4096, P_WC_NC, 2, 0, &m), -EINVAL);
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0xfffffffffffff000ull, 0x2000, P_NC, 1, 0, &m), -EINVAL);
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 4096, P_NC, 0, 0, &m), -EINVAL);
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 4096, nine, 9, 0, &m), -EINVAL);
