@@ -235,36 +235,31 @@ static int check_bdf(const char *in, char *bdf, size_t len)
 	return 0;
 }
 
-/* Explain why a device could not be opened, with what to do next. */
-static void explain_open(const char *bdf, int e)
+/* Explain why a device could not be opened, with what to do next; returns
+ * the explanation (static buffer). */
+static const char *explain_open(const char *bdf, int e)
 {
+	static char msg[512];
 	char drv[64], grp[64];
 
 	cur_driver(bdf, drv, sizeof(drv));
-	if (iommu_group(bdf, grp, sizeof(grp)) < 0) {
-		err("%s: cannot open: the device has no IOMMU group: enable the IOMMU "
-		    "(intel_iommu=on or amd_iommu=on on the kernel command line)", bdf);
-		return;
-	}
-	if (!is_vfio_driver(drv)) {
-		err("%s: cannot open: bound to %s, not to a VFIO driver: run \"%s bind %s\"",
-		    bdf, drv[0] ? drv : "no driver", prog, bdf);
-		return;
-	}
-	switch (e) {
-	case -EBUSY:
-		err("%s: cannot open: %s: the device is in use by another process, or "
-		    "IOMMU group %s is not viable (every device in it must be bound to a VFIO driver)",
-		    bdf, strerror(-e), grp);
-		break;
-	case -EACCES:
-	case -EPERM:
-		err("%s: cannot open: %s: run as root or give access to /dev/vfio/%s",
-		    bdf, strerror(-e), grp);
-		break;
-	default:
-		err("%s: cannot open (driver %s, IOMMU group %s): %s", bdf, drv, grp, strerror(-e));
-	}
+	if (iommu_group(bdf, grp, sizeof(grp)) < 0)
+		snprintf(msg, sizeof(msg), "the device has no IOMMU group: enable the IOMMU "
+			 "(intel_iommu=on or amd_iommu=on on the kernel command line)");
+	else if (!is_vfio_driver(drv))
+		snprintf(msg, sizeof(msg), "bound to %s, not to a VFIO driver: run \"%s bind %s\"",
+			 drv[0] ? drv : "no driver", prog, bdf);
+	else if (e == -EBUSY)
+		snprintf(msg, sizeof(msg), "%s: the device is in use by another process, or IOMMU "
+			 "group %s is not viable (every device in it must be bound to a VFIO driver)",
+			 strerror(-e), grp);
+	else if (e == -EACCES || e == -EPERM)
+		snprintf(msg, sizeof(msg), "%s: run as root or give access to /dev/vfio/%s",
+			 strerror(-e), grp);
+	else
+		snprintf(msg, sizeof(msg), "%s (driver %s, IOMMU group %s)", strerror(-e), drv, grp);
+	err("%s: cannot open: %s", bdf, msg);
+	return msg;
 }
 
 /* ---- list ----------------------------------------------------------------- */
@@ -818,10 +813,15 @@ static int cmd_map(const char *arg, char **specs, int nspecs, bool json, bool pa
 	}
 	ret = vfio_memattr_open(bdf, 0, &dev);
 	if (ret < 0) {
-		explain_open(bdf, ret);
-		if (json)
-			printf("{\"bdf\":\"%s\",\"error\":\"%s\",\"errno\":%d,\"mappings\":[]}\n",
-			       bdf, strerror(-ret), -ret);
+		const char *why = explain_open(bdf, ret);
+
+		if (json) {
+			printf("{\"bdf\":\"%s\",\"errno\":%d,\"error\":", bdf, -ret);
+			json_str(stdout, strerror(-ret));
+			printf(",\"hint\":");
+			json_str(stdout, why);
+			printf(",\"mappings\":[]}\n");
+		}
 		free(r);
 		return 1;
 	}
