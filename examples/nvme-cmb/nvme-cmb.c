@@ -645,7 +645,7 @@ static int run(const struct opts *o, uint64_t *hc_off, uint64_t *hc_len, bool *h
 	struct nvme_cqe cqe;
 	uint64_t bar0_len, cmb_unit, cmb_off, cmb_size, bar_phys0 = 0, bar_physc = 0;
 	uint64_t t_start = now_ns(), t0, nsze, bytes = (uint64_t)o->blocks * BLOCK;
-	uint32_t vs, cmbloc, cmbsz, cmb_bir, cc, csts, lbasz, lbas_per_block;
+	uint32_t vs, cmbloc, cmbsz, cmb_bir, cc, csts, lbasz, lbas_per_block, classrev;
 	uint16_t pcicmd, ids[2];
 	uint8_t *id, *wdata_host, *rdata;
 	uint64_t wdata_addr_base;
@@ -669,6 +669,13 @@ static int run(const struct opts *o, uint64_t *hc_off, uint64_t *hc_len, bool *h
 		return -1;
 	}
 	rc = vfio_memattr_region_read(c.dev, VFIO_PCI_CONFIG_REGION_INDEX, 0, ids, 4);
+	if (!rc)
+		rc = vfio_memattr_region_read(c.dev, VFIO_PCI_CONFIG_REGION_INDEX, 8, &classrev, 4);
+	if (!rc && (classrev >> 8) != 0x010802) {
+		err_line("%s (%04x:%04x) is not an NVMe controller (class 0x%06x, want 0x010802)",
+			 c.bdf, ids[0], ids[1], classrev >> 8);
+		goto out;
+	}
 	if (!rc)
 		rc = vfio_memattr_region_read(c.dev, VFIO_PCI_CONFIG_REGION_INDEX, 4, &pcicmd, 2);
 	if (!rc) {
@@ -1151,7 +1158,7 @@ out:
 				 c.rdy_timeout_ms, csts);
 		ctrl_disable(&c);
 	}
-	if (c.dev) {
+	if (c.admin_cmds) {
 		info("commands %lu admin, %lu I/O; total time %.1f ms", c.admin_cmds, c.io_cmds,
 		     ms_since(t_start));
 	}
