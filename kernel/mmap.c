@@ -31,9 +31,10 @@ static void memattr_vm_open(struct vm_area_struct *vma)
 	struct memattr_handle *h = vma->vm_private_data;
 
 	memattr_handle_get(h);
+#if MEMATTR_VMA_LIST
 	/* A copy is not on the core's vma_list: let it fault itself in. */
-	if (MEMATTR_VMA_LIST)
-		zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+	zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+#endif
 }
 
 #if MEMATTR_VMA_LIST
