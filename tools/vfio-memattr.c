@@ -31,7 +31,11 @@
 #define DRIVER		"vfio-pci-memattr"
 #define MODULE		"vfio_pci_memattr"
 #define STATE_DIR	"/run/vfio-memattr"
-#define SYSFS_PCI	"/sys/bus/pci"
+
+/* $VFIO_MEMATTR_SYSFS (default /sys) + /bus/pci, and $VFIO_MEMATTR_STATE_DIR:
+ * the host tests point them at a fake tree. */
+static char sysfs_pci[1024] = "/sys/bus/pci";
+static const char *state_dir = STATE_DIR;
 
 /* IORESOURCE_* flags of the sysfs "resource" file (include/linux/ioport.h) */
 #define IORES_IO	0x00000100ul
@@ -129,7 +133,7 @@ static int read_str(const char *path, char *buf, size_t len)
 
 static int write_str(const char *path, const char *val)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	ssize_t n;
 
 	if (fd < 0)
@@ -165,7 +169,7 @@ static int link_base(const char *path, char *out, size_t len)
 
 static void dev_path(char *out, size_t len, const char *bdf, const char *attr)
 {
-	snprintf(out, len, SYSFS_PCI "/devices/%s%s%s", bdf, attr ? "/" : "", attr ? attr : "");
+	snprintf(out, len, "%s/devices/%s%s%s", sysfs_pci, bdf, attr ? "/" : "", attr ? attr : "");
 }
 
 static void cur_driver(const char *bdf, char *out, size_t len)
@@ -274,10 +278,12 @@ static int cmd_list(bool json, bool no_open)
 	char **names = NULL, p[PATH_MAX], drv[64], grp[64], ven[16], did[16], cls[16];
 	size_t n = 0, cap = 0, i;
 	struct dirent *de;
-	DIR *d = opendir(SYSFS_PCI "/devices");
+	DIR *d;
 
+	snprintf(p, sizeof(p), "%s/devices", sysfs_pci);
+	d = opendir(p);
 	if (!d) {
-		err(SYSFS_PCI "/devices: %s", strerror(errno));
+		err("%s: %s", p, strerror(errno));
 		return 1;
 	}
 	while ((de = readdir(d))) {
@@ -471,20 +477,26 @@ static int cmd_bind(const char *arg)
 		    "amd_iommu=on on the kernel command line); refusing to bind", bdf);
 		return 1;
 	}
-	if (group_viable(bdf, grp) < 0)
+	ret = group_viable(bdf, grp);
+	if (ret < 0) {
+		if (ret != -EBUSY)
+			err("%s: cannot list the devices of IOMMU group %s: %s", bdf, grp,
+			    strerror(-ret));
 		return 1;
-	if (stat(SYSFS_PCI "/drivers/" DRIVER, &st) < 0) {
-		if (run_modprobe() < 0 || stat(SYSFS_PCI "/drivers/" DRIVER, &st) < 0) {
+	}
+	snprintf(p, sizeof(p), "%s/drivers/" DRIVER, sysfs_pci);
+	if (stat(p, &st) < 0) {
+		if (run_modprobe() < 0 || stat(p, &st) < 0) {
 			err("driver %s is not available: \"modprobe %s\" failed (build and install "
 			    "the module from kernel/)", DRIVER, MODULE);
 			return 1;
 		}
 	}
-	if (mkdir(STATE_DIR, 0755) < 0 && errno != EEXIST) {
-		err(STATE_DIR ": %s", strerror(errno));
+	if (mkdir(state_dir, 0755) < 0 && errno != EEXIST) {
+		err("%s: %s", state_dir, strerror(errno));
 		return 1;
 	}
-	snprintf(state, sizeof(state), STATE_DIR "/%s.driver", bdf);
+	snprintf(state, sizeof(state), "%s/%s.driver", state_dir, bdf);
 	/* Keep the first remembered driver if we are re-binding from a VFIO
 	 * driver we bound ourselves. */
 	if (access(state, F_OK) < 0 || !is_vfio_driver(drv)) {
@@ -514,7 +526,8 @@ static int cmd_bind(const char *arg)
 			return 1;
 		}
 	}
-	ret = write_str(SYSFS_PCI "/drivers_probe", bdf);
+	snprintf(p, sizeof(p), "%s/drivers_probe", sysfs_pci);
+	ret = write_str(p, bdf);
 	cur_driver(bdf, cur, sizeof(cur));
 	if (strcmp(cur, DRIVER)) {
 		err("%s: binding to %s failed (%s); see dmesg", bdf, DRIVER,
@@ -534,7 +547,7 @@ static int cmd_unbind(const char *arg)
 
 	if (check_bdf(arg, bdf, sizeof(bdf)))
 		return 1;
-	snprintf(state, sizeof(state), STATE_DIR "/%s.driver", bdf);
+	snprintf(state, sizeof(state), "%s/%s.driver", state_dir, bdf);
 	remembered = read_str(state, prev, sizeof(prev)) == 0;
 	cur_driver(bdf, drv, sizeof(drv));
 	if (strcmp(drv, DRIVER)) {
@@ -555,12 +568,15 @@ static int cmd_unbind(const char *arg)
 		return 1;
 	}
 	if (remembered && prev[0]) {
-		snprintf(p, sizeof(p), SYSFS_PCI "/drivers/%s/bind", prev);
+		snprintf(p, sizeof(p), "%s/drivers/%s/bind", sysfs_pci, prev);
 		ret = write_str(p, bdf);
-		if (ret < 0)
-			ret = write_str(SYSFS_PCI "/drivers_probe", bdf);
+		if (ret < 0) {
+			snprintf(p, sizeof(p), "%s/drivers_probe", sysfs_pci);
+			ret = write_str(p, bdf);
+		}
 	} else if (!remembered) {
-		ret = write_str(SYSFS_PCI "/drivers_probe", bdf);
+		snprintf(p, sizeof(p), "%s/drivers_probe", sysfs_pci);
+		ret = write_str(p, bdf);
 	}
 	unlink(state);
 	cur_driver(bdf, drv, sizeof(drv));
@@ -999,6 +1015,10 @@ int main(int argc, char **argv)
 	int npos = 0, i;
 
 	vfio_memattr_set_log(lib_log, NULL);
+	if (getenv("VFIO_MEMATTR_SYSFS") && *getenv("VFIO_MEMATTR_SYSFS"))
+		snprintf(sysfs_pci, sizeof(sysfs_pci), "%s/bus/pci", getenv("VFIO_MEMATTR_SYSFS"));
+	if (getenv("VFIO_MEMATTR_STATE_DIR") && *getenv("VFIO_MEMATTR_STATE_DIR"))
+		state_dir = getenv("VFIO_MEMATTR_STATE_DIR");
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
 			verbose = 1;

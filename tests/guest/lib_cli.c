@@ -17,6 +17,8 @@
  *    +256K   64 KiB  CLI --write-pattern     (HOSTCHECK, seed = BAR offset)
  *    +320K   64 KiB  CLI --run (mapped, not written)
  *    +384K   64 KiB  CLI --run exit status (mapped, not written)
+ * ivshmem1 is also bound to vfio-pci-memattr by "vfio-memattr bind" and
+ * given back to vfio-pci by "vfio-memattr unbind".
  * The CLI is "vfio-memattr" from PATH, or $VFIO_MEMATTR_CLI.
  */
 #define _GNU_SOURCE
@@ -37,7 +39,7 @@
 #include "vfio-memattr.h"
 #include "vfio-memattr-mmio.h"
 
-#define NTESTS		20
+#define NTESTS		22
 #define KiB		1024ull
 #define MiB		(1024 * KiB)
 #define BASE		(1 * MiB)		/* our part of ivshmem0 BAR2 */
@@ -413,6 +415,40 @@ static void ivshmem1_tests(const char *bdf)
 	harness_ok(good, "cli: ivshmem1 map WC,NC reports NC from vfio-mmap");
 }
 
+/* bind ivshmem1 to vfio-pci-memattr and give it back to vfio-pci. */
+static void bind_tests(const char *bdf)
+{
+	char drv[64] = "", state[128], buf[64] = "";
+	bool good;
+	int st;
+
+	snprintf(state, sizeof(state), "/run/vfio-memattr/%s.driver", bdf);
+	harness_current_driver(bdf, drv, sizeof(drv));
+	if (strcmp(drv, "vfio-pci")) {
+		harness_skip("ivshmem1 is not on vfio-pci", "cli: bind ivshmem1");
+		harness_skip("ivshmem1 is not on vfio-pci", "cli: unbind ivshmem1");
+		return;
+	}
+	st = run_cli("bind %s", bdf);
+	harness_current_driver(bdf, drv, sizeof(drv));
+	harness_read_file(state, buf, sizeof(buf));
+	good = EXPECT_EQ(st, 0) && EXPECT_STREQ(drv, "vfio-pci-memattr") &&
+	       EXPECT_STREQ(buf, "vfio-pci\n");
+	if (!good)
+		dump_cli();
+	harness_ok(good, "cli: bind ivshmem1 -> vfio-pci-memattr, previous driver remembered");
+
+	st = run_cli("unbind %s", bdf);
+	harness_current_driver(bdf, drv, sizeof(drv));
+	good = EXPECT_EQ(st, 0) && EXPECT_STREQ(drv, "vfio-pci") &&
+	       EXPECT_TRUE(access(state, F_OK) < 0);
+	if (!good)
+		dump_cli();
+	harness_ok(good, "cli: unbind ivshmem1 -> back to vfio-pci");
+	if (strcmp(drv, "vfio-pci") && harness_bind(bdf, "vfio-pci") < 0)
+		harness_diag("could not give %s back to vfio-pci", bdf);
+}
+
 int main(void)
 {
 	const char *iv0 = harness_env_bdf("MEMATTR_IVSHMEM0");
@@ -441,8 +477,9 @@ int main(void)
 	}
 	if (iv1) {
 		ivshmem1_tests(iv1);
+		bind_tests(iv1);
 	} else {
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < 5; i++)
 			harness_skip("MEMATTR_IVSHMEM1 not set", "ivshmem1 test %d", i + 1);
 	}
 	return harness_exit();

@@ -37,5 +37,6 @@ void run_parse_tests(void);
 void run_mmio_tests(void);
 void run_lib_tests(void);
 void run_fake_tests(void);
+void run_cli_tests(void);
 
 #endif

@@ -34,6 +34,7 @@ int main(int argc, char **argv)
 	run_mmio_tests();
 	run_lib_tests();
 	run_fake_tests();
+	run_cli_tests();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
