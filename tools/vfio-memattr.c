@@ -506,7 +506,13 @@ static int cmd_bind(const char *arg)
 			err("%s: %s", state, strerror(errno));
 			return 1;
 		}
-		fprintf(f, "%s\n", drv);
+		char ovr[64] = "";
+
+		/* line 1: the driver, line 2: the driver_override to restore */
+		dev_path(p, sizeof(p), bdf, "driver_override");
+		if (read_str(p, ovr, sizeof(ovr)) < 0 || !strcmp(ovr, "(null)"))
+			ovr[0] = 0;
+		fprintf(f, "%s\n%s\n", drv, ovr);
 		if (fclose(f)) {
 			err("%s: %s", state, strerror(errno));
 			return 1;
@@ -541,22 +547,34 @@ static int cmd_bind(const char *arg)
 
 static int cmd_unbind(const char *arg)
 {
-	char bdf[32], drv[64], prev[64] = "", p[PATH_MAX], state[PATH_MAX];
-	bool remembered;
+	char bdf[32], drv[64], prev[64] = "", ovr[64] = "", p[PATH_MAX], state[PATH_MAX];
+	bool remembered = false;
+	FILE *f;
 	int ret;
 
 	if (check_bdf(arg, bdf, sizeof(bdf)))
 		return 1;
 	snprintf(state, sizeof(state), "%s/%s.driver", state_dir, bdf);
-	remembered = read_str(state, prev, sizeof(prev)) == 0;
+	f = fopen(state, "re");
+	if (f) {
+		remembered = true;
+		if (!fgets(prev, sizeof(prev), f) || !fgets(ovr, sizeof(ovr), f))
+			ovr[0] = 0;
+		fclose(f);
+		prev[strcspn(prev, "\n")] = 0;
+		ovr[strcspn(ovr, "\n")] = 0;
+	}
 	cur_driver(bdf, drv, sizeof(drv));
 	if (strcmp(drv, DRIVER)) {
 		err("%s: not bound to %s (driver: %s); nothing to do", bdf, DRIVER,
 		    drv[0] ? drv : "none");
 		return 1;
 	}
+	/* The previous driver may match the device only through
+	 * driver_override (vfio-pci): probe with the override set to it, then
+	 * restore the override that was there before "bind". */
 	dev_path(p, sizeof(p), bdf, "driver_override");
-	ret = write_str(p, "\n");
+	ret = write_str(p, prev[0] ? prev : "\n");
 	if (ret < 0) {
 		err("%s: %s (run as root)", p, strerror(-ret));
 		return 1;
@@ -567,20 +585,17 @@ static int cmd_unbind(const char *arg)
 		err("%s: unbind from %s: %s", bdf, DRIVER, strerror(-ret));
 		return 1;
 	}
-	if (remembered && prev[0]) {
-		snprintf(p, sizeof(p), "%s/drivers/%s/bind", sysfs_pci, prev);
-		ret = write_str(p, bdf);
-		if (ret < 0) {
-			snprintf(p, sizeof(p), "%s/drivers_probe", sysfs_pci);
-			ret = write_str(p, bdf);
-		}
-	} else if (!remembered) {
+	if (prev[0] || !remembered) {
 		snprintf(p, sizeof(p), "%s/drivers_probe", sysfs_pci);
-		ret = write_str(p, bdf);
+		write_str(p, bdf);
 	}
+	dev_path(p, sizeof(p), bdf, "driver_override");
+	ret = write_str(p, ovr[0] ? ovr : "\n");
+	if (ret < 0)
+		err("%s: restoring \"%s\": %s", p, ovr, strerror(-ret));
 	unlink(state);
 	cur_driver(bdf, drv, sizeof(drv));
-	if (remembered && prev[0] && strcmp(drv, prev)) {
+	if (prev[0] && strcmp(drv, prev)) {
 		err("%s: unbound, but could not bind %s again (now: %s)", bdf, prev,
 		    drv[0] ? drv : "no driver");
 		return 1;
@@ -972,8 +987,9 @@ static const char usage_bind[] =
 static const char usage_unbind[] =
 	"Usage: vfio-memattr unbind BDF\n"
 	"\n"
-	"Unbind the device from " DRIVER ", clear driver_override and bind the\n"
-	"driver remembered by \"bind\" (if none was remembered, let the kernel pick).\n"
+	"Unbind the device from " DRIVER " and bind the driver remembered by\n"
+	"\"bind\" again (through driver_override, which is then restored to its value\n"
+	"before \"bind\"); if none was remembered, let the kernel pick.\n"
 	"Needs root.\n";
 
 static const char usage_info[] =

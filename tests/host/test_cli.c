@@ -190,28 +190,31 @@ static void bind_bookkeeping(void)
 	}
 	/* the other device of the group on a VFIO driver: viable */
 	ln("../../drivers/vfio-pci", "bus/pci/devices/0000:00:03.1/driver");
+	/* bound to vfio-pci through driver_override, as vfio-pci needs */
+	put("bus/pci/devices/0000:00:03.0/driver_override", "vfio-pci\n");
 	/* the fake driver link does not change: bind reports the failure
 	 * after doing every step */
 	CHECK_EQ(cli("bind 0000:00:03.0"), 1);
 	CHECK(strstr(errout, "binding to vfio-pci-memattr failed") != NULL);
-	CHECK_STR(get("run/0000:00:03.0.driver"), "vfio-pci\n");
+	CHECK_STR(get("run/0000:00:03.0.driver"), "vfio-pci\nvfio-pci\n");
 	CHECK_STR(get("bus/pci/devices/0000:00:03.0/driver_override"), "vfio-pci-memattr");
 	CHECK_STR(get("bus/pci/drivers/vfio-pci/unbind"), "0000:00:03.0");
 	CHECK_STR(get("bus/pci/drivers_probe"), "0000:00:03.0");
 	if (t_cur_fail)
 		show();
 
-	/* now "bound" */
+	/* now "bound"; bind again keeps the remembered driver */
 	ln("../../drivers/vfio-pci-memattr", "bus/pci/devices/0000:00:03.0/driver");
 	CHECK_EQ(cli("bind 0000:00:03.0"), 0);
 	CHECK(strstr(out, "already bound") != NULL);
+	CHECK_STR(get("run/0000:00:03.0.driver"), "vfio-pci\nvfio-pci\n");
 
-	/* unbind: override cleared, unbound, remembered driver bound again */
+	/* unbind: unbound, probed, driver_override as it was before bind */
 	put("bus/pci/drivers_probe", "");
 	CHECK_EQ(cli("unbind 0000:00:03.0"), 1);	/* fake link stays */
-	CHECK_STR(get("bus/pci/devices/0000:00:03.0/driver_override"), "\n");
 	CHECK_STR(get("bus/pci/drivers/vfio-pci-memattr/unbind"), "0000:00:03.0");
-	CHECK_STR(get("bus/pci/drivers/vfio-pci/bind"), "0000:00:03.0");
+	CHECK_STR(get("bus/pci/drivers_probe"), "0000:00:03.0");
+	CHECK_STR(get("bus/pci/devices/0000:00:03.0/driver_override"), "vfio-pci");
 	CHECK(strstr(errout, "could not bind vfio-pci again") != NULL);
 	CHECK(get("run/0000:00:03.0.driver") == NULL);	/* forgotten */
 	if (t_cur_fail)
