@@ -294,7 +294,7 @@ static struct pci_driver memattr_driver = {
 	.remove			= memattr_remove,
 	.err_handler		= &vfio_pci_core_err_handlers,
 	.driver_managed_dma	= true,
-	.driver.dev_groups	= memattr_dev_groups,
+	.dev_groups		= memattr_dev_groups,
 };
 
 static int __init memattr_init(void)
