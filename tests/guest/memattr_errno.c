@@ -17,13 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "memattr_util.h"
 
-#define NTESTS 61
+#define NTESTS 62
 
 #define O3M	(3 * MA_MIB)
 #define K64	(64 * 1024ull)
@@ -360,9 +361,38 @@ int main(void)
 		tap_ok(ok, "after all failed calls the WC handle is intact and the only one (PAT exact)");
 		ma_unmap(d.fd, h1.handle);
 	}
+	/* 57: a live ioeventfd on BAR0 -> MAP of BAR0 EBUSY */
+	{
+		struct vfio_region_info ri0;
+		struct vfio_device_ioeventfd ie;
+		int efd = eventfd(0, EFD_CLOEXEC);
+
+		memset(&ie, 0, sizeof(ie));
+		ie.argsz = sizeof(ie);
+		ie.flags = VFIO_DEVICE_IOEVENTFD_32;
+		ie.data = 0;
+		rc = efd < 0 ? -errno : region_info(d.fd, 0, &ri0);
+		if (!rc) {
+			ie.offset = ri0.offset;
+			ie.fd = efd;
+			rc = ioctl(d.fd, VFIO_DEVICE_IOEVENTFD, &ie) ? -errno : 0;
+		}
+		if (rc) {
+			tap_diag("VFIO_DEVICE_IOEVENTFD on BAR0: %s", ma_errname(-rc));
+			tap_fail_n(1, "cannot set an ioeventfd on ivshmem0 BAR0");
+		} else {
+			m = good_map(); m.index = 0; m.offset = 0; m.length = MA_PAGE; m.prefs[0] = VFIO_MEMATTR_NC;
+			map_case(d.fd, m, EBUSY, "MAP NC of BAR0 while an ioeventfd is set on it");
+			ie.fd = -1;
+			if (ioctl(d.fd, VFIO_DEVICE_IOEVENTFD, &ie))
+				tap_diag("removing the ioeventfd: %s", strerror(errno));
+		}
+		if (efd >= 0)
+			close(efd);
+	}
 	vdev_close(&d);
 
-	/* 57: EPERM on edu BAR0 */
+	/* 58: EPERM on edu BAR0 */
 	{
 		const char *edu = ma_bdf("MEMATTR_EDU", "0000:00:05.0");
 		char attrp[256], saved[16] = "";
@@ -389,7 +419,7 @@ int main(void)
 			sysfs_write_str(attrp, saved);
 	}
 
-	/* 58-61: stock vfio-pci on ivshmem1 */
+	/* 59-62: stock vfio-pci on ivshmem1 */
 	{
 		const char *b1 = ma_bdf("MEMATTR_IVSHMEM1", "0000:00:03.0");
 		char drv[64] = "";
