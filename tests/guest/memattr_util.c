@@ -630,6 +630,37 @@ int pat_check_bar(uint64_t bs, uint64_t be, const struct pat_expect *exp, int n,
 	return ok;
 }
 
+int pat_snap_take(uint64_t s, uint64_t e, struct pat_snap *sn)
+{
+	int n = pat_overlapping(s, e, sn->e, 16);
+
+	sn->n = n < 0 ? 0 : n;
+	return n < 0 ? n : 0;
+}
+
+int pat_snap_same(uint64_t s, uint64_t e, const struct pat_snap *sn)
+{
+	struct pat_snap now;
+	int i, ok;
+
+	pat_snap_take(s, e, &now);
+	ok = now.n == sn->n;
+	for (i = 0; ok && i < now.n; i++)
+		ok = now.e[i].start == sn->e[i].start && now.e[i].end == sn->e[i].end &&
+		     !strcmp(now.e[i].type, sn->e[i].type);
+	if (!ok) {
+		tap_diag("PAT entries differ from the fresh-open state (%d entries then):", sn->n);
+		for (i = 0; i < sn->n; i++)
+			tap_diag("  then [0x%" PRIx64 "-0x%" PRIx64 "] %s", sn->e[i].start, sn->e[i].end,
+				 sn->e[i].type);
+		pat_dump(s, e);
+	} else if (sn->n) {
+		tap_diag("PAT of [0x%" PRIx64 "-0x%" PRIx64 ") as on a fresh open: %d entr%s (first: %s)", s, e,
+			 sn->n, sn->n == 1 ? "y" : "ies", sn->e[0].type);
+	}
+	return ok;
+}
+
 /* -------------------------------------------------------------- sysfs */
 int sysfs_read_str(const char *path, char *buf, size_t len)
 {

@@ -130,6 +130,19 @@ int pat_count(uint64_t s, uint64_t e);
 /* 1 if an entry of exactly [s, e) has type @type. */
 int pat_has_exact(uint64_t s, uint64_t e, const char *type);
 
+/*
+ * A snapshot of the PAT entries of a range, to compare a later state with
+ * the state of a fresh open (on 7.2 vfio-pci maps every BAR at open, so an
+ * open device with no handle holds a whole-BAR uncached-minus entry).
+ */
+struct pat_snap {
+	int n;
+	struct pat_ent e[16];
+};
+int pat_snap_take(uint64_t s, uint64_t e, struct pat_snap *sn);
+/* 1 if the entries of [s, e) are exactly those of @sn (else diagnostics). */
+int pat_snap_same(uint64_t s, uint64_t e, const struct pat_snap *sn);
+
 /* -------------------------------------------------------------- sysfs */
 int sysfs_read_str(const char *path, char *buf, size_t len);
 int sysfs_write_str(const char *path, const char *s);
