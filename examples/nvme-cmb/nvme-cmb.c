@@ -554,7 +554,7 @@ struct opts {
 	bool seed_set;
 	unsigned int batch;
 	uint64_t iova;
-	bool allow_nc, allow_sysfs;
+	bool allow_nc, allow_sysfs, data_in_cmb;
 };
 
 static void usage(FILE *f)
@@ -573,6 +573,8 @@ static void usage(FILE *f)
 "      --iova A        IOVA of the host DMA buffer (default 0x10000000)\n"
 "      --allow-nc      go on when the CMB can only be mapped NC\n"
 "      --allow-sysfs   allow the sysfs resourceN_wc fallback for WC\n"
+"      --data-in-cmb   SQ in host memory, write data in the CMB (what is done\n"
+"                      when the controller cannot hold SQs in its CMB)\n"
 "      --tap           kselftest TAP output (exit 0 when nothing failed)\n"
 "  -h, --help\n"
 "Exit status: 0 success, 1 error, 2 usage, 4 (TAP) no device given.\n",
@@ -747,7 +749,7 @@ static int run(const struct opts *o, uint64_t *hc_off, uint64_t *hc_len, bool *h
 	cmb_size = (uint64_t)NVME_CMBSZ_SZ(cmbsz) * cmb_unit;
 	cmb_off = (uint64_t)NVME_CMBLOC_OFST(cmbloc) * cmb_unit;
 	cmb_bir = NVME_CMBLOC_BIR(cmbloc);
-	sq_in_cmb = cmbsz & NVME_CMBSZ_SQS;
+	sq_in_cmb = (cmbsz & NVME_CMBSZ_SQS) && !o->data_in_cmb;
 	info("cmb      CMBLOC 0x%08x CMBSZ 0x%08x: BAR%u offset 0x%" PRIx64 ", %" PRIu64
 	     " MiB, SQS %u CQS %u LISTS %u RDS %u WDS %u%s", cmbloc, cmbsz, cmb_bir, cmb_off,
 	     cmb_size >> 20, !!(cmbsz & NVME_CMBSZ_SQS), !!(cmbsz & NVME_CMBSZ_CQS),
@@ -1006,10 +1008,13 @@ static int run(const struct opts *o, uint64_t *hc_off, uint64_t *hc_len, bool *h
 		     c.iosq.addr, vfio_memattr_attr_name(attrc));
 		result(T_SQ_CMB, true, NULL);
 	} else {
-		info("queues   the controller cannot hold SQs in its CMB (CMBSZ.SQS 0): I/O SQ in "
-		     "host memory at IOVA 0x%" PRIx64 ", WRITE DATA BUFFERS IN THE CMB instead",
-		     c.iosq.addr);
-		skip(T_SQ_CMB, "CMBSZ.SQS is 0: write data buffers in the CMB instead");
+		info("queues   %s: I/O SQ in host memory at IOVA 0x%" PRIx64 ", WRITE DATA BUFFERS "
+		     "IN THE CMB instead (controller address 0x%" PRIx64 ", %s)",
+		     o->data_in_cmb ? "--data-in-cmb" :
+		     "the controller cannot hold SQs in its CMB (CMBSZ.SQS 0)",
+		     c.iosq.addr, c.cmb_addr + CMB_DATA_OFF, vfio_memattr_attr_name(attrc));
+		skip(T_SQ_CMB, o->data_in_cmb ? "--data-in-cmb: write data buffers in the CMB instead" :
+		     "CMBSZ.SQS is 0: write data buffers in the CMB instead");
 	}
 
 	/* 6. data */
@@ -1185,6 +1190,7 @@ int main(int argc, char **argv)
 		{ "iova", required_argument, NULL, 'I' },
 		{ "allow-nc", no_argument, NULL, 'N' },
 		{ "allow-sysfs", no_argument, NULL, 'S' },
+		{ "data-in-cmb", no_argument, NULL, 'D' },
 		{ "tap", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1221,6 +1227,7 @@ int main(int argc, char **argv)
 			break;
 		case 'N': o.allow_nc = true; break;
 		case 'S': o.allow_sysfs = true; break;
+		case 'D': o.data_in_cmb = true; break;
 		case 'T': tap = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
