@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -609,6 +610,52 @@ static void region_rw(void)
 	fake_close(dev);
 }
 
+struct thr {
+	struct vfio_memattr_dev *dev;
+	unsigned int id, errors;
+};
+
+static void *thr_fn(void *arg)
+{
+	struct thr *t = arg;
+	unsigned int i;
+
+	for (i = 0; i < 200; i++) {
+		struct vfio_memattr_mapping *m = NULL;
+		uint64_t off = (uint64_t)(t->id * 4 + i % 4) * 4096;
+
+		if (vfio_memattr_map(t->dev, 2, off, 4096, P_NC, 1, 0, &m) < 0 || !m) {
+			t->errors++;
+			continue;
+		}
+		*(volatile uint32_t *)vfio_memattr_mapping_addr(m) = t->id;
+		if (i % 3 && vfio_memattr_unmap(m) < 0)	/* leave some for close() */
+			t->errors++;
+	}
+	return NULL;
+}
+
+static void threads(void)
+{
+	struct vfio_memattr_dev *dev = fake_open(0);
+	struct thr t[4];
+	pthread_t th[4];
+	unsigned int i;
+
+	CHECK(dev != NULL);
+	if (!dev)
+		return;
+	for (i = 0; i < 4; i++) {
+		t[i] = (struct thr){ .dev = dev, .id = i };
+		CHECK_EQ(pthread_create(&th[i], NULL, thr_fn, &t[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ(t[i].errors, 0);
+	}
+	fake_close(dev);	/* unmaps the ~270 mappings left in the list */
+}
+
 void run_fake_tests(void)
 {
 	t_run("fake vfio-pci: WC-only request refused (EOPNOTSUPP)", no_uapi_wc_refused);
@@ -621,4 +668,5 @@ void run_fake_tests(void)
 	t_run("fake memattr: shared handle released after last unmap", uapi_shared_handle);
 	t_run("bar_info: derived (plain VFIO) and from the kernel", bar_info_both);
 	t_run("region read/write", region_rw);
+	t_run("4 threads mapping and unmapping on one device, close unmaps the rest", threads);
 }
