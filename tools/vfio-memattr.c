@@ -727,9 +727,12 @@ static const char *map_hint(int e, const char *bdf, bool kernel)
 
 	switch (e) {
 	case -EPERM:
-		return "refused by policy: WC/DEV on a non-prefetchable BAR needs the "
-		       "administrator's opt-in (vfio-pci-memattr module parameter or sysfs "
-		       "attribute, see vfio-memattr(1)); or ask for NC";
+		snprintf(buf, sizeof(buf), "refused by policy: WC/DEV on a non-prefetchable BAR "
+			 "needs the administrator's opt-in (echo 1 > " "%s/devices/%s/"
+			 "memattr_nonprefetchable_wc, or module parameter "
+			 MODULE ".nonprefetchable_wc=1 for devices bound later); or ask for NC",
+			 sysfs_pci, bdf);
+		return buf;
 	case -EBUSY:
 		return "the range is in use with another attribute (an overlapping handle, a "
 		       "plain mmap of the BAR, an ioeventfd, or a conflicting memory type "
