@@ -723,7 +723,7 @@ static int cmd_info(const char *arg, bool json)
 
 static const char *map_hint(int e, const char *bdf, bool kernel)
 {
-	static char buf[512];
+	static char buf[2048];
 
 	switch (e) {
 	case -EPERM:
