@@ -316,6 +316,23 @@ err_free:
 	return ERR_PTR(ret);
 }
 
+/*
+ * What every feature does first: check the operation and the size, and
+ * read the payload.  Returns 1 when there is work to do, else what the
+ * caller returns (0 for PROBE).
+ */
+static int memattr_feature_in(u32 flags, size_t argsz, u32 ops,
+			      void __user *arg, void *req, size_t size)
+{
+	int ret = vfio_check_feature(flags, argsz, ops, size);
+
+	if (ret != 1)
+		return ret;
+	if (copy_from_user(req, arg, size))
+		return -EFAULT;
+	return 1;
+}
+
 static int memattr_feature_map(struct memattr_device *mv, u32 flags,
 			       void __user *arg, size_t argsz)
 {
@@ -325,12 +342,10 @@ static int memattr_feature_map(struct memattr_device *mv, u32 flags,
 	u64 end;
 	int ret, i;
 
-	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET,
-				 sizeof(req));
+	ret = memattr_feature_in(flags, argsz, VFIO_DEVICE_FEATURE_SET,
+				 arg, &req, sizeof(req));
 	if (ret != 1)
 		return ret;
-	if (copy_from_user(&req, arg, sizeof(req)))
-		return -EFAULT;
 
 	if (req.flags || req.reserved || req.index >= PCI_STD_NUM_BARS)
 		return -EINVAL;
@@ -378,9 +393,7 @@ static int memattr_feature_map(struct memattr_device *mv, u32 flags,
 	 * The handle stays even if the answer cannot be written: the caller
 	 * can find it again by asking for the same range and attribute.
 	 */
-	if (copy_to_user(arg, &req, sizeof(req)))
-		return -EFAULT;
-	return 0;
+	return copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
 }
 
 static int memattr_feature_unmap(struct memattr_device *mv, u32 flags,
@@ -390,12 +403,10 @@ static int memattr_feature_unmap(struct memattr_device *mv, u32 flags,
 	struct memattr_handle *h;
 	int ret;
 
-	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET,
-				 sizeof(req));
+	ret = memattr_feature_in(flags, argsz, VFIO_DEVICE_FEATURE_SET,
+				 arg, &req, sizeof(req));
 	if (ret != 1)
 		return ret;
-	if (copy_from_user(&req, arg, sizeof(req)))
-		return -EFAULT;
 	if (req.flags)
 		return -EINVAL;
 	if (req.handle < VFIO_MEMATTR_HANDLE_INDEX_BASE)
@@ -419,12 +430,10 @@ static int memattr_feature_handle(struct memattr_device *mv, u32 flags,
 	struct memattr_handle *h;
 	int ret;
 
-	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET,
-				 sizeof(req));
+	ret = memattr_feature_in(flags, argsz, VFIO_DEVICE_FEATURE_GET,
+				 arg, &req, sizeof(req));
 	if (ret != 1)
 		return ret;
-	if (copy_from_user(&req, arg, sizeof(req)))
-		return -EFAULT;
 	if (req.flags)
 		return -EINVAL;
 
@@ -438,9 +447,7 @@ static int memattr_feature_handle(struct memattr_device *mv, u32 flags,
 	req.mmap_offset = h->mmap_offset;
 	memattr_handle_put(h);
 
-	if (copy_to_user(arg, &req, sizeof(req)))
-		return -EFAULT;
-	return 0;
+	return copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
 }
 
 static int memattr_feature_bar_info(struct memattr_device *mv, u32 flags,
@@ -452,12 +459,10 @@ static int memattr_feature_bar_info(struct memattr_device *mv, u32 flags,
 	unsigned int bar;
 	int ret, a;
 
-	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET,
-				 sizeof(req));
+	ret = memattr_feature_in(flags, argsz, VFIO_DEVICE_FEATURE_GET,
+				 arg, &req, sizeof(req));
 	if (ret != 1)
 		return ret;
-	if (copy_from_user(&req, arg, sizeof(req)))
-		return -EFAULT;
 	if (req.flags || req.reserved || req.index >= PCI_STD_NUM_BARS)
 		return -EINVAL;
 
@@ -485,9 +490,7 @@ static int memattr_feature_bar_info(struct memattr_device *mv, u32 flags,
 	req.nr_handles = mv->bars[bar].nr_objs;
 	mutex_unlock(&mv->lock);
 
-	if (copy_to_user(arg, &req, sizeof(req)))
-		return -EFAULT;
-	return 0;
+	return copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
 }
 
 /* Returns -ENOTTY for features that are not ours. */
