@@ -12,12 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "memattr_util.h"
 
-#define NTESTS 34
+#define NTESTS 35
 
 #define BASE_OFF	(2 * MA_MIB)			/* our slice of BAR2 */
 #define WC_OFF		(BASE_OFF)			/* 64 KiB WC handle */
@@ -260,6 +261,16 @@ int main(void)
 
 	/* 10 */
 	tap_ok(ma_nr_handles(d.fd, 2) == 1, "BAR_INFO nr_handles = 1 after one MAP");
+
+	/* 10b: handles are not counted in num_regions */
+	{
+		struct vfio_device_info di = { .argsz = sizeof(di) };
+
+		rc = ioctl(d.fd, VFIO_DEVICE_GET_INFO, &di) ? -errno : 0;
+		tap_ok(!rc && di.num_regions == d.info.num_regions,
+		       "VFIO_DEVICE_GET_INFO num_regions unchanged by a live handle (%u, at open %u)",
+		       di.num_regions, d.info.num_regions);
+	}
 
 	/* 11: same request -> same handle */
 	rc = ma_map1(d.fd, 2, WC_OFF, LEN64K, VFIO_MEMATTR_WC, &wc2);

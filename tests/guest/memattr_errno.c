@@ -24,7 +24,7 @@
 
 #include "memattr_util.h"
 
-#define NTESTS 62
+#define NTESTS 63
 
 #define O3M	(3 * MA_MIB)
 #define K64	(64 * 1024ull)
@@ -336,6 +336,9 @@ int main(void)
 		bi.index = VFIO_PCI_ROM_REGION_INDEX;
 		call_case(d.fd, F_GET | VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO, &bi, sizeof(bi), 0, EINVAL,
 			  "BAR_INFO index 6");
+		bi.index = h1.handle;
+		call_case(d.fd, F_GET | VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO, &bi, sizeof(bi), 0, EINVAL,
+			  "BAR_INFO with a live handle index as index");
 		bi.index = 2;
 		call_case(d.fd, F_GET | VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO, &bi, sizeof(bi), HDR + sizeof(bi) - 1,
 			  EINVAL, "BAR_INFO argsz one byte short");

@@ -19,11 +19,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "memattr_util.h"
 
-#define NTESTS 22
+#define NTESTS 26
 
 #define R		(2 * MA_MIB + 768 * 1024)	/* our slice of ivshmem0 BAR2 */
 #define K64		(64 * 1024ull)
@@ -362,10 +363,79 @@ int main(void)
 		ok = ma_nr_handles(d.fd, 2) >= 1;
 		tap_ok(ok, "the new fd sees the handles of the open device (nr_handles %d)", ma_nr_handles(d.fd, 2));
 	}
-	munmap((void *)wm, K64);
+	/* 17-20: a mapping moved by mremap and a forked child's copy are revoked too */
+	{
+		void *res = mmap(NULL, 4 * K64, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		volatile uint8_t *q = MAP_FAILED;
+		int to_child[2], to_parent[2], status = 0;
+		char c;
+		pid_t pid = -1;
+
+		if (res != MAP_FAILED)
+			q = mremap((void *)wm, K64, K64, MREMAP_MAYMOVE | MREMAP_FIXED, (uint8_t *)res + 2 * K64);
+		if (q == MAP_FAILED) {
+			tap_diag("mremap: %s", strerror(errno));
+			tap_fail_n(4, "mremap of the handle mapping failed");
+		} else {
+			wm = q;
+			tap_ok(q != MAP_FAILED && check_map(q, K64, SEED_WC2, "moved mapping"),
+			       "mremap-moved WC mapping works at its new address, data intact");
+			if (pipe(to_child) || pipe(to_parent)) {
+				tap_fail_n(3, "pipe");
+			} else {
+				fflush(stdout);
+				pid = fork();
+				if (pid == 0) {
+					int sg;
+
+					if (probe_access((volatile uint64_t *)q, 0, 0, NULL))
+						_exit(10);
+					if (write(to_parent[1], "r", 1) != 1 || read(to_child[0], &c, 1) != 1)
+						_exit(11);
+					/* memory is disabled now */
+					sg = probe_access((volatile uint64_t *)(q + 64), 0, 0, NULL);
+					if (write(to_parent[1], sg == SIGBUS ? "B" : "n", 1) != 1 ||
+					    read(to_child[0], &c, 1) != 1)
+						_exit(12);
+					/* memory is enabled again */
+					if (probe_access((volatile uint64_t *)q, 0, 0, NULL))
+						_exit(13);
+					_exit(mmio_check(q, K64, SEED_WC2) == K64 ? 0 : 14);
+				}
+			}
+			if (pid > 0) {
+				int sg;
+				char cb = 0;
+
+				ok = read(to_parent[0], &c, 1) == 1 && !cmd_memory(d.fd, 0);
+				sg = ok ? probe_access((volatile uint64_t *)q, 0, 0, NULL) : 0;
+				tap_ok(ok && sg == SIGBUS, "memory disabled: the moved mapping raises SIGBUS (%s)",
+				       signame(sg));
+				ok = ok && write(to_child[1], "d", 1) == 1 && read(to_parent[0], &cb, 1) == 1;
+				tap_ok(ok && cb == 'B', "memory disabled: a forked child's copy raises SIGBUS (child: %s)",
+				       cb == 'B' ? "SIGBUS" : "no SIGBUS");
+				rc = cmd_memory(d.fd, 1);
+				if (write(to_child[1], "e", 1) != 1)
+					tap_diag("pipe write failed");
+				waitpid(pid, &status, 0);
+				tap_ok(!rc && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+				       check_map(q, K64, SEED_WC2, "moved mapping after re-enable"),
+				       "memory enabled: moved mapping and the child's copy work again, data intact (child status 0x%x)",
+				       status);
+			} else if (pid < 0) {
+				tap_fail_n(3, "fork failed");
+			}
+		}
+		if (res != MAP_FAILED)
+			munmap(res, 4 * K64);	/* also unmaps the moved mapping */
+		else
+			munmap((void *)wm, K64);
+	}
+	rc = ma_nr_handles(d.fd, 2);
+	tap_diag("after munmap of the moved mapping: nr_handles %d", rc);
 	vdev_close(&d);
 
-	/* 17-22: reset */
+	/* 21-26: reset */
 	reset_tests();
 
 	return tap_done();
