@@ -435,6 +435,35 @@ int main(void)
 	tap_diag("after munmap of the moved mapping: nr_handles %d", rc);
 	vdev_close(&d);
 
+	/* control (diagnostics only): the same mremap move of a legacy BAR2 mmap on stock vfio-pci */
+	{
+		const char *b1 = ma_bdf("MEMATTR_IVSHMEM1", "0000:00:03.0");
+		struct vdev s1;
+		struct vfio_region_info ri;
+
+		if (!vdev_open(&s1, b1) && !region_info(s1.fd, 2, &ri)) {
+			void *res = mmap(NULL, 4 * K64, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			volatile uint8_t *l = ma_map_fd(s1.fd, ri.offset, K64), *q = MAP_FAILED;
+
+			if (l && res != MAP_FAILED && !probe_access((volatile uint64_t *)l, 0, 0, NULL))
+				q = mremap((void *)l, K64, K64, MREMAP_MAYMOVE | MREMAP_FIXED, (uint8_t *)res + K64);
+			if (q != MAP_FAILED && !cmd_memory(s1.fd, 0)) {
+				int sg = probe_access((volatile uint64_t *)q, 0, 0, NULL);
+
+				tap_diag("control: stock vfio-pci, mremap-moved legacy BAR mmap with memory disabled: %s",
+					 signame(sg));
+				cmd_memory(s1.fd, 1);
+			} else {
+				tap_diag("control: stock vfio-pci mremap experiment could not run");
+			}
+			if (res != MAP_FAILED)
+				munmap(res, 4 * K64);
+			if (q == MAP_FAILED && l)
+				munmap((void *)l, K64);
+			vdev_close(&s1);
+		}
+	}
+
 	/* 21-26: reset */
 	reset_tests();
 
