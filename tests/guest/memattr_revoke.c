@@ -23,8 +23,9 @@
 #include <unistd.h>
 
 #include "memattr_util.h"
+#include "pattern.h"
 
-#define NTESTS 26
+#define NTESTS 30
 
 #define R		(2 * MA_MIB + 768 * 1024)	/* our slice of ivshmem0 BAR2 */
 #define K64		(64 * 1024ull)
@@ -433,6 +434,48 @@ int main(void)
 	}
 	rc = ma_nr_handles(d.fd, 2);
 	tap_diag("after munmap of the moved mapping: nr_handles %d", rc);
+
+	/* 21-24: pieces of a split mapping (partial munmap, mprotect) are revoked too */
+	{
+		volatile uint8_t *p = ma_map_fd(d.fd, wc.mmap_offset, K64), *maps[4];
+
+		ok = p && check_map(p, K64, SEED_WC2, "before split") &&
+		     !munmap((void *)(p + 16 * 1024), 16 * 1024) &&
+		     !mprotect((void *)(p + 48 * 1024), 4096, PROT_READ);
+		tap_ok(ok, "WC mapping touched, then split by munmap of [16K, 32K) and mprotect of [48K, 52K)");
+		maps[0] = p;
+		maps[1] = p + 32 * 1024;
+		maps[2] = p + 52 * 1024;
+		rc = ok ? cmd_memory(d.fd, 0) : -EIO;
+		ok = ok && !rc && all_sigbus(maps, 3) &&
+		     probe_access((volatile uint64_t *)(p + 48 * 1024), 0, 0, NULL) == SIGBUS;
+		tap_ok(ok, "memory disabled: every piece of the split mapping raises SIGBUS");
+		rc = cmd_memory(d.fd, 1);
+		ok = p && !rc && check_map(p, 16 * 1024, SEED_WC2, "piece 1");
+		if (ok) {
+			size_t k;
+
+			for (k = 32 * 1024 / 8; k < K64 / 8; k++)
+				if (((volatile uint64_t *)p)[k] != pattern_word(SEED_WC2, k)) {
+					tap_diag("piece at word %zu differs", k);
+					ok = 0;
+					break;
+				}
+		}
+		tap_ok(ok, "memory enabled: every piece works again, data intact");
+		{
+			struct pat_expect x[2] = {
+				{ bp + WC_OFF, bp + WC_OFF + K64, "write-combining" },
+				{ bp + NC_OFF, bp + NC_OFF + K64, "uncached-minus" },
+			};
+
+			tap_ok(pat_check_bar(bp, bp + bsz, x, 2, 1), "after split and refault: PAT types unchanged");
+		}
+		if (p) {
+			munmap((void *)p, 16 * 1024);
+			munmap((void *)(p + 32 * 1024), 32 * 1024);
+		}
+	}
 	vdev_close(&d);
 
 	/* control (diagnostics only): the same mremap move of a legacy BAR2 mmap on stock vfio-pci */
@@ -464,7 +507,7 @@ int main(void)
 		}
 	}
 
-	/* 21-26: reset */
+	/* 25-30: reset */
 	reset_tests();
 
 	return tap_done();
