@@ -1,10 +1,12 @@
 # shellcheck shell=bash
 # Common helpers for the vfio-memattr lab scripts. Sourced, not executed.
 
+# shellcheck disable=SC2034 # used by the scripts that source this file
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034
 TOP_DIR=$(cd "$LAB_DIR/.." && pwd)
 CACHE=${VFIO_MEMATTR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-memattr}
-ALL_LABELS="6.1 6.12 7.2"
+# shellcheck disable=SC2034
 SUITES="bookworm bookworm-backports sid"
 
 log()  { printf '[lab] %s\n' "$*" >&2; }
