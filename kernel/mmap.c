@@ -38,6 +38,18 @@ static void memattr_vm_open(struct vm_area_struct *vma)
 }
 
 #if MEMATTR_VMA_LIST
+/*
+ * mremap() moves the page table entries into the new VMA after .open ran,
+ * so the moved mapping would be populated without being on vma_list, out
+ * of reach of the core's zap.  Empty it: its next access faults and puts
+ * it on the list.
+ */
+static int memattr_vm_mremap(struct vm_area_struct *vma)
+{
+	zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+	return 0;
+}
+
 static void memattr_vma_list_del(struct vfio_pci_core_device *vdev,
 				 struct vm_area_struct *vma)
 {
@@ -180,6 +192,9 @@ static const struct vm_operations_struct memattr_vm_ops = {
 #if MEMATTR_HUGE_PFNMAP
 	.huge_fault = memattr_vm_huge_fault,
 #endif
+#if MEMATTR_VMA_LIST
+	.mremap = memattr_vm_mremap,
+#endif
 };
 
 static int memattr_mmap_handle(struct memattr_device *mv,
@@ -278,6 +293,10 @@ static const struct vm_operations_struct memattr_legacy_vm_ops = {
 	.fault = memattr_legacy_fault,
 #if MEMATTR_HUGE_PFNMAP
 	.huge_fault = memattr_legacy_huge_fault,
+#endif
+#if MEMATTR_VMA_LIST
+	/* The same hole exists in the core's own vm_ops on these kernels. */
+	.mremap = memattr_vm_mremap,
 #endif
 };
 
