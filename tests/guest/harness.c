@@ -113,11 +113,34 @@ int harness_exit(void)
 	return failed ? 1 : 0;
 }
 
+bool harness_expect_cmp(const char *file, int line, const char *expr,
+			unsigned long long a, bool a_neg,
+			unsigned long long b, bool b_neg, enum harness_op op)
+{
+	/* -1: a < b, 0: equal, 1: a > b, by mathematical value */
+	int c = a_neg != b_neg ? (a_neg ? -1 : 1) : (a < b ? -1 : a > b);
+	bool r;
+
+	switch (op) {
+	case HARNESS_EQ: r = c == 0; break;
+	case HARNESS_NE: r = c != 0; break;
+	case HARNESS_LT: r = c < 0; break;
+	case HARNESS_LE: r = c <= 0; break;
+	case HARNESS_GT: r = c > 0; break;
+	default:         r = c >= 0; break;
+	}
+	if (!r)
+		harness_diag("%s:%d: EXPECT failed: %s (left %s%llu = 0x%llx, right %s%llu = 0x%llx)",
+			     file, line, expr, a_neg ? "-" : "", a_neg ? 0 - a : a, a,
+			     b_neg ? "-" : "", b_neg ? 0 - b : b, b);
+	return r;
+}
+
 bool harness_expect_fail(const char *file, int line, const char *expr,
 			 unsigned long long a, unsigned long long b)
 {
-	harness_diag("%s:%d: EXPECT failed: %s (left %llu = 0x%llx, right %llu = 0x%llx)",
-		     file, line, expr, a, a, b, b);
+	harness_diag("%s:%d: EXPECT failed: %s (left %lld = 0x%llx, right %lld = 0x%llx)",
+		     file, line, expr, (long long)a, a, (long long)b, b);
 	return false;
 }
 

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include <linux/vfio.h>
@@ -46,23 +47,44 @@ void harness_diag(const char *fmt, ...) HARNESS_PRINTF(1, 2);
 /* Exit status for main(): 0 if no failure and the plan was met. */
 int harness_exit(void);
 
+enum harness_op { HARNESS_EQ, HARNESS_NE, HARNESS_LT, HARNESS_LE, HARNESS_GT, HARNESS_GE };
+/*
+ * Compares two integers given as their 64-bit pattern plus "is negative";
+ * on failure prints "# file:line: EXPECT failed: expr (left .., right ..)".
+ */
+bool harness_expect_cmp(const char *file, int line, const char *expr,
+			unsigned long long a, bool a_neg,
+			unsigned long long b, bool b_neg, enum harness_op op);
 /* Reports a failed expectation with file:line and values; returns false. */
 bool harness_expect_fail(const char *file, int line, const char *expr,
 			 unsigned long long a, unsigned long long b);
 
+/* Sign bit of a signed integer (a bit test, not "< 0": no -Wtype-limits). */
+#define HARNESS_SIGNBIT_(x) ((bool)((unsigned long long)(long long)(x) >> 63))
+#define HARNESS_NEG(x) _Generic((x), \
+	char: HARNESS_SIGNBIT_(x), signed char: HARNESS_SIGNBIT_(x), short: HARNESS_SIGNBIT_(x), \
+	int: HARNESS_SIGNBIT_(x), long: HARNESS_SIGNBIT_(x), \
+	long long: HARNESS_SIGNBIT_(x), default: false)
+
 /*
  * EXPECT_*: evaluate to true/false, print "# file:line: ..." with both
- * values on failure, never abort.  Combine them, then report one TAP line:
+ * values on failure, never abort.  Each operand is evaluated once; integers
+ * of any signedness compare by value (EXPECT_GE(ret, 0) with a negative int
+ * ret fails, as it should).  Combine them, then report one TAP line:
  *     bool good = EXPECT_EQ(sz, 4 << 20);
  *     harness_ok(good, "BAR2 is 4 MiB");
  */
-#define EXPECT_CMP(a, op, b) \
-	({ unsigned long long __a = (unsigned long long)(a), __b = (unsigned long long)(b); \
-	   (__a op __b) ? true : harness_expect_fail(__FILE__, __LINE__, #a " " #op " " #b, __a, __b); })
-#define EXPECT_EQ(a, b) EXPECT_CMP(a, ==, b)
-#define EXPECT_NE(a, b) EXPECT_CMP(a, !=, b)
-#define EXPECT_GE(a, b) EXPECT_CMP(a, >=, b)
-#define EXPECT_LE(a, b) EXPECT_CMP(a, <=, b)
+#define EXPECT_CMP_(a, b, op, opstr) \
+	({ __auto_type __a = (a); __auto_type __b = (b); \
+	   harness_expect_cmp(__FILE__, __LINE__, #a " " opstr " " #b, \
+		(unsigned long long)__a, HARNESS_NEG(__a), \
+		(unsigned long long)__b, HARNESS_NEG(__b), op); })
+#define EXPECT_EQ(a, b) EXPECT_CMP_(a, b, HARNESS_EQ, "==")
+#define EXPECT_NE(a, b) EXPECT_CMP_(a, b, HARNESS_NE, "!=")
+#define EXPECT_LT(a, b) EXPECT_CMP_(a, b, HARNESS_LT, "<")
+#define EXPECT_LE(a, b) EXPECT_CMP_(a, b, HARNESS_LE, "<=")
+#define EXPECT_GT(a, b) EXPECT_CMP_(a, b, HARNESS_GT, ">")
+#define EXPECT_GE(a, b) EXPECT_CMP_(a, b, HARNESS_GE, ">=")
 #define EXPECT_TRUE(c) \
 	({ bool __c = !!(c); __c ? true : harness_expect_fail(__FILE__, __LINE__, #c, 0, 1); })
 #define EXPECT_STREQ(a, b) \
