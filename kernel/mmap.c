@@ -67,8 +67,11 @@ static void memattr_vma_list_del(struct vfio_pci_core_device *vdev,
 }
 
 /*
- * Whole-VMA population, as the core does on these kernels; the VMA goes
- * on vdev->vma_list so that the core's zap revokes it.
+ * One page per fault, from the handle's reservation: vmf_insert_pfn() takes
+ * the memory type from the PAT tree and, unlike io_remap_pfn_range(), adds
+ * no VM_PAT reservation of its own to the VMA (6.1 frees those wrongly when
+ * a VMA is split or moved).  A VMA goes on vdev->vma_list at its first
+ * fault since the last zap, so that the core's zap revokes it.
  */
 static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
 {
@@ -77,7 +80,7 @@ static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
 	struct memattr_device *mv = h->mv;
 	struct vfio_pci_core_device *vdev = &mv->core;
 	struct memattr_core_mmap_vma *e;
-	vm_fault_t ret = VM_FAULT_NOPAGE;
+	vm_fault_t ret;
 
 	mutex_lock(&vdev->vma_lock);
 	down_read(&vdev->memory_lock);
@@ -89,25 +92,20 @@ static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
 	}
 	list_for_each_entry(e, &vdev->vma_list, vma_next) {
 		if (e->vma == vma)
-			goto out;
+			goto insert;
 	}
 	e = kmalloc_obj(*e, GFP_KERNEL_ACCOUNT);
 	if (!e) {
 		ret = VM_FAULT_OOM;
 		goto out;
 	}
-	if (io_remap_pfn_range(vma, vma->vm_start,
-			       memattr_vma_pfn(h, vma, vma->vm_start),
-			       vma->vm_end - vma->vm_start, vma->vm_page_prot)) {
-		zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
-		kfree(e);
-		ret = VM_FAULT_SIGBUS;
-		goto out;
-	}
 	e->vma = vma;
 	list_add(&e->vma_next, &vdev->vma_list);
-	atomic64_add((vma->vm_end - vma->vm_start) >> PAGE_SHIFT,
-		     &mv->stats.pte_faults);
+insert:
+	ret = vmf_insert_pfn(vma, vmf->address & PAGE_MASK,
+			     memattr_vma_pfn(h, vma, vmf->address & PAGE_MASK));
+	if (ret == VM_FAULT_NOPAGE)
+		atomic64_inc(&mv->stats.pte_faults);
 out:
 	up_read(&vdev->memory_lock);
 	mutex_unlock(&vdev->vma_lock);
@@ -260,6 +258,19 @@ static void memattr_legacy_count(struct vm_area_struct *vma, int delta)
 
 static void memattr_legacy_open(struct vm_area_struct *vma)
 {
+#if MEMATTR_VMA_LIST
+	unsigned long pfn;
+
+	/*
+	 * The core's open zaps the new VMA.  A copy made by mremap() has no
+	 * entries yet but carries the VM_PAT reservation, and zapping it makes
+	 * untrack_pfn() WARN; the .mremap hook zaps it once the entries moved.
+	 */
+	if (follow_pfn(vma, vma->vm_start, &pfn)) {
+		memattr_legacy_count(vma, 1);
+		return;
+	}
+#endif
 	if (memattr_core_vm_ops->open)
 		memattr_core_vm_ops->open(vma);
 	memattr_legacy_count(vma, 1);

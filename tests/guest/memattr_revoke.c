@@ -25,7 +25,7 @@
 #include "memattr_util.h"
 #include "pattern.h"
 
-#define NTESTS 30
+#define NTESTS 31
 
 #define R		(2 * MA_MIB + 768 * 1024)	/* our slice of ivshmem0 BAR2 */
 #define K64		(64 * 1024ull)
@@ -478,9 +478,14 @@ int main(void)
 	}
 	vdev_close(&d);
 
-	/* control (diagnostics only): the same mremap move of a legacy BAR2 mmap on stock vfio-pci */
+	/*
+	 * Legacy BAR mmaps of a device bound to vfio-pci-memattr: moved by
+	 * mremap, they are revoked too.  (6.1's stock vfio-pci misses the
+	 * moved mapping, and WARNs in untrack_pfn() while moving it, so stock
+	 * vfio-pci is not tried here.)
+	 */
 	{
-		const char *b1 = ma_bdf("MEMATTR_IVSHMEM1", "0000:00:03.0");
+		const char *b1 = ma_bdf("MEMATTR_IVSHMEM0", "0000:00:02.0");
 		struct vdev s1;
 		struct vfio_region_info ri;
 
@@ -493,17 +498,20 @@ int main(void)
 			if (q != MAP_FAILED && !cmd_memory(s1.fd, 0)) {
 				int sg = probe_access((volatile uint64_t *)q, 0, 0, NULL);
 
-				tap_diag("control: stock vfio-pci, mremap-moved legacy BAR mmap with memory disabled: %s",
-					 signame(sg));
+				tap_ok(sg == SIGBUS,
+				       "memory disabled: a legacy BAR mmap moved by mremap raises SIGBUS (%s)",
+				       signame(sg));
 				cmd_memory(s1.fd, 1);
 			} else {
-				tap_diag("control: stock vfio-pci mremap experiment could not run");
+				tap_fail_n(1, "legacy BAR mmap moved by mremap: the experiment could not run");
 			}
 			if (res != MAP_FAILED)
 				munmap(res, 4 * K64);
 			if (q == MAP_FAILED && l)
 				munmap((void *)l, K64);
 			vdev_close(&s1);
+		} else {
+			tap_fail_n(1, "legacy BAR mmap moved by mremap: cannot open ivshmem0");
 		}
 	}
 
