@@ -4,6 +4,8 @@
 #                  skips the sparse pass of the 6.1 module build)
 #   make demo      the end-to-end demo (lab/demo)
 #   make setup     only prepare the lab (host packages, kernels, chroot)
+#   make lint      checkpatch --strict and an arm64 W=1 cross build of the module
+#                  (also part of make check; VFIO_MEMATTR_LINT=0 skips it there)
 #   make hostcheck build tests/host/hostcheck into the lab cache
 # The lab cache is $VFIO_MEMATTR_CACHE, else $XDG_CACHE_HOME/vfio-memattr,
 # else ~/.cache/vfio-memattr.  See docs/lab.md.
@@ -13,7 +15,7 @@ SPARSE ?= 1
 export KERNELS
 export VFIO_MEMATTR_SPARSE := $(SPARSE)
 
-.PHONY: check demo setup hostcheck
+.PHONY: check demo setup hostcheck lint
 
 check:
 	@lab/check
@@ -24,6 +26,9 @@ demo:
 
 setup:
 	@lab/setup
+
+lint:
+	@lab/setup && lab/lint
 
 hostcheck:
 	@lab/build host
