@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * memattr_unbind: unbinding vfio-pci-memattr from a device whose handles
+ * are mapped.  As with vfio-pci, the unbind waits for the user, who is
+ * asked through the request eventfd; once the user has unmapped and
+ * closed, the unbind completes and no memory type reservation is left.
+ * The device is bound again afterwards and works.
+ *
+ * Slices: none written.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+#include <linux/vfio_memattr.h>
+
+#include "harness.h"
+#include "memattr_util.h"
+
+#define LEN	0x10000ull
+
+static int set_req(int fd, int efd)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int)];
+	struct vfio_irq_set *s = (struct vfio_irq_set *)buf;
+
+	memset(buf, 0, sizeof(buf));
+	s->argsz = sizeof(buf);
+	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	s->index = VFIO_PCI_REQ_IRQ_INDEX;
+	s->count = 1;
+	memcpy(s->data, &efd, sizeof(efd));
+	return ioctl(fd, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
+}
+
+int main(void)
+{
+	const char *bdf = harness_env_bdf("MEMATTR_IVSHMEM0");
+	struct vfio_device_feature_memattr_map mp;
+	struct pollfd p;
+	int c, g, d, efd, st = -1, n, ret, go[2];
+	bool opened;
+	uint64_t phys, size, ev = 0;
+	char drv[64] = "", type[32] = "";
+	volatile uint64_t *w;
+	pid_t pid;
+
+	harness_plan(7);
+	if (!bdf) {
+		harness_skip_rest("MEMATTR_IVSHMEM0 not set");
+		return harness_exit();
+	}
+	/*
+	 * The unbinder is forked before the device is opened: a child forked
+	 * later would inherit the fds and the mapping, and the unbind would
+	 * wait for the very process that asks for it.
+	 */
+	if (pipe(go)) {
+		harness_skip_rest("pipe failed");
+		return harness_exit();
+	}
+	pid = fork();
+	if (pid == 0) {
+		char path[128], ch;
+
+		close(go[1]);
+		if (read(go[0], &ch, 1) != 1)
+			_exit(2);
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+		_exit(harness_sysfs_write(path, bdf) ? 1 : 0);
+	}
+	close(go[0]);
+	if (harness_bar_phys(bdf, 2, &phys, &size) ||
+	    harness_vfio_open(bdf, &c, &g, &d)) {
+		close(go[1]);
+		harness_skip_rest("cannot open ivshmem0");
+		return harness_exit();
+	}
+	ret = ma_map1(d, 2, 0, LEN, VFIO_MEMATTR_WC, &mp);
+	w = ret ? NULL : ma_map_fd(d, mp.mmap_offset, LEN);
+	if (w)
+		w[0] = 0x1234;
+	n = harness_pat_lookup(phys, phys + LEN, type);
+	harness_ok(w && n >= 1 && !strcmp(type, "write-combining"),
+		   "a WC handle of BAR2 is mapped and write-combining (%s)", type);
+
+	efd = eventfd(0, EFD_CLOEXEC);
+	harness_ok(efd >= 0 && !set_req(d, efd), "request eventfd set");
+
+	/* Tell the unbinder, which holds no reference to the device, to go. */
+	if (write(go[1], "g", 1) != 1)
+		harness_diag("cannot start the unbind: %s", strerror(errno));
+	close(go[1]);
+	p.fd = efd;
+	p.events = POLLIN;
+	n = poll(&p, 1, 20000);
+	if (n == 1 && read(efd, &ev, sizeof(ev)) != sizeof(ev))
+		ev = 0;
+	harness_ok(n == 1 && ev >= 1, "unbind asks the user to release the device (%llu requests)",
+		   (unsigned long long)ev);
+
+	/* The user lets go: mapping, handle, fds. */
+	if (w)
+		munmap((void *)w, LEN);
+	harness_vfio_close(c, g, d);
+	close(efd);
+	if (pid > 0 && waitpid(pid, &st, 0) != pid)
+		st = -1;
+	harness_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		   "the unbind completes once the user unmapped and closed (status %#x)", st);
+
+	drv[0] = '\0';
+	harness_current_driver(bdf, drv, sizeof(drv));
+	n = harness_pat_lookup(phys, phys + size, type);
+	harness_ok(n == 0 && !drv[0],
+		   "unbound: no PAT entry left on BAR2 (%d), no driver ('%s')", n, drv);
+
+	harness_ok(!harness_bind(bdf, "vfio-pci-memattr") &&
+		   !harness_current_driver(bdf, drv, sizeof(drv)) &&
+		   !strcmp(drv, "vfio-pci-memattr"),
+		   "bound to vfio-pci-memattr again (%s)", drv);
+
+	opened = !harness_vfio_open(bdf, &c, &g, &d);
+	ret = opened ? ma_map1(d, 2, 0, LEN, VFIO_MEMATTR_WC, &mp) : -ENODEV;
+	n = ret ? -1 : ma_nr_handles(d, 2);
+	harness_ok(!ret && mp.attr == VFIO_MEMATTR_WC && n == 1,
+		   "after rebind: open and MAP WC work, one handle (%d)", n);
+	if (opened)
+		harness_vfio_close(c, g, d);
+	return harness_exit();
+}
