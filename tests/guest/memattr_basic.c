@@ -82,39 +82,6 @@ static int bar_info_consistent(int fd, unsigned int bar)
 	return ok;
 }
 
-static int write_read_mapping(volatile uint8_t *p, size_t len, uint64_t seed)
-{
-	size_t bad;
-
-	mmio_fill(p, len, seed);
-	mmio_sfence();
-	bad = mmio_check(p, len, seed);
-	if (bad != len)
-		tap_diag("readback through the mapping differs at byte %zu", bad);
-	return bad == len;
-}
-
-static int legacy_check(int fd, uint64_t off, size_t len, uint64_t seed)
-{
-	uint8_t *buf = malloc(len);
-	size_t bad;
-	int rc;
-
-	if (!buf)
-		return 0;
-	rc = region_pread(fd, 2, off, buf, len);
-	if (rc) {
-		tap_diag("pread legacy BAR2 at 0x%" PRIx64 ": %s", off, ma_errname(-rc));
-		free(buf);
-		return 0;
-	}
-	bad = buf_check(buf, len, seed);
-	if (bad != len)
-		tap_diag("pread legacy BAR2 at 0x%" PRIx64 " differs at byte %zu", off, bad);
-	free(buf);
-	return bad == len;
-}
-
 int main(void)
 {
 	struct vdev d;
@@ -299,7 +266,7 @@ int main(void)
 		wmap = ma_map_fd(d.fd, wc.mmap_offset, LEN64K);
 	if (have_wc && !wmap)
 		tap_diag("mmap handle: %s", strerror(errno));
-	ok = wmap && write_read_mapping(wmap, 32 * 1024, SEED_MMAP);
+	ok = wmap && ma_fill_check(wmap, 32 * 1024, SEED_MMAP);
 	if (ok) {
 		struct pat_expect e = { bar2_phys + WC_OFF, bar2_phys + WC_OFF + LEN64K, "write-combining" };
 
@@ -308,7 +275,7 @@ int main(void)
 	tap_ok(ok, "mmap WC handle, 64-bit stores read back; PAT: exactly the range write-combining, nothing else on BAR2");
 
 	/* 14: legacy pread sees it */
-	ok = wmap && legacy_check(d.fd, WC_OFF, 32 * 1024, SEED_MMAP);
+	ok = wmap && ma_legacy_check(d.fd, WC_OFF, 32 * 1024, SEED_MMAP);
 	if (ok)
 		ma_hostcheck(WC_OFF, 32 * 1024, SEED_MMAP, "memattr_basic: WC mmap stores");
 	tap_ok(ok, "pread on the legacy BAR2 region reads what the WC mapping wrote");
@@ -327,7 +294,7 @@ int main(void)
 		if (rc)
 			tap_diag("pread at handle offset: %s", ma_errname(-rc));
 		ok = ok && !rc && buf_check(rb, 32 * 1024, SEED_MMAP) == 32 * 1024 &&
-		     legacy_check(d.fd, WC_OFF + 32 * 1024, 32 * 1024, SEED_PWRITE);
+		     ma_legacy_check(d.fd, WC_OFF + 32 * 1024, 32 * 1024, SEED_PWRITE);
 		if (ok)
 			ma_hostcheck(WC_OFF + 32 * 1024, 32 * 1024, SEED_PWRITE, "memattr_basic: pwrite at handle offset");
 		free(buf);
@@ -368,7 +335,7 @@ int main(void)
 		if (!p1) {
 			tap_diag("mmap page 1: %s", strerror(errno));
 		} else {
-			ok = write_read_mapping(p1, MA_PAGE, SEED_PAGE1) &&
+			ok = ma_fill_check(p1, MA_PAGE, SEED_PAGE1) &&
 			     mmio_check(wmap + MA_PAGE, MA_PAGE, SEED_PAGE1) == MA_PAGE;
 			/* restore page 1 of the mmap pattern for the host check above */
 			mmio_fill(wmap, 32 * 1024, SEED_MMAP);
@@ -399,8 +366,8 @@ int main(void)
 				{ bar2_phys + NC_OFF, bar2_phys + NC_OFF + LEN64K, "uncached-minus" },
 			};
 
-			ok = write_read_mapping(np, LEN64K, SEED_NC) &&
-			     legacy_check(d.fd, NC_OFF, LEN64K, SEED_NC) &&
+			ok = ma_fill_check(np, LEN64K, SEED_NC) &&
+			     ma_legacy_check(d.fd, NC_OFF, LEN64K, SEED_NC) &&
 			     pat_check_bar(bar2_phys, bar2_phys + bar2_size, e, 2, 1);
 			if (ok)
 				ma_hostcheck(NC_OFF, LEN64K, SEED_NC, "memattr_basic: NC mmap stores");
@@ -442,8 +409,8 @@ int main(void)
 			{ bar2_phys + NC_OFF, bar2_phys + NC_OFF + LEN64K, "uncached-minus" },
 		};
 
-		ok = write_read_mapping(wmap, 32 * 1024, SEED_AFTER_REL) &&
-		     legacy_check(d.fd, WC_OFF, 32 * 1024, SEED_AFTER_REL) &&
+		ok = ma_fill_check(wmap, 32 * 1024, SEED_AFTER_REL) &&
+		     ma_legacy_check(d.fd, WC_OFF, 32 * 1024, SEED_AFTER_REL) &&
 		     pat_check_bar(bar2_phys, bar2_phys + bar2_size, e, 2, 1);
 		/* put the host-checked pattern back */
 		mmio_fill(wmap, 32 * 1024, SEED_MMAP);
@@ -512,7 +479,7 @@ int main(void)
 	rc = ma_map1(d.fd, 2, CL_OFF, LEN64K, VFIO_MEMATTR_WC, &m);
 	wmap = rc ? NULL : ma_map_fd(d.fd, m.mmap_offset, LEN64K);
 	vdev_close(&d);
-	ok = wmap && write_read_mapping(wmap, LEN64K, SEED_CLOSE);
+	ok = wmap && ma_fill_check(wmap, LEN64K, SEED_CLOSE);
 	if (ok) {
 		struct pat_expect e = { bar2_phys + CL_OFF, bar2_phys + CL_OFF + LEN64K, "write-combining" };
 

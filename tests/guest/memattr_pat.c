@@ -40,36 +40,6 @@
 static const char *bdf, *edu;
 static uint64_t bp, bsz;	/* ivshmem0 BAR2 */
 
-static int write_check(volatile uint8_t *p, size_t len, uint64_t seed)
-{
-	size_t bad;
-
-	mmio_fill(p, len, seed);
-	mmio_sfence();
-	bad = mmio_check(p, len, seed);
-	if (bad != len)
-		tap_diag("readback through the mapping differs at byte %zu", bad);
-	return bad == len;
-}
-
-static int legacy_check(int fd, uint64_t off, size_t len, uint64_t seed)
-{
-	uint8_t *buf = malloc(len);
-	size_t bad;
-	int rc;
-
-	if (!buf)
-		return 0;
-	rc = region_pread(fd, 2, off, buf, len);
-	bad = rc ? 0 : buf_check(buf, len, seed);
-	if (rc)
-		tap_diag("pread legacy BAR2 at 0x%" PRIx64 ": %s", off, ma_errname(-rc));
-	else if (bad != len)
-		tap_diag("pread legacy BAR2 at 0x%" PRIx64 " differs at byte %zu", off, bad);
-	free(buf);
-	return !rc && bad == len;
-}
-
 static int ma_rebind(const char *dev)
 {
 	char path[256];
@@ -361,9 +331,9 @@ int main(void)
 				{ bp + NC_OFF, bp + NC_OFF + K64, "uncached-minus" },
 			};
 
-			ok = write_check(wmap, K64, SEED_WC) & write_check(nmap, K64, SEED_NC);
-			ok = ok && legacy_check(d.fd, WC_OFF, K64, SEED_WC) &&
-			     legacy_check(d.fd, NC_OFF, K64, SEED_NC) &&
+			ok = ma_fill_check(wmap, K64, SEED_WC) & ma_fill_check(nmap, K64, SEED_NC);
+			ok = ok && ma_legacy_check(d.fd, WC_OFF, K64, SEED_WC) &&
+			     ma_legacy_check(d.fd, NC_OFF, K64, SEED_NC) &&
 			     pat_check_bar(bp, bp + bsz, x, 2, 1);
 			if (ok) {
 				ma_hostcheck(WC_OFF, K64, SEED_WC, "memattr_pat: mixing, WC half");
@@ -406,7 +376,7 @@ int main(void)
 			tap_diag("legacy pwrite: %s", ma_errname(-rc));
 		mmio_fill(wmap, K64, SEED_WC);
 		mmio_sfence();
-		ok = ok && legacy_check(d.fd, WC_OFF, K64, SEED_WC);
+		ok = ok && ma_legacy_check(d.fd, WC_OFF, K64, SEED_WC);
 	}
 	tap_ok(ok, "legacy pwrite/pread while WC handles live: data consistent with the WC mapping");
 
@@ -424,8 +394,8 @@ int main(void)
 		if (!rc) {
 			volatile uint8_t *p = ma_map_fd(d.fd, m.mmap_offset, K64);
 
-			ok = ok && p && write_check(p, K64, SEED_PREF) &&
-			     legacy_check(d.fd, PREF_OFF, K64, SEED_PREF);
+			ok = ok && p && ma_fill_check(p, K64, SEED_PREF) &&
+			     ma_legacy_check(d.fd, PREF_OFF, K64, SEED_PREF);
 			if (ok)
 				ma_hostcheck(PREF_OFF, K64, SEED_PREF, "memattr_pat: {WC,NC} mapping");
 			if (p)
@@ -449,7 +419,7 @@ int main(void)
 				{ bp + DEV_OFF, bp + DEV_OFF + K64, "uncached-minus" },
 			};
 
-			ok = p && write_check(p, K64, SEED_DEV) && legacy_check(d.fd, DEV_OFF, K64, SEED_DEV) &&
+			ok = p && ma_fill_check(p, K64, SEED_DEV) && ma_legacy_check(d.fd, DEV_OFF, K64, SEED_DEV) &&
 			     pat_check_bar(bp, bp + bsz, x, 3, 1);
 			if (ok)
 				ma_hostcheck(DEV_OFF, K64, SEED_DEV, "memattr_pat: DEV mapping");
@@ -525,7 +495,7 @@ int main(void)
 			tap_diag("legacy mmap: %s", strerror(errno));
 			lm = NULL;
 		}
-		ok = lm && write_check(lm, K64, SEED_LMMAP) && legacy_check(d.fd, LEG_OFF, K64, SEED_LMMAP);
+		ok = lm && ma_fill_check(lm, K64, SEED_LMMAP) && ma_legacy_check(d.fd, LEG_OFF, K64, SEED_LMMAP);
 		if (ok)
 			ma_hostcheck(LEG_OFF, K64, SEED_LMMAP, "memattr_pat: legacy mmap");
 		tap_ok(ok, "legacy mmap of BAR2 works with no handle; data arrives");
@@ -557,7 +527,7 @@ int main(void)
 			ok = !rc && mmio_check(lm, sizeof(w), SEED_LEGW) == sizeof(w);
 			mmio_fill(lm, K64, SEED_LMMAP);
 			mmio_sfence();
-			ok = ok && legacy_check(d.fd, LEG_OFF, K64, SEED_LMMAP);
+			ok = ok && ma_legacy_check(d.fd, LEG_OFF, K64, SEED_LMMAP);
 		}
 		tap_ok(ok, "pread/pwrite of the legacy region work while it is mmapped");
 		if (lm)
@@ -632,7 +602,7 @@ int main(void)
 			volatile uint8_t *p = ma_map_fd(n.fd, m.mmap_offset, 1 * MA_MIB);
 
 			if (p) {
-				ok = write_check(p, K64, 0xcb0000000000001ull);
+				ok = ma_fill_check(p, K64, 0xcb0000000000001ull);
 				{
 					uint8_t *b = malloc(K64);
 

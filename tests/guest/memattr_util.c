@@ -816,3 +816,33 @@ void ma_hostcheck(uint64_t off, uint64_t len, uint64_t seed, const char *desc)
 {
 	harness_hostcheck("ivshmem0", off, len, seed, "%s", desc);
 }
+
+int ma_fill_check(volatile uint8_t *p, size_t len, uint64_t seed)
+{
+	size_t bad;
+
+	mmio_fill(p, len, seed);
+	mmio_sfence();
+	bad = mmio_check(p, len, seed);
+	if (bad != len)
+		tap_diag("readback through the mapping differs at byte %zu", bad);
+	return bad == len;
+}
+
+int ma_legacy_check(int fd, uint64_t off, size_t len, uint64_t seed)
+{
+	uint8_t *buf = malloc(len);
+	size_t bad;
+	int rc;
+
+	if (!buf)
+		return 0;
+	rc = region_pread(fd, 2, off, buf, len);
+	bad = rc ? 0 : buf_check(buf, len, seed);
+	if (rc)
+		tap_diag("pread legacy BAR2 at 0x%" PRIx64 ": %s", off, ma_errname(-rc));
+	else if (bad != len)
+		tap_diag("pread legacy BAR2 at 0x%" PRIx64 " differs at byte %zu", off, bad);
+	free(buf);
+	return !rc && bad == len;
+}

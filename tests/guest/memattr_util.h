@@ -166,6 +166,10 @@ void mmio_fill(volatile void *dst, size_t len, uint64_t seed);
 size_t mmio_check(const volatile void *src, size_t len, uint64_t seed);
 /* Check a byte buffer (from pread) against the pattern; len if ok. */
 size_t buf_check(const void *buf, size_t len, uint64_t seed);
+/* Fill a mapping with the pattern, sfence, read it back; 1 if intact. */
+int ma_fill_check(volatile uint8_t *p, size_t len, uint64_t seed);
+/* pread of the legacy BAR2 region at @off holds the pattern; 1 if so. */
+int ma_legacy_check(int fd, uint64_t off, size_t len, uint64_t seed);
 void buf_fill(void *buf, size_t len, uint64_t seed);
 /* Print the HOSTCHECK line for ivshmem0 BAR2. */
 void ma_hostcheck(uint64_t off, uint64_t len, uint64_t seed, const char *desc);
