@@ -13,6 +13,7 @@
  */
 #include <linux/io.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -211,7 +212,14 @@ ssize_t memattr_rw(struct memattr_device *mv, char __user *buf, size_t count,
 	}
 
 	count = min_t(u64, count, limit - pos);
+	/* As the core's read/write: wake the device from runtime suspend. */
+	ret = pm_runtime_resume_and_get(&pdev->dev);
+	if (ret) {
+		pci_info_ratelimited(pdev, "runtime resume failed %zd\n", ret);
+		return -EIO;
+	}
 	ret = memattr_bar_rw(mv, index, buf, count, pos, iswrite);
+	pm_runtime_put(&pdev->dev);
 	if (ret > 0)
 		*ppos += ret;
 	return ret;
