@@ -92,6 +92,8 @@ static long memattr_ioctl_ioeventfd(struct vfio_device *core_vdev,
 
 	if (copy_from_user(&ioeventfd, (void __user *)arg, minsz))
 		return -EFAULT;
+	if (ioeventfd.argsz < minsz)
+		return -EINVAL;
 	index = VFIO_PCI_OFFSET_TO_INDEX(ioeventfd.offset);
 	if (index < PCI_STD_NUM_BARS && ioeventfd.fd >= 0) {
 		mutex_lock(&mv->lock);
