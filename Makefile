@@ -1,7 +1,7 @@
 # vfio-memattr top-level Makefile.
 #   make check     host unit tests + guest test suites on Debian's 6.1, 6.12
 #                  and sid kernels in QEMU (KERNELS="6.1" selects; SPARSE=0
-#                  skips the sparse pass of the 6.1 module build)
+#                  skips the sparse pass of the 6.1 and 6.12 module builds)
 #   make demo      the end-to-end demo (lab/demo)
 #   make setup     only prepare the lab (host packages, kernels, chroot)
 #   make lint      checkpatch --strict and an arm64 W=1 cross build of the module
