@@ -139,8 +139,9 @@ struct vfio_device_feature_memattr_bar_info {
  *             capable), or the first preferred attribute is not
  *             available on this architecture/kernel and none other is.
  *  EPERM      the first preferred attribute is refused by policy
- *             (WC/DEV on a non-prefetchable BAR without opt-in) and no
- *             later one could be honoured.
+ *             (WC/DEV on a non-prefetchable BAR without opt-in, or on
+ *             pages of the MSI-X table, which only take NC) and no later
+ *             one could be honoured.
  *  EBUSY      the range is in use with another attribute: an overlapping
  *             handle, a live mmap of the BAR through its legacy region
  *             offset, an ioeventfd on the BAR, or a memory type already
