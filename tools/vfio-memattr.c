@@ -641,6 +641,56 @@ static void bar_flags_str(uint32_t f, char *buf, size_t len)
 		 f & VFIO_MEMATTR_BAR_MMAP ? ",mmap" : "");
 }
 
+/*
+ * Live memattr handles of the device, whoever holds it, from the driver's
+ * debugfs file (root, debugfs mounted).  Prints them (JSON: an array, or
+ * null when unknown) and returns their number, or -errno.
+ */
+static int print_handles(const char *bdf, bool json, const char *lead)
+{
+	char path[PATH_MAX], line[256], attr[8], state[16];
+	unsigned int id, bar;
+	unsigned long long off, len, moff;
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vfio-pci-memattr/%s/handles", bdf);
+	f = fopen(path, "r");
+	if (!f) {
+		int e = errno;
+
+		if (json)
+			printf("%s\"handles\":null", lead);
+		else
+			printf("live memattr handles: unknown (%s: %s; needs root and debugfs)\n",
+			       path, strerror(e));
+		return -e;
+	}
+	if (json)
+		printf("%s\"handles\":[", lead);
+	else
+		printf("live memattr handles (any process):\n");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%x %u %llx %llx %7s %llx %15s", &id, &bar, &off, &len, attr,
+			   &moff, state) != 7)
+			continue;
+		if (json)
+			printf("%s{\"handle\":%u,\"bar\":%u,\"offset\":%llu,\"length\":%llu,"
+			       "\"attr\":\"%s\",\"mmap_offset\":%llu,\"state\":\"%s\"}",
+			       n ? "," : "", id, bar, off, len, attr, moff, state);
+		else
+			printf("  handle 0x%x BAR%u 0x%llx+0x%llx %s mmap offset 0x%llx (%s)\n",
+			       id, bar, off, len, attr, moff, state);
+		n++;
+	}
+	fclose(f);
+	if (json)
+		printf("]");
+	else if (!n)
+		printf("  none\n");
+	return n;
+}
+
 static int cmd_info(const char *arg, bool json)
 {
 	struct vfio_memattr_dev *dev;
@@ -653,6 +703,14 @@ static int cmd_info(const char *arg, bool json)
 	ret = vfio_memattr_open(bdf, 0, &dev);
 	if (ret < 0) {
 		explain_open(bdf, ret);
+		/* in use by another process: its handles are still worth seeing */
+		if (ret == -EBUSY) {
+			if (json)
+				printf("{\"bdf\":\"%s\",\"in_use\":true", bdf);
+			print_handles(bdf, json, ",");
+			if (json)
+				printf("}\n");
+		}
 		return 1;
 	}
 	cur_driver(bdf, drv, sizeof(drv));
@@ -714,7 +772,10 @@ static int cmd_info(const char *arg, bool json)
 		}
 	}
 	if (json)
-		printf("]}\n");
+		printf("]");
+	print_handles(bdf, json, ",");
+	if (json)
+		printf("}\n");
 	vfio_memattr_close(dev);
 	return 0;
 }
@@ -999,7 +1060,10 @@ static const char usage_info[] =
 	"Usage: vfio-memattr info BDF [--json]\n"
 	"\n"
 	"Open the device through VFIO and print its regions (index, size, flags,\n"
-	"offset) and, per BAR, which attributes may be requested and why not.\n";
+	"offset), per BAR which attributes may be requested and why not, and the\n"
+	"live memattr handles of whichever process holds the device (read from the\n"
+	"driver's debugfs: root).  A device in use by another process cannot be\n"
+	"opened; its handles are printed all the same.\n";
 
 static const char usage_map[] =
 	"Usage: vfio-memattr map BDF SPEC... [--write-pattern] [--run CMD] [--json]\n"
