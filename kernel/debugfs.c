@@ -13,7 +13,7 @@
 
 static struct dentry *memattr_debugfs_root;
 
-static const char * const memattr_names[VFIO_MEMATTR_NR] = {
+static const char * const memattr_names[MEMATTR_NR_ATTRS] = {
 	[VFIO_MEMATTR_NC] = "NC",
 	[VFIO_MEMATTR_WC] = "WC",
 	[VFIO_MEMATTR_DEV] = "DEV",

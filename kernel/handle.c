@@ -2,13 +2,13 @@
 /*
  * vfio-pci-memattr: handles, the uAPI features, and BAR takeover.
  *
- * A handle is (BAR, offset, length, attribute).  It owns a kernel mapping
- * of its range made with its attribute (see pat.c) and an mmap offset in
- * the upper half of its BAR's window of the device file.  While a BAR has
- * handles the driver "takes over" the BAR: the core's whole-BAR kernel
- * mapping, which would hold the range uncached-minus, is removed, legacy
- * mmaps of the BAR are refused, and pread/pwrite go through rw.c.  The
- * BAR is handed back when its last handle goes.
+ * A handle is (BAR, offset, length, attribute).  It holds the memory type
+ * of its range (see pat.c) and an mmap offset in the upper half of its
+ * BAR's window of the device file.  While a BAR has handles the driver
+ * "takes over" the BAR: the core's whole-BAR kernel mapping, which would
+ * hold the range uncached-minus, is removed, and legacy mmaps and
+ * ioeventfds of the BAR are refused.  The BAR is handed back when its last
+ * handle goes.
  */
 #include <linux/io.h>
 #include <linux/pci.h>
@@ -41,10 +41,41 @@ bool memattr_bar_taken(struct memattr_device *mv, unsigned int bar)
 	return taken;
 }
 
-void memattr_note_ioeventfd(struct memattr_device *mv, unsigned int bar)
+/*
+ * The core's ioeventfds point into its kernel mapping of the BAR, so a
+ * VFIO_DEVICE_IOEVENTFD call on a BAR and a takeover of that BAR exclude
+ * each other: the call is counted while the core runs it (without
+ * mv->lock: the core copies from user memory), and takeover refuses while
+ * a call is running or an ioeventfd lives on the BAR.
+ */
+int memattr_ioeventfd_begin(struct memattr_device *mv, unsigned int bar,
+			    bool create)
 {
+	struct memattr_bar *b = &mv->bars[bar];
+	int ret = 0;
+
 	mutex_lock(&mv->lock);
-	mv->bars[bar].ioeventfd = true;
+	if (b->taken)
+		ret = create ? -EBUSY : -ENODEV;	/* none can exist */
+	else
+		b->ioeventfd_calls++;
+	mutex_unlock(&mv->lock);
+	return ret;
+}
+
+void memattr_ioeventfd_end(struct memattr_device *mv, unsigned int bar,
+			   bool create, int ret)
+{
+	struct memattr_bar *b = &mv->bars[bar];
+
+	mutex_lock(&mv->lock);
+	b->ioeventfd_calls--;
+	if (!ret) {
+		if (create)
+			b->ioeventfds++;
+		else if (b->ioeventfds)
+			b->ioeventfds--;
+	}
 	mutex_unlock(&mv->lock);
 }
 
@@ -59,7 +90,8 @@ static u32 memattr_reason(struct memattr_device *mv, unsigned int bar, u8 attr)
 	if (!mv->core.bar_mmap_supported[bar] ||
 	    pci_resource_len(pdev, bar) > MEMATTR_WINDOW_SIZE)
 		return VFIO_MEMATTR_NOT_MMAP;
-	if (attr != VFIO_MEMATTR_NC && !(flags & IORESOURCE_PREFETCH) &&
+	/* DEV is the type of the kernel's own ioremap(): only WC needs it. */
+	if (attr == VFIO_MEMATTR_WC && !(flags & IORESOURCE_PREFETCH) &&
 	    !READ_ONCE(mv->allow_nonprefetchable))
 		return VFIO_MEMATTR_NOT_PREFETCH;
 	return memattr_arch_reason(attr);
@@ -80,7 +112,8 @@ static int memattr_reason_errno(u32 reason)
 /*
  * Take the kernel-side mapping of @bar over: the core's mapping covers the
  * whole BAR uncached-minus and would turn every later request for another
- * type into uncached-minus.  Caller holds mv->lock.
+ * type into uncached-minus.  Fails without changing anything.  Caller
+ * holds mv->lock.
  */
 static int memattr_takeover(struct memattr_device *mv, unsigned int bar)
 {
@@ -92,9 +125,8 @@ static int memattr_takeover(struct memattr_device *mv, unsigned int bar)
 	if (b->taken)
 		return 0;
 	/* ioeventfds keep pointers into the core's mapping. */
-	if (b->ioeventfd && READ_ONCE(vdev->ioeventfds_nr))
+	if (b->ioeventfds || b->ioeventfd_calls)
 		return -EBUSY;
-	b->ioeventfd = false;
 
 	if (MEMATTR_EAGER_BARMAP) {
 		/* The region stays requested by the core; only unmap. */
@@ -102,17 +134,13 @@ static int memattr_takeover(struct memattr_device *mv, unsigned int bar)
 			return -EBUSY;
 		pci_iounmap(pdev, io);
 		vdev->barmap[bar] = IOMEM_ERR_PTR(-EBUSY);
-		b->had_barmap = true;
-	} else {
-		if (memattr_barmap_valid(io)) {
-			pci_iounmap(pdev, io);
-			pci_release_selected_regions(pdev, 1 << bar);
-			vdev->barmap[bar] = NULL;
-		}
-		if (pci_request_selected_regions(pdev, 1 << bar,
-						 "vfio-pci-memattr"))
-			return -EBUSY;
-		b->had_barmap = false;
+	} else if (memattr_barmap_valid(io)) {
+		/* Keep the core's request of the region; only unmap. */
+		pci_iounmap(pdev, io);
+		vdev->barmap[bar] = NULL;
+	} else if (pci_request_selected_regions(pdev, 1 << bar,
+						"vfio-pci-memattr")) {
+		return -EBUSY;
 	}
 	b->taken = true;
 	return 0;
@@ -137,10 +165,10 @@ static void memattr_handback(struct memattr_device *mv, unsigned int bar)
 			vdev->barmap[bar] = IOMEM_ERR_PTR(-ENOMEM);
 		}
 	} else {
+		/* The core requests and maps the BAR again when it needs it. */
 		pci_release_selected_regions(pdev, 1 << bar);
 	}
 	b->taken = false;
-	b->had_barmap = false;
 }
 
 void memattr_handle_get(struct memattr_handle *h)
@@ -156,7 +184,8 @@ static void memattr_handle_free(struct kref *ref)
 	struct memattr_bar *b = &mv->bars[h->bar];
 
 	list_del(&h->bar_node);
-	iounmap(h->kva);
+	if (h->reserved)
+		memattr_unreserve(h->phys, h->length, h->attr);
 	mv->nr_handles--;
 	if (!--b->nr_objs)
 		memattr_handback(mv, h->bar);
@@ -209,7 +238,8 @@ struct memattr_handle *memattr_handle_get_by_offset(struct memattr_device *mv,
 /*
  * The PCI core maps the MSI-X table uncached-minus when MSI-X is enabled;
  * on x86 that request would silently inherit the type of a WC handle
- * over the table, so only NC is offered on the table's pages.
+ * over the table, so WC is not offered on the table's pages (NC and DEV
+ * are the table mapping's own type).
  */
 static bool memattr_hits_msix(struct memattr_device *mv, unsigned int bar,
 			      u64 off, u64 len)
@@ -252,13 +282,14 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 		if (h->attr != attr)
 			return ERR_PTR(-EBUSY);
 		if (!h->released && h->offset == off && h->length == len) {
+			h->pending = false;	/* now another caller's too */
 			memattr_handle_get(h);
 			return h;
 		}
 	}
-	if (attr != VFIO_MEMATTR_NC && memattr_hits_msix(mv, bar, off, len))
+	if (attr == VFIO_MEMATTR_WC && memattr_hits_msix(mv, bar, off, len))
 		return ERR_PTR(-EPERM);
-	if (atomic_read(&b->legacy_vmas))
+	if (atomic_read(&b->legacy_vmas) || b->legacy_untracked)
 		return ERR_PTR(-EBUSY);
 	if (mv->nr_handles >= READ_ONCE(memattr_max_handles))
 		return ERR_PTR(-ENOSPC);
@@ -273,16 +304,11 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 		goto err_free;
 
 	h->phys = pci_resource_start(pdev, bar) + off;
-	h->kva = memattr_kernel_map(h->phys, len, attr);
-	if (!h->kva) {
-		ret = -ENOMEM;
-		goto err_handback;
-	}
-	if (!memattr_kernel_map_honest(h->kva, attr)) {
+	ret = memattr_reserve(h->phys, len, attr, &h->reserved);
+	if (ret) {
 		pci_dbg(pdev, "BAR %u [%#llx+%#llx]: memory type %s not granted\n",
 			bar, off, len, attr == VFIO_MEMATTR_WC ? "WC" : "UC-");
-		ret = -EBUSY;
-		goto err_unmap;
+		goto err_handback;
 	}
 
 	h->id = VFIO_MEMATTR_HANDLE_INDEX_BASE + mv->next_id;
@@ -293,6 +319,7 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 
 	kref_init(&h->ref);		/* the table's reference */
 	memattr_handle_get(h);		/* the caller's */
+	h->pending = true;
 	h->mv = mv;
 	h->bar = bar;
 	h->attr = attr;
@@ -307,13 +334,36 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 	return h;
 
 err_unmap:
-	iounmap(h->kva);
+	if (h->reserved)
+		memattr_unreserve(h->phys, len, attr);
 err_handback:
 	if (!b->nr_objs)
 		memattr_handback(mv, bar);
 err_free:
 	kfree(h);
 	return ERR_PTR(ret);
+}
+
+/*
+ * MAP could not tell its caller about the handle it created: take it back
+ * as if the call had never happened, giving back its id and its mmap
+ * offset unless another handle got one after it or someone else holds it
+ * (a VMA or a lookup).  Caller holds mv->lock and a reference, and drops
+ * the table's reference after unlocking.
+ */
+static void memattr_forget(struct memattr_device *mv, struct memattr_handle *h)
+{
+	struct memattr_bar *b = &mv->bars[h->bar];
+	u64 window = VFIO_PCI_INDEX_TO_OFFSET(h->bar) + MEMATTR_WINDOW_START;
+
+	xa_erase(&mv->handles, h->id - VFIO_MEMATTR_HANDLE_INDEX_BASE);
+	h->released = true;
+	if (kref_read(&h->ref) == 2) {
+		if (h->id == VFIO_MEMATTR_HANDLE_INDEX_BASE + mv->next_id - 1)
+			mv->next_id--;
+		if (h->mmap_offset + h->length == window + b->next_mmap)
+			b->next_mmap -= h->length;
+	}
 }
 
 /*
@@ -339,6 +389,7 @@ static int memattr_feature_map(struct memattr_device *mv, u32 flags,
 	struct vfio_device_feature_memattr_map req;
 	struct pci_dev *pdev = mv->core.pdev;
 	struct memattr_handle *h = ERR_PTR(-EINVAL);
+	bool forget;
 	u64 end;
 	int ret, i;
 
@@ -352,7 +403,7 @@ static int memattr_feature_map(struct memattr_device *mv, u32 flags,
 	if (!req.nr_prefs || req.nr_prefs > VFIO_MEMATTR_MAX_PREFS)
 		return -EINVAL;
 	for (i = 0; i < VFIO_MEMATTR_MAX_PREFS; i++) {
-		if (i < req.nr_prefs ? req.prefs[i] >= VFIO_MEMATTR_NR :
+		if (i < req.nr_prefs ? req.prefs[i] >= MEMATTR_NR_ATTRS :
 				       req.prefs[i] != 0)
 			return -EINVAL;
 	}
@@ -388,12 +439,18 @@ static int memattr_feature_map(struct memattr_device *mv, u32 flags,
 	req.attr = h->attr;
 	req.handle = h->id;
 	req.mmap_offset = h->mmap_offset;
+	ret = copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
+
+	mutex_lock(&mv->lock);
+	forget = ret && h->pending;
+	if (forget)
+		memattr_forget(mv, h);
+	h->pending = false;
+	mutex_unlock(&mv->lock);
+	if (forget)
+		memattr_handle_put(h);	/* the table's reference */
 	memattr_handle_put(h);
-	/*
-	 * The handle stays even if the answer cannot be written: the caller
-	 * can find it again by asking for the same range and attribute.
-	 */
-	return copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
+	return ret;
 }
 
 static int memattr_feature_unmap(struct memattr_device *mv, u32 flags,
@@ -481,7 +538,7 @@ static int memattr_feature_bar_info(struct memattr_device *mv, u32 flags,
 		if ((rflags & IORESOURCE_MEM) && mv->core.bar_mmap_supported[bar])
 			req.bar_flags |= VFIO_MEMATTR_BAR_MMAP;
 	}
-	for (a = 0; a < VFIO_MEMATTR_NR; a++) {
+	for (a = 0; a < MEMATTR_NR_ATTRS; a++) {
 		req.reason[a] = memattr_reason(mv, bar, a);
 		if (!req.reason[a])
 			req.supported |= 1U << a;
@@ -552,8 +609,13 @@ void memattr_device_close(struct memattr_device *mv)
 	}
 	mv->next_id = 0;
 	for (id = 0; id < PCI_STD_NUM_BARS; id++) {
-		mv->bars[id].next_mmap = 0;
-		mv->bars[id].ioeventfd = false;
+		struct memattr_bar *b = &mv->bars[id];
+
+		/* The core removes every ioeventfd; no VMA can be left. */
+		b->next_mmap = 0;
+		b->ioeventfds = 0;
+		b->legacy_untracked = false;
+		atomic_set(&b->legacy_vmas, 0);
 	}
 	mutex_unlock(&mv->lock);
 }

@@ -25,7 +25,7 @@ MODULE_PARM_DESC(max_handles,
 static bool memattr_nonprefetchable_wc;
 module_param_named(nonprefetchable_wc, memattr_nonprefetchable_wc, bool, 0644);
 MODULE_PARM_DESC(nonprefetchable_wc,
-		 "Allow WC and DEV on non-prefetchable BARs of devices bound from now on (default N; WC permits speculative reads)");
+		 "Allow WC on non-prefetchable BARs of devices bound from now on (default N; WC permits speculative reads)");
 
 static int memattr_open_device(struct vfio_device *core_vdev)
 {
@@ -81,13 +81,18 @@ static int memattr_device_feature(struct vfio_device *core_vdev, u32 flags,
 	return vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
 }
 
-/* An ioeventfd points into the core's mapping of the BAR. */
+/*
+ * An ioeventfd points into the core's mapping of its BAR: creating or
+ * deleting one and taking that BAR over exclude each other (handle.c).
+ */
 static long memattr_ioctl_ioeventfd(struct vfio_device *core_vdev,
 				    unsigned int cmd, unsigned long arg)
 {
 	struct memattr_device *mv = to_memattr(core_vdev);
 	unsigned long minsz = offsetofend(struct vfio_device_ioeventfd, fd);
 	struct vfio_device_ioeventfd ioeventfd;
+	bool create;
+	long ret;
 	u64 index;
 
 	if (copy_from_user(&ioeventfd, (void __user *)arg, minsz))
@@ -95,16 +100,16 @@ static long memattr_ioctl_ioeventfd(struct vfio_device *core_vdev,
 	if (ioeventfd.argsz < minsz)
 		return -EINVAL;
 	index = VFIO_PCI_OFFSET_TO_INDEX(ioeventfd.offset);
-	if (index < PCI_STD_NUM_BARS && ioeventfd.fd >= 0) {
-		mutex_lock(&mv->lock);
-		if (mv->bars[index].taken) {
-			mutex_unlock(&mv->lock);
-			return -EBUSY;
-		}
-		mv->bars[index].ioeventfd = true;
-		mutex_unlock(&mv->lock);
-	}
-	return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+	if (index >= PCI_STD_NUM_BARS)
+		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+
+	create = ioeventfd.fd >= 0;
+	ret = memattr_ioeventfd_begin(mv, index, create);
+	if (ret)
+		return ret;
+	ret = vfio_pci_core_ioctl(core_vdev, cmd, arg);
+	memattr_ioeventfd_end(mv, index, create, ret);
+	return ret;
 }
 
 #ifdef MEMATTR_HAVE_GET_REGION_INFO_CAPS
@@ -210,6 +215,8 @@ static const struct vfio_device_ops memattr_ops = {
 	.bind_iommufd	= vfio_iommufd_physical_bind,
 	.unbind_iommufd	= vfio_iommufd_physical_unbind,
 	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
+#endif
+#ifdef MEMATTR_HAVE_DETACH_IOAS
 	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
 #endif
 #ifdef MEMATTR_HAVE_PASID_OPS
@@ -217,6 +224,17 @@ static const struct vfio_device_ops memattr_ops = {
 	.pasid_detach_ioas = vfio_iommufd_physical_pasid_detach_ioas,
 #endif
 };
+
+#ifdef MEMATTR_HAVE_DMABUF_PHYS
+/*
+ * VFIO_DEVICE_FEATURE_DMA_BUF, as vfio-pci has it.  The core refuses a BAR
+ * the driver has taken over (its mapping is an error pointer then) with
+ * ENODEV; see docs/design.md.
+ */
+static const struct vfio_pci_device_ops memattr_pci_dev_ops = {
+	.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
+};
+#endif
 
 static struct memattr_device *memattr_from_dev(struct device *dev)
 {
@@ -265,6 +283,9 @@ static int memattr_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return PTR_ERR(mv);
 
 	mv->allow_nonprefetchable = READ_ONCE(memattr_nonprefetchable_wc);
+#ifdef MEMATTR_HAVE_DMABUF_PHYS
+	mv->core.pci_ops = &memattr_pci_dev_ops;
+#endif
 	dev_set_drvdata(&pdev->dev, &mv->core);
 	ret = vfio_pci_core_register_device(&mv->core);
 	if (ret) {

@@ -223,10 +223,15 @@ static int memattr_mmap_handle(struct memattr_device *mv,
 /*
  * Legacy BAR mmaps are served by the core's vm_ops, wrapped so that the
  * driver knows when a BAR has such a mapping: a handle on that BAR would
- * change the memory type under it.  All BAR mmaps of the core share one
- * vm_ops, recorded at the first legacy mmap.
+ * change the memory type under it.  The wrapper is a copy of the core's
+ * vm_ops (every operation the core has is the core's) with .open and
+ * .close counting, made at the first legacy mmap.  A legacy mmap whose
+ * vm_ops or private data is not what the wrapper was made for is left
+ * alone, and its BAR takes no handles until the device is closed.
  */
 static const struct vm_operations_struct *memattr_core_vm_ops;
+static struct vm_operations_struct memattr_legacy_vm_ops;
+static DEFINE_MUTEX(memattr_legacy_vm_ops_lock);
 
 static int memattr_legacy_bar(struct vm_area_struct *vma)
 {
@@ -283,38 +288,28 @@ static void memattr_legacy_close(struct vm_area_struct *vma)
 	memattr_legacy_count(vma, -1);
 }
 
-static vm_fault_t memattr_legacy_fault(struct vm_fault *vmf)
+/* Caller holds mv->lock.  True if @vma is now counted. */
+static bool memattr_wrap_legacy(struct memattr_device *mv,
+				struct vm_area_struct *vma)
 {
-	return memattr_core_vm_ops->fault(vmf);
-}
+	const struct vm_operations_struct *ops = vma->vm_ops;
 
-#if MEMATTR_HUGE_PFNMAP
-static vm_fault_t memattr_legacy_huge_fault(struct vm_fault *vmf,
-					    unsigned int order)
-{
-	if (!memattr_core_vm_ops->huge_fault)
-		return VM_FAULT_FALLBACK;
-	return memattr_core_vm_ops->huge_fault(vmf, order);
-}
-#endif
-
-static const struct vm_operations_struct memattr_legacy_vm_ops = {
-	.open = memattr_legacy_open,
-	.close = memattr_legacy_close,
-	.fault = memattr_legacy_fault,
-#if MEMATTR_HUGE_PFNMAP
-	.huge_fault = memattr_legacy_huge_fault,
-#endif
+	if (!ops || vma->vm_private_data != &mv->core)
+		return false;
+	mutex_lock(&memattr_legacy_vm_ops_lock);
+	if (!memattr_core_vm_ops) {
+		memattr_legacy_vm_ops = *ops;
+		memattr_legacy_vm_ops.open = memattr_legacy_open;
+		memattr_legacy_vm_ops.close = memattr_legacy_close;
 #if MEMATTR_VMA_LIST
-	/* The same hole exists in the core's own vm_ops on these kernels. */
-	.mremap = memattr_vm_mremap,
+		/* The same hole exists in the core's own vm_ops there. */
+		if (!memattr_legacy_vm_ops.mremap)
+			memattr_legacy_vm_ops.mremap = memattr_vm_mremap;
 #endif
-};
-
-static bool memattr_wrap_legacy(struct vm_area_struct *vma)
-{
-	cmpxchg(&memattr_core_vm_ops, NULL, vma->vm_ops);
-	if (vma->vm_ops != READ_ONCE(memattr_core_vm_ops) || !vma->vm_ops->fault)
+		WRITE_ONCE(memattr_core_vm_ops, ops);
+	}
+	mutex_unlock(&memattr_legacy_vm_ops_lock);
+	if (ops != memattr_core_vm_ops)
 		return false;
 	vma->vm_ops = &memattr_legacy_vm_ops;
 	return true;
@@ -343,8 +338,14 @@ int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma)
 	ret = vfio_pci_core_mmap(core_vdev, vma);
 	if (ret)
 		goto out;
-	if (memattr_wrap_legacy(vma))
+	if (memattr_wrap_legacy(mv, vma)) {
 		memattr_legacy_count(vma, 1);
+	} else {
+		pci_warn_once(mv->core.pdev,
+			      "BAR %llu: legacy mmap not tracked; no memattr handles on it until close\n",
+			      index);
+		mv->bars[index].legacy_untracked = true;
+	}
 out:
 	mutex_unlock(&mv->lock);
 	return ret;
