@@ -538,6 +538,7 @@ static int memattr_feature_bar_info(struct memattr_device *mv, u32 flags,
 		if ((rflags & IORESOURCE_MEM) && mv->core.bar_mmap_supported[bar])
 			req.bar_flags |= VFIO_MEMATTR_BAR_MMAP;
 	}
+	BUILD_BUG_ON(MEMATTR_NR_ATTRS > VFIO_MEMATTR_REASON_SLOTS);
 	for (a = 0; a < MEMATTR_NR_ATTRS; a++) {
 		req.reason[a] = memattr_reason(mv, bar, a);
 		if (!req.reason[a])

@@ -223,15 +223,33 @@ static int memattr_mmap_handle(struct memattr_device *mv,
 /*
  * Legacy BAR mmaps are served by the core's vm_ops, wrapped so that the
  * driver knows when a BAR has such a mapping: a handle on that BAR would
- * change the memory type under it.  The wrapper is a copy of the core's
- * vm_ops (every operation the core has is the core's) with .open and
- * .close counting, made at the first legacy mmap.  A legacy mmap whose
- * vm_ops or private data is not what the wrapper was made for is left
- * alone, and its BAR takes no handles until the device is closed.
+ * change the memory type under it.  The wrapper forwards every operation
+ * the core's vm_ops has; a core whose vm_ops has an operation the wrapper
+ * does not know, or whose VMAs carry other private data, is not wrapped:
+ * the BAR of such a mapping then takes no handles until the device is
+ * closed, instead of losing an operation of the core.
  */
 static const struct vm_operations_struct *memattr_core_vm_ops;
-static struct vm_operations_struct memattr_legacy_vm_ops;
-static DEFINE_MUTEX(memattr_legacy_vm_ops_lock);
+
+static bool memattr_core_vm_ops_known(const struct vm_operations_struct *ops)
+{
+	const u8 *p = (const u8 *)ops;
+	size_t i;
+
+	/* Every member is a pointer; the ones forwarded may be set. */
+	for (i = 0; i < sizeof(*ops); i += sizeof(void *)) {
+		if (i == offsetof(typeof(*ops), open) ||
+		    i == offsetof(typeof(*ops), close) ||
+#if MEMATTR_HUGE_PFNMAP
+		    i == offsetof(typeof(*ops), huge_fault) ||
+#endif
+		    i == offsetof(typeof(*ops), fault))
+			continue;
+		if (memchr_inv(p + i, 0, min(sizeof(void *), sizeof(*ops) - i)))
+			return false;
+	}
+	return ops->fault;
+}
 
 static int memattr_legacy_bar(struct vm_area_struct *vma)
 {
@@ -288,28 +306,46 @@ static void memattr_legacy_close(struct vm_area_struct *vma)
 	memattr_legacy_count(vma, -1);
 }
 
+static vm_fault_t memattr_legacy_fault(struct vm_fault *vmf)
+{
+	return memattr_core_vm_ops->fault(vmf);
+}
+
+#if MEMATTR_HUGE_PFNMAP
+static vm_fault_t memattr_legacy_huge_fault(struct vm_fault *vmf,
+					    unsigned int order)
+{
+	if (!memattr_core_vm_ops->huge_fault)
+		return VM_FAULT_FALLBACK;
+	return memattr_core_vm_ops->huge_fault(vmf, order);
+}
+#endif
+
+static const struct vm_operations_struct memattr_legacy_vm_ops = {
+	.open = memattr_legacy_open,
+	.close = memattr_legacy_close,
+	.fault = memattr_legacy_fault,
+#if MEMATTR_HUGE_PFNMAP
+	.huge_fault = memattr_legacy_huge_fault,
+#endif
+#if MEMATTR_VMA_LIST
+	/* The same hole exists in the core's own vm_ops on these kernels. */
+	.mremap = memattr_vm_mremap,
+#endif
+};
+
 /* Caller holds mv->lock.  True if @vma is now counted. */
 static bool memattr_wrap_legacy(struct memattr_device *mv,
 				struct vm_area_struct *vma)
 {
 	const struct vm_operations_struct *ops = vma->vm_ops;
 
-	if (!ops || vma->vm_private_data != &mv->core)
+	if (!ops || vma->vm_private_data != &mv->core ||
+	    !memattr_core_vm_ops_known(ops))
 		return false;
-	mutex_lock(&memattr_legacy_vm_ops_lock);
-	if (!memattr_core_vm_ops) {
-		memattr_legacy_vm_ops = *ops;
-		memattr_legacy_vm_ops.open = memattr_legacy_open;
-		memattr_legacy_vm_ops.close = memattr_legacy_close;
-#if MEMATTR_VMA_LIST
-		/* The same hole exists in the core's own vm_ops there. */
-		if (!memattr_legacy_vm_ops.mremap)
-			memattr_legacy_vm_ops.mremap = memattr_vm_mremap;
-#endif
-		WRITE_ONCE(memattr_core_vm_ops, ops);
-	}
-	mutex_unlock(&memattr_legacy_vm_ops_lock);
-	if (ops != memattr_core_vm_ops)
+	/* All BAR mmaps of the core share one vm_ops. */
+	cmpxchg(&memattr_core_vm_ops, NULL, ops);
+	if (ops != READ_ONCE(memattr_core_vm_ops))
 		return false;
 	vma->vm_ops = &memattr_legacy_vm_ops;
 	return true;

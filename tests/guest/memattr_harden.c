@@ -22,8 +22,8 @@
  *  8. DEV needs no opt-in on a non-prefetchable BAR; a handle of a sub-page
  *     BAR reads only the BAR's bytes.
  *
- * Slices: ivshmem0 BAR2 0x000000-0x0fffff (writes 0x000000-0x00ffff and
- * 0x010000-0x011fff and 0x020000-0x020fff).
+ * Slices: ivshmem0 BAR2 0x040000-0x0fffff (writes 0x080000-0x081fff,
+ * 0x090000-0x091fff, 0x0a0000-0x0a0003; maps 0x040000-0x04ffff).
  */
 #define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64
@@ -46,9 +46,9 @@
 
 #define NTESTS	30
 
-#define UF_WOFF		0x000000ull	/* uffd pwrite: 8 KiB */
-#define UF_ROFF		0x010000ull	/* uffd pread: 8 KiB, written first */
-#define EV_OFF		0x020000ull	/* ioeventfd target (8 bytes) */
+#define UF_WOFF		0x080000ull	/* uffd pwrite: 8 KiB */
+#define UF_ROFF		0x090000ull	/* uffd pread: 8 KiB, written first */
+#define EV_OFF		0x0a0000ull	/* ioeventfd target (8 bytes) */
 #define K64		(64 * 1024ull)
 #define SEED_UFW	0x11f0a7c3d2e1b405ull
 #define SEED_UFR	0x22e1b405c3d2a7f0ull
