@@ -52,7 +52,8 @@ static int memattr_handles_show(struct seq_file *s, void *unused)
 			seq_printf(s, "%#x %u %#llx %#llx %s %#llx %s\n",
 				   h->id, h->bar, h->offset, h->length,
 				   memattr_names[h->attr], h->mmap_offset,
-				   h->released ? "released" : "live");
+				   h->released ? "released" :
+				   h->id ? "live" : "legacy-default");
 	}
 	mutex_unlock(&mv->lock);
 	return 0;

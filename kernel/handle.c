@@ -265,7 +265,7 @@ static bool memattr_overlaps(struct memattr_handle *h, u64 off, u64 len)
  */
 static struct memattr_handle *memattr_try(struct memattr_device *mv,
 					  unsigned int bar, u64 off, u64 len,
-					  u8 attr)
+					  u8 attr, bool legacy)
 {
 	struct pci_dev *pdev = mv->core.pdev;
 	struct memattr_bar *b = &mv->bars[bar];
@@ -281,7 +281,8 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 			continue;
 		if (h->attr != attr)
 			return ERR_PTR(-EBUSY);
-		if (!h->released && h->offset == off && h->length == len) {
+		if (!legacy && !h->released && h->id &&
+		    h->offset == off && h->length == len) {
 			h->pending = false;	/* now another caller's too */
 			memattr_handle_get(h);
 			return h;
@@ -291,9 +292,9 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 		return ERR_PTR(-EPERM);
 	if (atomic_read(&b->legacy_vmas) || b->legacy_untracked)
 		return ERR_PTR(-EBUSY);
-	if (mv->nr_handles >= READ_ONCE(memattr_max_handles))
+	if (!legacy && mv->nr_handles >= READ_ONCE(memattr_max_handles))
 		return ERR_PTR(-ENOSPC);
-	if (len > MEMATTR_WINDOW_SIZE - b->next_mmap)
+	if (!legacy && len > MEMATTR_WINDOW_SIZE - b->next_mmap)
 		return ERR_PTR(-ENOSPC);
 
 	h = kzalloc_obj(*h, GFP_KERNEL_ACCOUNT);
@@ -311,23 +312,29 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 		goto err_handback;
 	}
 
-	h->id = VFIO_MEMATTR_HANDLE_INDEX_BASE + mv->next_id;
-	ret = xa_err(xa_store(&mv->handles, mv->next_id, h, GFP_KERNEL_ACCOUNT));
-	if (ret)
-		goto err_unmap;
-	mv->next_id++;
+	if (legacy) {
+		/* No id, and the legacy offsets of the BAR (see mmap.c). */
+		h->mmap_offset = VFIO_PCI_INDEX_TO_OFFSET(bar);
+	} else {
+		h->id = VFIO_MEMATTR_HANDLE_INDEX_BASE + mv->next_id;
+		ret = xa_err(xa_store(&mv->handles, mv->next_id, h,
+				      GFP_KERNEL_ACCOUNT));
+		if (ret)
+			goto err_unmap;
+		mv->next_id++;
+		h->mmap_offset = VFIO_PCI_INDEX_TO_OFFSET(bar) +
+				 MEMATTR_WINDOW_START + b->next_mmap;
+		b->next_mmap += len;
+		h->pending = true;
+	}
 
 	kref_init(&h->ref);		/* the table's reference */
 	memattr_handle_get(h);		/* the caller's */
-	h->pending = true;
 	h->mv = mv;
 	h->bar = bar;
 	h->attr = attr;
 	h->offset = off;
 	h->length = len;
-	h->mmap_offset = VFIO_PCI_INDEX_TO_OFFSET(bar) + MEMATTR_WINDOW_START +
-			 b->next_mmap;
-	b->next_mmap += len;
 	list_add_tail(&h->bar_node, &b->handles);
 	b->nr_objs++;
 	mv->nr_handles++;
@@ -342,6 +349,78 @@ err_handback:
 err_free:
 	kfree(h);
 	return ERR_PTR(ret);
+}
+
+/*
+ * The administrator's default attribute for the legacy mmaps of a BAR
+ * (sysfs memattr_default, module parameter default_memattr): a handle of
+ * the whole BAR without id, made at the first legacy mmap after the
+ * device is opened and kept until it is closed, so that legacy mmaps are
+ * exactly as honest as handles.  Caller holds mv->lock.  Returns the
+ * handle with a reference for the caller.
+ */
+struct memattr_handle *memattr_legacy_handle(struct memattr_device *mv,
+					     unsigned int bar)
+{
+	struct memattr_bar *b = &mv->bars[bar];
+	struct memattr_handle *h = b->legacy;
+	u64 len = PAGE_ALIGN(pci_resource_len(mv->core.pdev, bar));
+
+	if (h) {
+		memattr_handle_get(h);
+		return h;
+	}
+	h = memattr_try(mv, bar, 0, len, mv->default_attr[bar], true);
+	if (!IS_ERR(h))
+		b->legacy = h;		/* keeps the table's reference */
+	return h;
+}
+
+/* Is the MSI-X table (from config space: the device may be closed) in @bar? */
+static bool memattr_msix_bar(struct pci_dev *pdev, unsigned int bar)
+{
+	u32 table;
+
+	if (!pdev->msix_cap ||
+	    pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE, &table))
+		return false;
+	return (table & PCI_MSIX_TABLE_BIR) == bar;
+}
+
+/*
+ * Set the default attribute of @bar's legacy mmaps.  The checks are those
+ * of MAP that can be made while the device is closed; the reservation and
+ * its read-back come with the first legacy mmap.  Not while the device is
+ * open: mmaps of the old attribute may exist.
+ */
+int memattr_set_default(struct memattr_device *mv, unsigned int bar, u8 attr)
+{
+	struct pci_dev *pdev = mv->core.pdev;
+	unsigned long flags = pci_resource_flags(pdev, bar);
+	resource_size_t len = pci_resource_len(pdev, bar);
+	int ret = 0;
+
+	if (bar >= PCI_STD_NUM_BARS || attr >= MEMATTR_NR_ATTRS)
+		return -EINVAL;
+	if (attr != VFIO_MEMATTR_NC) {
+		if (!len || !(flags & IORESOURCE_MEM) || len > MEMATTR_WINDOW_SIZE ||
+		    !PAGE_ALIGNED(pci_resource_start(pdev, bar)))
+			return -EOPNOTSUPP;
+		if (memattr_arch_reason(attr))
+			return -EOPNOTSUPP;
+		if (attr == VFIO_MEMATTR_WC &&
+		    ((!(flags & IORESOURCE_PREFETCH) &&
+		      !READ_ONCE(mv->allow_nonprefetchable)) ||
+		     memattr_msix_bar(pdev, bar)))
+			return -EPERM;
+	}
+	mutex_lock(&mv->lock);
+	if (READ_ONCE(mv->core.vdev.open_count))
+		ret = -EBUSY;
+	else
+		mv->default_attr[bar] = attr;
+	mutex_unlock(&mv->lock);
+	return ret;
 }
 
 /*
@@ -424,7 +503,7 @@ static int memattr_feature_map(struct memattr_device *mv, u32 flags,
 		struct memattr_handle *t;
 
 		t = memattr_try(mv, req.index, req.offset, req.length,
-				req.prefs[i]);
+				req.prefs[i], false);
 		if (!IS_ERR(t)) {
 			h = t;
 			break;
@@ -603,6 +682,16 @@ void memattr_device_close(struct memattr_device *mv)
 	mutex_lock(&mv->lock);
 	xa_for_each(&mv->handles, id, h) {
 		xa_erase(&mv->handles, id);
+		h->released = true;
+		mutex_unlock(&mv->lock);
+		memattr_handle_put(h);
+		mutex_lock(&mv->lock);
+	}
+	for (id = 0; id < PCI_STD_NUM_BARS; id++) {
+		h = mv->bars[id].legacy;
+		if (!h)
+			continue;
+		mv->bars[id].legacy = NULL;
 		h->released = true;
 		mutex_unlock(&mv->lock);
 		memattr_handle_put(h);

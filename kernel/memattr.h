@@ -60,6 +60,7 @@ struct memattr_bar {
 	bool legacy_untracked;		/* a legacy mmap the driver cannot count */
 	unsigned int ioeventfds;	/* live ioeventfds on this BAR */
 	unsigned int ioeventfd_calls;	/* VFIO_DEVICE_IOEVENTFD in the core */
+	struct memattr_handle *legacy;	/* serves legacy mmaps (default_attr) */
 };
 
 struct memattr_stats {
@@ -77,6 +78,7 @@ struct memattr_device {
 	unsigned int nr_handles;		/* live objects, all BARs */
 	struct memattr_bar bars[PCI_STD_NUM_BARS];
 	bool allow_nonprefetchable;
+	u8 default_attr[PCI_STD_NUM_BARS];	/* of legacy mmaps; NC: the core's */
 	struct memattr_stats stats;
 	struct dentry *debugfs;
 };
@@ -109,6 +111,9 @@ int memattr_ioeventfd_begin(struct memattr_device *mv, unsigned int bar,
 void memattr_ioeventfd_end(struct memattr_device *mv, unsigned int bar,
 			   bool create, int ret);
 bool memattr_bar_taken(struct memattr_device *mv, unsigned int bar);
+struct memattr_handle *memattr_legacy_handle(struct memattr_device *mv,
+					     unsigned int bar);
+int memattr_set_default(struct memattr_device *mv, unsigned int bar, u8 attr);
 
 /* mmap.c */
 int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma);

@@ -195,29 +195,63 @@ static const struct vm_operations_struct memattr_vm_ops = {
 #endif
 };
 
-static int memattr_mmap_handle(struct memattr_device *mv,
-			       struct vm_area_struct *vma, unsigned int bar,
-			       u64 window_off)
+/* Make @vma a mapping of @h; the VMA keeps the caller's reference. */
+static int memattr_mmap_setup(struct memattr_handle *h,
+			      struct vm_area_struct *vma, u64 start)
 {
-	struct memattr_handle *h;
-	u64 start = VFIO_PCI_INDEX_TO_OFFSET(bar) + window_off;
 	u64 len = vma->vm_end - vma->vm_start;
 
-	h = memattr_handle_get_by_offset(mv, bar, window_off);
-	if (!h)
+	if (start < h->mmap_offset || start - h->mmap_offset >= h->length ||
+	    len > h->length - (start - h->mmap_offset))
 		return -EINVAL;
-	if (len > h->length - (start - h->mmap_offset)) {
-		memattr_handle_put(h);
-		return -EINVAL;
-	}
-
-	/* The VMA keeps the reference taken by the lookup. */
 	vma->vm_private_data = h;
 	vma->vm_page_prot = memattr_pgprot(h->attr, vma->vm_page_prot);
 	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP |
 			  MEMATTR_VM_ALLOW_ANY_UNCACHED);
 	vma->vm_ops = &memattr_vm_ops;
 	return 0;
+}
+
+static int memattr_mmap_handle(struct memattr_device *mv,
+			       struct vm_area_struct *vma, unsigned int bar,
+			       u64 window_off)
+{
+	struct memattr_handle *h;
+	int ret;
+
+	h = memattr_handle_get_by_offset(mv, bar, window_off);
+	if (!h)
+		return -EINVAL;
+	ret = memattr_mmap_setup(h, vma, VFIO_PCI_INDEX_TO_OFFSET(bar) + window_off);
+	if (ret)
+		memattr_handle_put(h);
+	return ret;
+}
+
+/*
+ * A legacy mmap of a BAR whose default attribute the administrator set:
+ * served by the BAR's legacy handle, so that it is as honest as a handle.
+ * Caller holds mv->lock.
+ */
+static int memattr_mmap_default(struct memattr_device *mv,
+				struct vm_area_struct *vma, unsigned int bar)
+{
+	struct memattr_handle *h;
+	int ret;
+
+	if (!mv->core.bar_mmap_supported[bar])
+		return -EINVAL;
+	h = memattr_legacy_handle(mv, bar);
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	ret = memattr_mmap_setup(h, vma, (u64)vma->vm_pgoff << PAGE_SHIFT);
+	if (ret) {
+		/* Not the last reference: the BAR's legacy handle keeps one. */
+		mutex_unlock(&mv->lock);
+		memattr_handle_put(h);
+		mutex_lock(&mv->lock);
+	}
+	return ret;
 }
 
 /*
@@ -367,6 +401,10 @@ int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma)
 
 	/* A legacy mmap of a BAR. */
 	mutex_lock(&mv->lock);
+	if (mv->default_attr[index] != VFIO_MEMATTR_NC) {
+		ret = memattr_mmap_default(mv, vma, index);
+		goto out;
+	}
 	if (mv->bars[index].taken) {
 		ret = -EBUSY;
 		goto out;
