@@ -13,8 +13,9 @@
 extern const char *vfio_memattr__sysfs_root;
 extern const char *vfio_memattr__pat_list;
 
-void vfio_memattr__log(int level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+struct vfio_memattr_dev;
+void vfio_memattr__log(const struct vfio_memattr_dev *dev, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 uint32_t vfio_memattr__decode_bar_reg(uint32_t reg);
 int vfio_memattr__pat_check_wc(const char *list, uint64_t start, uint64_t end);
 

@@ -93,8 +93,16 @@ struct vfio_memattr_mapping {
 	uint32_t handle;
 };
 
+struct log_sink {
+	void (*fn)(void *ctx, int level, const char *msg);
+	void *ctx;
+};
+
 struct vfio_memattr_dev {
 	pthread_mutex_t lock;
+	pid_t owner;		/* the process that opened or adopted it */
+	bool own_log;		/* log goes to .log, not to the global sink */
+	struct log_sink log;
 	enum backend backend;
 	int device_fd;
 	int group_fd;
@@ -110,50 +118,136 @@ struct vfio_memattr_dev {
 /* ---- logging ---------------------------------------------------------- */
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static void (*log_fn)(void *ctx, int level, const char *msg);
-static void *log_ctx;
+static struct log_sink global_log;
+
+/*
+ * Messages raised while this thread holds a device lock wait here and are
+ * delivered by dev_unlock() after the mutex is released: a callback never
+ * runs under a library lock (it may call the library again).
+ */
+#define LOG_QUEUE	16
+static _Thread_local struct {
+	unsigned int depth, n, dropped;
+	struct {
+		struct log_sink sink;
+		int level;
+		char msg[512];
+	} q[LOG_QUEUE];
+} tls_log;
 
 EXPORT void vfio_memattr_set_log(void (*fn)(void *ctx, int level, const char *msg),
 				 void *ctx)
 {
 	pthread_mutex_lock(&log_lock);
-	log_fn = fn;
-	log_ctx = ctx;
+	global_log.fn = fn;
+	global_log.ctx = ctx;
 	pthread_mutex_unlock(&log_lock);
 }
 
-void vfio_memattr__log(int level, const char *fmt, ...)
+static void log_flush(void)
 {
-	void (*fn)(void *, int, const char *);
-	void *ctx;
+	unsigned int i, n = tls_log.n, dropped = tls_log.dropped;
+	struct log_sink last = { 0 };
+
+	tls_log.n = tls_log.dropped = 0;
+	for (i = 0; i < n; i++) {
+		last = tls_log.q[i].sink;
+		last.fn(last.ctx, tls_log.q[i].level, tls_log.q[i].msg);
+	}
+	if (dropped && last.fn) {
+		char buf[64];
+
+		snprintf(buf, sizeof(buf), "%u more messages dropped", dropped);
+		last.fn(last.ctx, VFIO_MEMATTR_LOG_WARNING, buf);
+	}
+}
+
+/* Lock a device; the messages raised meanwhile are delivered on unlock. */
+static void dev_lock(struct vfio_memattr_dev *dev)
+{
+	pthread_mutex_lock(&dev->lock);
+	tls_log.depth++;
+}
+
+static void dev_unlock(struct vfio_memattr_dev *dev)
+{
+	pthread_mutex_unlock(&dev->lock);
+	if (--tls_log.depth == 0 && tls_log.n)
+		log_flush();
+}
+
+EXPORT int vfio_memattr_dev_set_log(struct vfio_memattr_dev *dev,
+				    void (*fn)(void *ctx, int level, const char *msg),
+				    void *ctx)
+{
+	if (!dev)
+		return -EINVAL;
+	dev_lock(dev);
+	dev->own_log = true;
+	dev->log.fn = fn;
+	dev->log.ctx = ctx;
+	dev_unlock(dev);
+	return 0;
+}
+
+void vfio_memattr__log(const struct vfio_memattr_dev *dev, int level, const char *fmt, ...)
+{
+	struct log_sink sink;
 	char buf[512];
 	va_list ap;
 
-	pthread_mutex_lock(&log_lock);
-	fn = log_fn;
-	ctx = log_ctx;
-	pthread_mutex_unlock(&log_lock);
-	if (!fn)
+	if (dev && dev->own_log) {
+		sink = dev->log;
+	} else {
+		pthread_mutex_lock(&log_lock);
+		sink = global_log;
+		pthread_mutex_unlock(&log_lock);
+	}
+	if (!sink.fn)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fn(ctx, level, buf);
+	if (!tls_log.depth) {
+		sink.fn(sink.ctx, level, buf);
+		return;
+	}
+	if (tls_log.n == LOG_QUEUE) {
+		tls_log.dropped++;
+		return;
+	}
+	tls_log.q[tls_log.n].sink = sink;
+	tls_log.q[tls_log.n].level = level;
+	memcpy(tls_log.q[tls_log.n].msg, buf, sizeof(buf));
+	tls_log.n++;
 }
 
-#define log_err(...)	vfio_memattr__log(VFIO_MEMATTR_LOG_ERR, __VA_ARGS__)
-#define log_warn(...)	vfio_memattr__log(VFIO_MEMATTR_LOG_WARNING, __VA_ARGS__)
-#define log_info(...)	vfio_memattr__log(VFIO_MEMATTR_LOG_INFO, __VA_ARGS__)
-#define log_dbg(...)	vfio_memattr__log(VFIO_MEMATTR_LOG_DEBUG, __VA_ARGS__)
+#define log_err(d, ...)	vfio_memattr__log(d, VFIO_MEMATTR_LOG_ERR, __VA_ARGS__)
+#define log_warn(d, ...)	vfio_memattr__log(d, VFIO_MEMATTR_LOG_WARNING, __VA_ARGS__)
+#define log_info(d, ...)	vfio_memattr__log(d, VFIO_MEMATTR_LOG_INFO, __VA_ARGS__)
+#define log_dbg(d, ...)	vfio_memattr__log(d, VFIO_MEMATTR_LOG_DEBUG, __VA_ARGS__)
 
-/* Root of sysfs; tests point it elsewhere (not exported from the .so). */
-const char *vfio_memattr__sysfs_root = "/sys";
+/* Root of sysfs when set (host tests); else $VFIO_MEMATTR_SYSFS or /sys. */
+const char *vfio_memattr__sysfs_root;
+
+static const char *sysfs_root(void)
+{
+	const char *e;
+
+	if (vfio_memattr__sysfs_root)
+		return vfio_memattr__sysfs_root;
+	e = secure_getenv("VFIO_MEMATTR_SYSFS");
+	return e && *e ? e : "/sys";
+}
 /* The PAT memtype list; tests point it elsewhere. */
 const char *vfio_memattr__pat_list = "/sys/kernel/debug/x86/pat_memtype_list";
 
 /* ---- names ------------------------------------------------------------ */
 
-static const char *const attr_names[VFIO_MEMATTR_NR] = {
+_Static_assert(VFIO_MEMATTR_NUM_ATTRS <= VFIO_MEMATTR_BAR_ATTRS, "reason[] too small");
+_Static_assert(sizeof(struct vfio_memattr_bar) == 64, "struct vfio_memattr_bar is ABI");
+
+static const char *const attr_names[VFIO_MEMATTR_NUM_ATTRS] = {
 	[VFIO_MEMATTR_NC] = "NC",
 	[VFIO_MEMATTR_WC] = "WC",
 	[VFIO_MEMATTR_DEV] = "DEV",
@@ -161,7 +255,7 @@ static const char *const attr_names[VFIO_MEMATTR_NR] = {
 
 EXPORT const char *vfio_memattr_attr_name(enum vfio_memattr a)
 {
-	if ((unsigned int)a >= VFIO_MEMATTR_NR)
+	if ((unsigned int)a >= VFIO_MEMATTR_NUM_ATTRS)
 		return "?";
 	return attr_names[a];
 }
@@ -172,7 +266,7 @@ EXPORT int vfio_memattr_attr_parse(const char *s, enum vfio_memattr *out)
 
 	if (!s || !out)
 		return -EINVAL;
-	for (i = 0; i < VFIO_MEMATTR_NR; i++) {
+	for (i = 0; i < VFIO_MEMATTR_NUM_ATTRS; i++) {
 		if (!strcasecmp(s, attr_names[i])) {
 			*out = (enum vfio_memattr)i;
 			return 0;
@@ -223,22 +317,49 @@ static int xioctl(int fd, unsigned long req, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
+/* Exactly @n hex digits at *@p (no sign, no 0x, no space); advances *@p. */
+static int hex_field(const char **p, unsigned int n, unsigned int *out)
+{
+	unsigned int i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		char c = (*p)[i];
+		unsigned int d;
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned int)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned int)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned int)(c - 'A' + 10);
+		else
+			return -EINVAL;
+		v = v * 16 + d;
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
 EXPORT int vfio_memattr_parse_bdf(const char *in, char *out, size_t outsz)
 {
 	unsigned int dom = 0, bus, slot, fn;
-	char tail;
+	const char *p = in;
 
 	if (!in || !out)
 		return -EINVAL;
-	if (sscanf(in, "%x:%x:%x.%x%c", &dom, &bus, &slot, &fn, &tail) == 4) {
-		/* full form */
-	} else if (sscanf(in, "%x:%x.%x%c", &bus, &slot, &fn, &tail) == 3) {
-		dom = 0;
-	} else {
+	/* "dddd:bb:ss.f" or "bb:ss.f": fixed widths, as sysfs and lspci print */
+	if (strlen(in) == 12) {
+		if (hex_field(&p, 4, &dom) < 0 || *p++ != ':')
+			return -EINVAL;
+	} else if (strlen(in) != 7) {
 		return -EINVAL;
 	}
-	if (dom > 0xffff || bus > 0xff || slot > 0x1f || fn > 7 ||
-	    strlen(in) > 12 || strchr(in, '-') || strchr(in, '+') || strchr(in, ' '))
+	if (hex_field(&p, 2, &bus) < 0 || *p++ != ':' ||
+	    hex_field(&p, 2, &slot) < 0 || *p++ != '.' ||
+	    hex_field(&p, 1, &fn) < 0 || *p)
+		return -EINVAL;
+	if (slot > 0x1f || fn > 7)
 		return -EINVAL;
 	if ((size_t)snprintf(out, outsz, "%04x:%02x:%02x.%x", dom, bus, slot, fn) >= outsz)
 		return -EINVAL;
@@ -276,6 +397,7 @@ static struct vfio_memattr_dev *dev_alloc(void)
 	if (!dev)
 		return NULL;
 	pthread_mutex_init(&dev->lock, NULL);
+	dev->owner = getpid();
 	dev->device_fd = dev->group_fd = dev->container_fd = dev->iommufd = -1;
 	dev->kernel_support = -1;
 	return dev;
@@ -301,7 +423,7 @@ static int dev_get_info(struct vfio_memattr_dev *dev)
 	if (ret < 0)
 		return ret;
 	if (!(info.flags & VFIO_DEVICE_FLAGS_PCI)) {
-		log_err("device fd %d is not a VFIO PCI device", dev->device_fd);
+		log_err(dev, "device fd %d is not a VFIO PCI device", dev->device_fd);
 		return -ENODEV;
 	}
 	dev->num_regions = info.num_regions;
@@ -328,23 +450,23 @@ static int open_iommufd(struct vfio_memattr_dev *dev, const char *cdev_name)
 	bind.iommufd = dev->iommufd;
 	ret = xioctl(dev->device_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
 	if (ret < 0) {
-		log_err("%s: VFIO_DEVICE_BIND_IOMMUFD: %s", path, strerror(-ret));
+		log_err(dev, "%s: VFIO_DEVICE_BIND_IOMMUFD: %s", path, strerror(-ret));
 		return ret;
 	}
 	ret = xioctl(dev->iommufd, VM_IOMMU_IOAS_ALLOC, &alloc);
 	if (ret < 0) {
-		log_err("IOMMU_IOAS_ALLOC: %s", strerror(-ret));
+		log_err(dev, "IOMMU_IOAS_ALLOC: %s", strerror(-ret));
 		return ret;
 	}
 	dev->ioas_id = alloc.out_ioas_id;
 	attach.pt_id = alloc.out_ioas_id;
 	ret = xioctl(dev->device_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
 	if (ret < 0) {
-		log_err("%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT: %s", path, strerror(-ret));
+		log_err(dev, "%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT: %s", path, strerror(-ret));
 		return ret;
 	}
 	dev->backend = BACKEND_IOMMUFD;
-	log_dbg("%s: opened through iommufd (%s)", dev->bdf, path);
+	log_dbg(dev, "%s: opened through iommufd (%s)", dev->bdf, path);
 	return 0;
 }
 
@@ -355,17 +477,17 @@ static int open_group(struct vfio_memattr_dev *dev)
 	int ret, type;
 
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group",
-		 vfio_memattr__sysfs_root, dev->bdf);
+		 sysfs_root(), dev->bdf);
 	ret = read_link_base(path, group, sizeof(group));
 	if (ret < 0) {
-		log_err("%s: no IOMMU group (is the IOMMU enabled?)", dev->bdf);
+		log_err(dev, "%s: no IOMMU group (is the IOMMU enabled?)", dev->bdf);
 		return -ENOENT;
 	}
 	snprintf(path, sizeof(path), "/dev/vfio/%s", group);
 	dev->group_fd = open(path, O_RDWR | O_CLOEXEC);
 	if (dev->group_fd < 0) {
 		ret = -errno;
-		log_err("%s: %s: %s (is the device bound to a VFIO driver?)",
+		log_err(dev, "%s: %s: %s (is the device bound to a VFIO driver?)",
 			dev->bdf, path, strerror(-ret));
 		return ret;
 	}
@@ -373,7 +495,7 @@ static int open_group(struct vfio_memattr_dev *dev)
 	if (ret < 0)
 		return ret;
 	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		log_err("%s: IOMMU group %s is not viable: every device in it must be bound to a VFIO driver (or none)",
+		log_err(dev, "%s: IOMMU group %s is not viable: every device in it must be bound to a VFIO driver (or none)",
 			dev->bdf, group);
 		return -EBUSY;
 	}
@@ -390,30 +512,30 @@ static int open_group(struct vfio_memattr_dev *dev)
 	else if (xioctl(dev->container_fd, VFIO_CHECK_EXTENSION, (void *)(long)VFIO_TYPE1_IOMMU) > 0)
 		type = VFIO_TYPE1_IOMMU;
 	else {
-		log_err("%s: the VFIO container offers no type1 IOMMU", dev->bdf);
+		log_err(dev, "%s: the VFIO container offers no type1 IOMMU", dev->bdf);
 		return -EOPNOTSUPP;
 	}
 	ret = xioctl(dev->group_fd, VFIO_GROUP_SET_CONTAINER, &dev->container_fd);
 	if (ret < 0) {
-		log_err("%s: VFIO_GROUP_SET_CONTAINER: %s", dev->bdf, strerror(-ret));
+		log_err(dev, "%s: VFIO_GROUP_SET_CONTAINER: %s", dev->bdf, strerror(-ret));
 		return ret;
 	}
 	ret = xioctl(dev->container_fd, VFIO_SET_IOMMU, (void *)(long)type);
 	if (ret < 0) {
-		log_err("%s: VFIO_SET_IOMMU: %s", dev->bdf, strerror(-ret));
+		log_err(dev, "%s: VFIO_SET_IOMMU: %s", dev->bdf, strerror(-ret));
 		return ret;
 	}
 	ret = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD, dev->bdf);
 	if (ret < 0) {
 		ret = -errno;
-		log_err("%s: VFIO_GROUP_GET_DEVICE_FD: %s", dev->bdf, strerror(-ret));
+		log_err(dev, "%s: VFIO_GROUP_GET_DEVICE_FD: %s", dev->bdf, strerror(-ret));
 		return ret;
 	}
 	dev->device_fd = ret;
 	if (fcntl(dev->device_fd, F_SETFD, FD_CLOEXEC) < 0)
 		return -errno;
 	dev->backend = BACKEND_CONTAINER;
-	log_dbg("%s: opened through IOMMU group %s (type %d)", dev->bdf, group, type);
+	log_dbg(dev, "%s: opened through IOMMU group %s (type %d)", dev->bdf, group, type);
 	return 0;
 }
 
@@ -425,7 +547,7 @@ static int find_cdev(const char *bdf, char *out, size_t outsz)
 	DIR *d;
 	int ret = -ENOENT;
 
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev", vfio_memattr__sysfs_root, bdf);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev", sysfs_root(), bdf);
 	d = opendir(path);
 	if (!d)
 		return -ENOENT;
@@ -456,12 +578,12 @@ EXPORT int vfio_memattr_open(const char *bdf, unsigned int flags,
 		return -ENOMEM;
 	ret = vfio_memattr_parse_bdf(bdf, dev->bdf, sizeof(dev->bdf));
 	if (ret < 0) {
-		log_err("\"%s\" is not a PCI address", bdf ? bdf : "(null)");
+		log_err(dev, "\"%s\" is not a PCI address", bdf ? bdf : "(null)");
 		goto fail;
 	}
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", vfio_memattr__sysfs_root, dev->bdf);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", sysfs_root(), dev->bdf);
 	if (stat(path, &st) < 0) {
-		log_err("%s: no such PCI device", dev->bdf);
+		log_err(dev, "%s: no such PCI device", dev->bdf);
 		ret = -ENODEV;
 		goto fail;
 	}
@@ -473,7 +595,7 @@ EXPORT int vfio_memattr_open(const char *bdf, unsigned int flags,
 			ret = open_iommufd(dev, cdev);
 			if (ret == 0)
 				goto opened;
-			log_info("%s: iommufd open failed (%s), trying the group API",
+			log_info(dev, "%s: iommufd open failed (%s), trying the group API",
 				 dev->bdf, strerror(-ret));
 			dev_free_fds(dev);
 			dev->device_fd = dev->iommufd = -1;
@@ -510,7 +632,7 @@ static void adopt_find_bdf(struct vfio_memattr_dev *dev)
 	if (strncmp(target, "/dev/vfio/devices/", 18))
 		return;
 	b = target + 18;
-	snprintf(path, sizeof(path), "/sys/class/vfio-dev/%.32s/device", b);
+	snprintf(path, sizeof(path), "%s/class/vfio-dev/%.32s/device", sysfs_root(), b);
 	if (read_link_base(path, name, sizeof(name)) == 0)
 		vfio_memattr_parse_bdf(name, dev->bdf, sizeof(dev->bdf));
 }
@@ -550,9 +672,9 @@ EXPORT int vfio_memattr_set_bdf(struct vfio_memattr_dev *dev, const char *bdf)
 	ret = vfio_memattr_parse_bdf(bdf, tmp, sizeof(tmp));
 	if (ret < 0)
 		return ret;
-	pthread_mutex_lock(&dev->lock);
+	dev_lock(dev);
 	strcpy(dev->bdf, tmp);
-	pthread_mutex_unlock(&dev->lock);
+	dev_unlock(dev);
 	return 0;
 }
 
@@ -608,7 +730,7 @@ static int probe_kernel(struct vfio_memattr_dev *dev)
 	if (ret == 0) {
 		dev->kernel_support = 1;
 	} else if (ret == -ENOTTY || ret == -EINVAL || ret == -EOPNOTSUPP) {
-		log_dbg("%s: driver does not answer the memattr uAPI (%s)",
+		log_dbg(dev, "%s: driver does not answer the memattr uAPI (%s)",
 			dev->bdf[0] ? dev->bdf : "device", strerror(-ret));
 		dev->kernel_support = 0;
 	} else {
@@ -623,9 +745,9 @@ EXPORT int vfio_memattr_kernel_support(struct vfio_memattr_dev *dev)
 
 	if (!dev)
 		return -EINVAL;
-	pthread_mutex_lock(&dev->lock);
+	dev_lock(dev);
 	ret = probe_kernel(dev);
-	pthread_mutex_unlock(&dev->lock);
+	dev_unlock(dev);
 	return ret;
 }
 
@@ -700,7 +822,7 @@ static int bar_info_locked(struct vfio_memattr_dev *dev, unsigned int bar,
 		out->size = bi.size;
 		out->flags = bi.bar_flags;
 		out->supported = bi.supported;
-		for (a = 0; a < VFIO_MEMATTR_NR; a++)
+		for (a = 0; a < VFIO_MEMATTR_NUM_ATTRS; a++)
 			out->reason[a] = bi.reason[a];
 		out->kernel_support = 1;
 		return 0;
@@ -722,7 +844,7 @@ static int bar_info_locked(struct vfio_memattr_dev *dev, unsigned int bar,
 		    !(out->flags & VFIO_MEMATTR_BAR_IO))
 			out->flags |= VFIO_MEMATTR_BAR_MMAP;
 	}
-	for (a = 0; a < VFIO_MEMATTR_NR; a++) {
+	for (a = 0; a < VFIO_MEMATTR_NUM_ATTRS; a++) {
 		if (!ri.size || (out->flags & VFIO_MEMATTR_BAR_IO))
 			out->reason[a] = VFIO_MEMATTR_NOT_MEM_BAR;
 		else if (!(out->flags & VFIO_MEMATTR_BAR_MMAP))
@@ -743,9 +865,9 @@ EXPORT int vfio_memattr_bar_info(struct vfio_memattr_dev *dev, unsigned int bar,
 
 	if (!dev || !out || bar > VFIO_PCI_BAR5_REGION_INDEX)
 		return -EINVAL;
-	pthread_mutex_lock(&dev->lock);
+	dev_lock(dev);
 	ret = bar_info_locked(dev, bar, out);
-	pthread_mutex_unlock(&dev->lock);
+	dev_unlock(dev);
 	return ret;
 }
 
@@ -774,6 +896,14 @@ static void list_del(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *
 static int release_handle(struct vfio_memattr_dev *dev, uint32_t handle)
 {
 	struct vfio_device_feature_memattr_unmap u = { .handle = handle };
+
+	/* A forked child shares the device fd: releasing would revoke the
+	 * parent's mappings of the handle. */
+	if (getpid() != dev->owner) {
+		log_dbg(dev, "%s: handle %u not released by forked child %d", dev->bdf, handle,
+			(int)getpid());
+		return 0;
+	}
 
 	return feature(dev->device_fd, VFIO_DEVICE_FEATURE_SET,
 		       VFIO_DEVICE_FEATURE_MEMATTR_UNMAP, &u, sizeof(u));
@@ -855,13 +985,13 @@ static int map_memattr(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping
 	ret = feature(dev->device_fd, VFIO_DEVICE_FEATURE_SET,
 		      VFIO_DEVICE_FEATURE_MEMATTR_MAP, &mp, sizeof(mp));
 	if (ret < 0) {
-		log_dbg("%s: BAR%u 0x%llx+0x%llx: MEMATTR_MAP: %s", dev->bdf, m->bar,
+		log_dbg(dev, "%s: BAR%u 0x%llx+0x%llx: MEMATTR_MAP: %s", dev->bdf, m->bar,
 			(unsigned long long)m->offset, (unsigned long long)m->length,
 			strerror(-ret));
 		return ret;
 	}
-	if (mp.attr >= VFIO_MEMATTR_NR) {
-		log_err("%s: kernel reported unknown attribute %u", dev->bdf, mp.attr);
+	if (mp.attr >= VFIO_MEMATTR_NUM_ATTRS) {
+		log_err(dev, "%s: kernel reported unknown attribute %u", dev->bdf, mp.attr);
 		if (!handle_in_use(dev, mp.handle))
 			release_handle(dev, mp.handle);
 		return -EPROTO;
@@ -870,7 +1000,7 @@ static int map_memattr(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping
 	 * mapping does not have. */
 	cap = handle_cap_attr(dev, mp.handle);
 	if (cap >= 0 && (uint32_t)cap != mp.attr) {
-		log_err("%s: handle %u: MAP said %s, region capability says %s",
+		log_err(dev, "%s: handle %u: MAP said %s, region capability says %s",
 			dev->bdf, mp.handle, vfio_memattr_attr_name(mp.attr),
 			vfio_memattr_attr_name((enum vfio_memattr)cap));
 		if (!handle_in_use(dev, mp.handle))
@@ -881,7 +1011,7 @@ static int map_memattr(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping
 		    dev->device_fd, (off_t)mp.mmap_offset);
 	if (addr == MAP_FAILED) {
 		ret = -errno;
-		log_err("%s: mmap of handle %u at 0x%llx: %s", dev->bdf, mp.handle,
+		log_err(dev, "%s: mmap of handle %u at 0x%llx: %s", dev->bdf, mp.handle,
 			(unsigned long long)mp.mmap_offset, strerror(-ret));
 		if (!handle_in_use(dev, mp.handle))
 			release_handle(dev, mp.handle);
@@ -904,7 +1034,7 @@ static int map_vfio(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m
 	if (ret < 0)
 		return ret;
 	if (!ri.size || !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
-		log_err("%s: BAR%u cannot be mmapped through VFIO", dev->bdf, m->bar);
+		log_err(dev, "%s: BAR%u cannot be mmapped through VFIO", dev->bdf, m->bar);
 		return -EOPNOTSUPP;
 	}
 	if (m->offset > ri.size || m->length > ri.size - m->offset)
@@ -913,7 +1043,7 @@ static int map_vfio(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m
 		    dev->device_fd, (off_t)(ri.offset + m->offset));
 	if (addr == MAP_FAILED) {
 		ret = -errno;
-		log_err("%s: mmap of BAR%u: %s", dev->bdf, m->bar, strerror(-ret));
+		log_err(dev, "%s: mmap of BAR%u: %s", dev->bdf, m->bar, strerror(-ret));
 		return ret;
 	}
 	m->addr = addr;
@@ -964,7 +1094,7 @@ static int sysfs_bar_phys(const char *bdf, unsigned int bar, uint64_t *start)
 	FILE *f;
 	int ret = -ENOENT;
 
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/resource", vfio_memattr__sysfs_root, bdf);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/resource", sysfs_root(), bdf);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -990,15 +1120,15 @@ static int map_sysfs_wc(struct vfio_memattr_dev *dev, struct vfio_memattr_mappin
 	int fd, ret;
 
 	if (!dev->bdf[0]) {
-		log_dbg("sysfs WC fallback: PCI address unknown (use vfio_memattr_set_bdf)");
+		log_dbg(dev, "sysfs WC fallback: PCI address unknown (use vfio_memattr_set_bdf)");
 		return -EOPNOTSUPP;
 	}
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/resource%u_wc",
-		 vfio_memattr__sysfs_root, dev->bdf, m->bar);
+		 sysfs_root(), dev->bdf, m->bar);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		log_dbg("%s: %s", path, strerror(-ret));
+		log_dbg(dev, "%s: %s", path, strerror(-ret));
 		return ret == -ENOENT ? -EOPNOTSUPP : ret;
 	}
 	if (fstat(fd, &st) == 0 && st.st_size > 0 &&
@@ -1012,30 +1142,34 @@ static int map_sysfs_wc(struct vfio_memattr_dev *dev, struct vfio_memattr_mappin
 	ret = addr == MAP_FAILED ? -errno : 0;
 	close(fd);
 	if (ret < 0) {
-		log_err("%s: mmap: %s", path, strerror(-ret));
+		log_err(dev, "%s: mmap: %s", path, strerror(-ret));
 		return ret;
 	}
 	/* x86 PAT silently hands out the type already reserved for the
-	 * range (e.g. UC- from vfio-pci's own mapping): check when we can. */
+	 * range (e.g. UC- from vfio-pci's own mapping).  Report WC only when
+	 * the PAT list says write-combining for the whole range: fail closed
+	 * when it cannot be read (no debugfs, not root) or lacks the range. */
 #if defined(__x86_64__)
-	if (sysfs_bar_phys(dev->bdf, m->bar, &phys) == 0) {
+	ret = sysfs_bar_phys(dev->bdf, m->bar, &phys);
+	if (ret == 0)
 		ret = vfio_memattr__pat_check_wc(vfio_memattr__pat_list, phys + m->offset,
-				      phys + m->offset + m->length);
-		if (ret == 0) {
-			log_err("%s: resource%u_wc was mapped with another memory type (PAT conflict): refusing",
+						 phys + m->offset + m->length);
+	if (ret <= 0) {
+		if (ret == 0)
+			log_err(dev, "%s: resource%u_wc was mapped with another memory type (PAT conflict): refusing",
 				dev->bdf, m->bar);
-			munmap(addr, m->length);
-			return -EBUSY;
-		}
-		if (ret < 0)
-			log_warn("%s: cannot verify the memory type of the resource%u_wc mapping in %s (%s)",
-				 dev->bdf, m->bar, vfio_memattr__pat_list, strerror(-ret));
+		else
+			log_err(dev, "%s: cannot verify the memory type of the resource%u_wc mapping in %s (%s): refusing",
+				dev->bdf, m->bar, vfio_memattr__pat_list, strerror(-ret));
+		munmap(addr, m->length);
+		return ret == 0 ? -EBUSY : -EOPNOTSUPP;
 	}
 #else
+	/* arm64: resourceN_wc is mapped Normal-NC, there is no PAT to differ */
 	(void)phys;
 	(void)sysfs_bar_phys;
 #endif
-	log_warn("%s: BAR%u mapped through sysfs resource%u_wc: not revoked by VFIO on reset",
+	log_warn(dev, "%s: BAR%u mapped through sysfs resource%u_wc: not revoked by VFIO on reset",
 		 dev->bdf, m->bar, m->bar);
 	m->addr = addr;
 	m->attr = VFIO_MEMATTR_WC;
@@ -1062,7 +1196,7 @@ EXPORT int vfio_memattr_map(struct vfio_memattr_dev *dev, unsigned int bar,
 	    offset + length < offset || length > SIZE_MAX)
 		return -EINVAL;
 	for (i = 0; i < nr_prefs; i++)
-		if ((unsigned int)prefs[i] >= VFIO_MEMATTR_NR)
+		if ((unsigned int)prefs[i] >= VFIO_MEMATTR_NUM_ATTRS)
 			return -EINVAL;
 
 	m = calloc(1, sizeof(*m));
@@ -1073,7 +1207,13 @@ EXPORT int vfio_memattr_map(struct vfio_memattr_dev *dev, unsigned int bar,
 	m->offset = offset;
 	m->length = length;
 
-	pthread_mutex_lock(&dev->lock);
+	dev_lock(dev);
+	if (getpid() != dev->owner) {
+		log_err(dev, "%s: vfio_memattr_map() in a forked child: open the device again",
+			dev->bdf);
+		ret = -ECHILD;
+		goto out;
+	}
 	ret = probe_kernel(dev);
 	if (ret < 0)
 		goto out;
@@ -1103,14 +1243,14 @@ out:
 	if (ret == 0) {
 		list_add(dev, m);
 		*out = m;
-		log_dbg("%s: BAR%u 0x%llx+0x%llx mapped %s (%s) at %p", dev->bdf, bar,
+		log_dbg(dev, "%s: BAR%u 0x%llx+0x%llx mapped %s (%s) at %p", dev->bdf, bar,
 			(unsigned long long)offset, (unsigned long long)length,
 			vfio_memattr_attr_name(m->attr), vfio_memattr_source_name(m->source),
 			m->addr);
 	} else {
 		free(m);
 	}
-	pthread_mutex_unlock(&dev->lock);
+	dev_unlock(dev);
 	return ret;
 }
 
@@ -1139,9 +1279,9 @@ EXPORT int vfio_memattr_unmap(struct vfio_memattr_mapping *m)
 	if (!m)
 		return -EINVAL;
 	dev = m->dev;
-	pthread_mutex_lock(&dev->lock);
+	dev_lock(dev);
 	ret = unmap_locked(dev, m);
-	pthread_mutex_unlock(&dev->lock);
+	dev_unlock(dev);
 	return ret;
 }
 
@@ -1149,10 +1289,10 @@ EXPORT void vfio_memattr_close(struct vfio_memattr_dev *dev)
 {
 	if (!dev)
 		return;
-	pthread_mutex_lock(&dev->lock);
+	dev_lock(dev);
 	while (dev->maps)
 		unmap_locked(dev, dev->maps);
-	pthread_mutex_unlock(&dev->lock);
+	dev_unlock(dev);
 	dev_free_fds(dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);

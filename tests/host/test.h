@@ -38,5 +38,6 @@ void run_mmio_tests(void);
 void run_lib_tests(void);
 void run_fake_tests(void);
 void run_cli_tests(void);
+void run_abi_tests(void);
 
 #endif

@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -381,7 +382,7 @@ static void sysfs_teardown(void)
 
 	free((void *)vfio_memattr__pat_list);
 	vfio_memattr__pat_list = "/sys/kernel/debug/x86/pat_memtype_list";
-	vfio_memattr__sysfs_root = "/sys";
+	vfio_memattr__sysfs_root = NULL;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sroot);
 	if (system(cmd) != 0)
 		printf("    cannot remove %s\n", sroot);
@@ -441,6 +442,32 @@ static void sysfs_wc_fallback(void)
 		CHECK_EQ(vfio_memattr_mapping_attr(m), VFIO_MEMATTR_NC);
 		CHECK_EQ(vfio_memattr_mapping_source(m), VFIO_MEMATTR_SRC_VFIO_MMAP);
 	}
+#endif
+#if defined(__x86_64__)
+	/* the PAT list cannot be read: fail closed, never an unchecked WC */
+	unlink(vfio_memattr__pat_list);
+	m = (void *)1;
+	CHECK_EQ(vfio_memattr_map(dev, 2, 0x10000, 0x10000, P_WC, 1,
+				  VFIO_MEMATTR_MAP_ALLOW_SYSFS, &m), -EOPNOTSUPP);
+	CHECK(m == NULL);
+	/* the list is readable but does not cover the range: unverified too */
+	{
+		FILE *f = fopen(vfio_memattr__pat_list, "w");
+
+		if (f) {
+			fputs("PAT: [mem 0x00000000fe000000-0x00000000fe100000] write-combining\n", f);
+			fclose(f);
+		}
+	}
+	m = (void *)1;
+	CHECK_EQ(vfio_memattr_map(dev, 2, 0x10000, 0x10000, P_WC, 1,
+				  VFIO_MEMATTR_MAP_ALLOW_SYSFS, &m), -EOPNOTSUPP);
+	CHECK(m == NULL);
+	m = NULL;
+	CHECK_EQ(vfio_memattr_map(dev, 2, 0x10000, 0x10000, P_WC_NC, 2,
+				  VFIO_MEMATTR_MAP_ALLOW_SYSFS, &m), 0);
+	CHECK_EQ(vfio_memattr_mapping_attr(m), VFIO_MEMATTR_NC);
+	CHECK_EQ(vfio_memattr_mapping_source(m), VFIO_MEMATTR_SRC_VFIO_MMAP);
 #endif
 	/* BAR0 has no resource0_wc (non-prefetchable): not available */
 	CHECK_EQ(vfio_memattr_map(dev, 0, 0, 4096, P_WC, 1, VFIO_MEMATTR_MAP_ALLOW_SYSFS, &m),
@@ -656,6 +683,119 @@ static void threads(void)
 	fake_close(dev);	/* unmaps the ~270 mappings left in the list */
 }
 
+/* A log callback that calls the library again (the device is locked
+ * while a mapping is made). */
+static struct vfio_memattr_dev *reent_dev;
+static int reent_calls, reent_global;
+
+static void reent_log(void *ctx, int level, const char *msg)
+{
+	(void)level;
+	(void)msg;
+	if (ctx == &reent_global)
+		reent_global++;
+	if (reent_dev && vfio_memattr_kernel_support(reent_dev) == 1)
+		reent_calls++;
+}
+
+static void log_reentrant(void)
+{
+	struct vfio_memattr_mapping *m = NULL;
+	pid_t pid;
+	int st = -1;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		alarm(5);	/* a deadlock ends here */
+		reent_dev = fake_open(1);
+		if (!reent_dev)
+			_exit(3);
+		fk.map_attr = VFIO_MEMATTR_WC;
+		vfio_memattr_set_log(reent_log, NULL);
+		if (vfio_memattr_map(reent_dev, 2, 0, 4096, P_WC, 1, 0, &m) < 0)
+			_exit(4);
+		vfio_memattr_set_log(NULL, NULL);
+		fake_close(reent_dev);
+		_exit(reent_calls > 0 ? 0 : 5);
+	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+	if (WIFSIGNALED(st))
+		printf("    child killed by signal %d (deadlock in the log callback)\n",
+		       WTERMSIG(st));
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
+}
+
+static int dev_msgs;
+
+static void dev_log(void *ctx, int level, const char *msg)
+{
+	(void)level;
+	(void)msg;
+	if (ctx == &dev_msgs)
+		dev_msgs++;
+}
+
+static void log_per_device(void)
+{
+	struct vfio_memattr_dev *dev = fake_open(1);
+	struct vfio_memattr_mapping *m = NULL;
+
+	CHECK(dev != NULL);
+	if (!dev)
+		return;
+	fk.map_attr = VFIO_MEMATTR_WC;
+	reent_dev = NULL;
+	reent_global = dev_msgs = 0;
+	vfio_memattr_set_log(reent_log, &reent_global);
+	CHECK_EQ(vfio_memattr_dev_set_log(dev, dev_log, &dev_msgs), 0);
+	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 4096, P_WC, 1, 0, &m), 0);
+	CHECK(dev_msgs > 0);
+	CHECK_EQ(reent_global, 0);		/* this device's messages only go to its callback */
+	dev_msgs = 0;
+	CHECK_EQ(vfio_memattr_dev_set_log(dev, NULL, NULL), 0);	/* silence this one */
+	fk.map_errno = EBUSY;
+	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 4096, P_WC, 1, 0, &m), -EBUSY);
+	CHECK_EQ(dev_msgs, 0);
+	CHECK_EQ(reent_global, 0);
+	CHECK_EQ(vfio_memattr_dev_set_log(NULL, dev_log, NULL), -EINVAL);
+	vfio_memattr_set_log(NULL, NULL);
+	fake_close(dev);
+}
+
+/* A forked child's close must not release the parent's kernel handles. */
+static void fork_child_close(void)
+{
+	struct vfio_memattr_dev *dev = fake_open(1);
+	struct vfio_memattr_mapping *m = NULL, *m2 = NULL;
+	pid_t pid;
+	int st = -1;
+
+	CHECK(dev != NULL);
+	if (!dev)
+		return;
+	fk.map_attr = VFIO_MEMATTR_WC;
+	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 4096, P_WC, 1, 0, &m), 0);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		unsigned int before = fk.nreleased;
+		int r = vfio_memattr_map(dev, 2, 0x1000, 4096, P_WC, 1, 0, &m2);
+
+		vfio_memattr_close(dev);	/* the child's copy */
+		/* exit status: handles the child released, +16 if it could map */
+		_exit((int)(fk.nreleased - before) + (r == 0 ? 16 : 0));
+	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
+	CHECK(hits_file_at(m, 0, HANDLE_OFF));	/* the parent's mapping still works */
+	CHECK_EQ(vfio_memattr_unmap(m), 0);
+	CHECK_EQ(fk.nreleased, 1);		/* released by its owner */
+	fake_close(dev);
+}
+
 void run_fake_tests(void)
 {
 	t_run("fake vfio-pci: WC-only request refused (EOPNOTSUPP)", no_uapi_wc_refused);
@@ -668,5 +808,9 @@ void run_fake_tests(void)
 	t_run("fake memattr: shared handle released after last unmap", uapi_shared_handle);
 	t_run("bar_info: derived (plain VFIO) and from the kernel", bar_info_both);
 	t_run("region read/write", region_rw);
+	t_run("log callback may call the library (never called under the device lock)",
+	      log_reentrant);
+	t_run("per-device log callback", log_per_device);
+	t_run("fork: the child's close does not release the parent's handles", fork_child_close);
 	t_run("4 threads mapping and unmapping on one device, close unmaps the rest", threads);
 }

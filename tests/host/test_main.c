@@ -30,6 +30,7 @@ int main(int argc, char **argv)
 {
 	if (argc > 1)
 		only = argv[1];	/* run the tests whose name contains argv[1] */
+	run_abi_tests();
 	run_parse_tests();
 	run_mmio_tests();
 	run_lib_tests();
