@@ -221,8 +221,10 @@ int cmd_info(struct cli_args *a)
 	print_regions(dev, j);
 	print_bars(dev, j);
 	print_handles(bdf, j);
-	if (j)
+	if (j) {
+		json_null(j, "error");
 		json_end(j);
+	}
 	vfio_memattr_close(dev);
 	return 0;
 }

@@ -180,6 +180,7 @@ int cmd_list(struct cli_args *a)
 	}
 	if (a->json) {
 		json_end(&j);
+		json_null(&j, "error");
 		json_end(&j);
 	}
 	free(names);

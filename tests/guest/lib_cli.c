@@ -36,6 +36,7 @@
 
 #include "harness.h"
 #include "pattern.h"
+#include "minijson.h"
 #include "vfio-memattr.h"
 #include "vfio-memattr-mmio.h"
 
@@ -116,6 +117,39 @@ static void dump_cli(void)
 	save = NULL;
 	for (s = strtok_r(errout, "\n", &save); s; s = strtok_r(NULL, "\n", &save))
 		harness_diag("stderr: %s", s);
+}
+
+/* stdout of the last run_cli() as JSON (NULL, with a diagnostic, if it is not) */
+static struct mj *out_json(void)
+{
+	char e[128];
+	struct mj *j = mj_parse(out, e, sizeof(e));
+
+	if (!j)
+		harness_diag("stdout is not one JSON value: %s", e);
+	return j;
+}
+
+/* element of array @arr whose integer member @key is @v */
+static const struct mj *find_by(const struct mj *arr, const char *key, long long v)
+{
+	const struct mj *k;
+
+	for (k = arr && arr->type == MJ_ARR ? arr->kid : NULL; k; k = k->next)
+		if (mj_int(k, key, -1) == v)
+			return k;
+	return NULL;
+}
+
+/* the entry for @attr in a BAR's "attributes" array */
+static const struct mj *bar_attr(const struct mj *bar, const char *attr)
+{
+	const struct mj *k, *arr = mj_get(bar, "attributes");
+
+	for (k = arr && arr->type == MJ_ARR ? arr->kid : NULL; k; k = k->next)
+		if (mj_str(k, "attr") && !strcmp(mj_str(k, "attr"), attr))
+			return k;
+	return NULL;
 }
 
 static bool has(const char *hay, const char *needle)
@@ -284,15 +318,23 @@ static void ivshmem0_lib(const char *bdf)
 static void ivshmem0_cli(const char *bdf)
 {
 	uint64_t phys = 0, size = 0;
-	char want[64];
+	const struct mj *b, *d, *k;
+	struct mj *j;
 	bool good;
 	int st;
 
 	st = run_cli("map %s 2:0x%llx:64K:WC --write-pattern --json", bdf,
 		     (unsigned long long)CLI_OFF);
-	snprintf(want, sizeof(want), "\"pattern_seed\":%llu", (unsigned long long)CLI_OFF);
-	good = EXPECT_EQ(st, 0) && has(out, "\"ok\":true") && has(out, "\"attr\":\"WC\"") &&
-	       has(out, "\"source\":\"memattr\"") && has(out, want);
+	j = out_json();
+	good = EXPECT_EQ(st, 0) && EXPECT_TRUE(j) &&
+	       EXPECT_EQ(mj_get(j, "mappings") ? mj_get(j, "mappings")->count : 0, 1) &&
+	       EXPECT_EQ(mj_bool(j, "mappings.0.ok"), 1) &&
+	       EXPECT_STREQ(mj_str(j, "mappings.0.attr"), "WC") &&
+	       EXPECT_STREQ(mj_str(j, "mappings.0.source"), "memattr") &&
+	       EXPECT_TRUE(mj_int(j, "mappings.0.handle", 0) >= 0x10000) &&
+	       EXPECT_EQ(mj_int(j, "mappings.0.pattern_seed", -1), (long long)CLI_OFF) &&
+	       EXPECT_TRUE(mj_is(j, "error", MJ_NULL));
+	mj_free(j);
 	if (!good)
 		dump_cli();
 	harness_ok(good, "cli: map --write-pattern --json reports WC from a memattr handle and the seed");
@@ -316,40 +358,52 @@ static void ivshmem0_cli(const char *bdf)
 	harness_ok(good, "cli: map --run exits with the command's status");
 
 	st = run_cli("info %s --json", bdf);
-	good = EXPECT_EQ(st, 0) && has(out, "\"memattr_uapi\":true") &&
-	       has(out, "\"bar\":2,\"size\":4194304") &&
-	       has(out, "\"WC\":{\"supported\":true");
+	j = out_json();
+	b = find_by(mj_get(j, "bars"), "bar", 2);
+	good = EXPECT_EQ(st, 0) && EXPECT_TRUE(j) && EXPECT_EQ(mj_bool(j, "memattr_uapi"), 1) &&
+	       EXPECT_TRUE(b) && EXPECT_EQ(mj_int(b, "size", -1), 4 * MiB) &&
+	       EXPECT_EQ(mj_bool(b, "kernel_support"), 1) &&
+	       EXPECT_EQ(mj_bool(bar_attr(b, "WC"), "supported"), 1) &&
+	       EXPECT_EQ(mj_int(bar_attr(b, "WC"), "reason", -1), 0);
+	mj_free(j);
 	if (!good)
 		dump_cli();
 	harness_ok(good, "cli: info --json shows the memattr uAPI and WC on BAR2");
 
+	/* list reads sysfs only: attributes unknown without --open */
 	st = run_cli("list --json");
-	{
-		char key[64];
-		const char *d, *next, *w;
-
-		snprintf(key, sizeof(key), "\"bdf\":\"%s\"", bdf);
-		d = strstr(out, key);
-		next = d ? strstr(d + 1, "\"bdf\":") : NULL;
-		w = d ? strstr(d, "\"bar\":2,") : NULL;
-		w = w ? strstr(w, "\"attributes\":[") : NULL;
-		good = EXPECT_EQ(st, 0) && EXPECT_TRUE(d) && EXPECT_TRUE(w) &&
-		       EXPECT_TRUE(!next || w < next);
-		if (good) {
-			const char *end = strchr(w, ']');
-
-			good = end && memmem(w, (size_t)(end - w), "\"WC\"", 4) != NULL;
-		}
-	}
+	j = out_json();
+	d = NULL;
+	for (k = mj_get(j, "devices") ? mj_get(j, "devices")->kid : NULL; k; k = k->next)
+		if (mj_str(k, "bdf") && !strcmp(mj_str(k, "bdf"), bdf))
+			d = k;
+	b = find_by(mj_get(d, "bars"), "bar", 2);
+	good = EXPECT_EQ(st, 0) && EXPECT_TRUE(b) && EXPECT_EQ(mj_bool(d, "attributes_known"), 0) &&
+	       EXPECT_EQ(mj_get(b, "attributes") ? mj_get(b, "attributes")->count : 99, 0) &&
+	       EXPECT_EQ(mj_int(b, "size", -1), 4 * MiB);
+	mj_free(j);
+	st = run_cli("list --open --json");
+	j = out_json();
+	d = NULL;
+	for (k = mj_get(j, "devices") ? mj_get(j, "devices")->kid : NULL; k; k = k->next)
+		if (mj_str(k, "bdf") && !strcmp(mj_str(k, "bdf"), bdf))
+			d = k;
+	b = find_by(mj_get(d, "bars"), "bar", 2);
+	good = good && EXPECT_EQ(st, 0) && EXPECT_TRUE(b) &&
+	       EXPECT_EQ(mj_bool(d, "attributes_known"), 1) &&
+	       EXPECT_EQ(mj_bool(bar_attr(b, "WC"), "supported"), 1);
+	mj_free(j);
 	if (!good)
 		dump_cli();
-	harness_ok(good, "cli: list --json lists WC among ivshmem0 BAR2's attributes");
+	harness_ok(good, "cli: list --json is sysfs only; list --open --json lists WC for ivshmem0 BAR2");
+
 }
 
 static void edu_tests(const char *bdf)
 {
 	struct vfio_memattr_dev *dev = NULL;
 	struct vfio_memattr_mapping *m = NULL;
+	struct mj *j;
 	bool good;
 	int ret, st;
 
@@ -370,8 +424,16 @@ static void edu_tests(const char *bdf)
 	}
 
 	st = run_cli("map %s 0:0:4K:WC --json", bdf);
-	good = EXPECT_EQ(st, 1) && has(out, "\"ok\":false") && has(out, "\"errno\":1,") &&
+	j = out_json();
+	good = EXPECT_EQ(st, 1) && EXPECT_TRUE(j) && EXPECT_EQ(mj_bool(j, "mappings.0.ok"), 0) &&
+	       EXPECT_EQ(mj_int(j, "mappings.0.error.errno", -1), EPERM) &&
+	       EXPECT_STREQ(mj_str(j, "mappings.0.error.name"), "EPERM") &&
+	       EXPECT_TRUE(mj_is(j, "mappings.0.attr", MJ_NULL)) &&
+	       EXPECT_EQ(mj_int(j, "error.errno", -1), EPERM) &&
+	       EXPECT_TRUE(mj_str(j, "mappings.0.error.hint") &&
+			   strstr(mj_str(j, "mappings.0.error.hint"), "opt-in")) &&
 	       has(errout, "opt-in");
+	mj_free(j);
 	if (!good)
 		dump_cli();
 	harness_ok(good, "cli: map of edu BAR0 WC fails (exit 1, EPERM, policy hint)");
@@ -381,6 +443,7 @@ static void ivshmem1_tests(const char *bdf)
 {
 	struct vfio_memattr_dev *dev = NULL;
 	struct vfio_memattr_mapping *m = NULL;
+	struct mj *j;
 	bool good;
 	int ret, st;
 
@@ -408,8 +471,12 @@ static void ivshmem1_tests(const char *bdf)
 	}
 
 	st = run_cli("map %s 2:1M:64K:WC,NC --json", bdf);
-	good = EXPECT_EQ(st, 0) && has(out, "\"attr\":\"NC\"") && has(out, "\"source\":\"vfio-mmap\"") &&
-	       has(out, "\"memattr_uapi\":false");
+	j = out_json();
+	good = EXPECT_EQ(st, 0) && EXPECT_TRUE(j) && EXPECT_STREQ(mj_str(j, "mappings.0.attr"), "NC") &&
+	       EXPECT_STREQ(mj_str(j, "mappings.0.source"), "vfio-mmap") &&
+	       EXPECT_EQ(mj_int(j, "mappings.0.handle", -1), 0) &&
+	       EXPECT_EQ(mj_bool(j, "memattr_uapi"), 0);
+	mj_free(j);
 	if (!good)
 		dump_cli();
 	harness_ok(good, "cli: ivshmem1 map WC,NC reports NC from vfio-mmap");
