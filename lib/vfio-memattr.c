@@ -91,6 +91,8 @@ struct vfio_memattr_mapping {
 	enum vfio_memattr attr;
 	enum vfio_memattr_source source;
 	uint32_t handle;
+	void *fixed;		/* caller-chosen address (MAP_FIXED), or NULL */
+	bool imported;		/* a handle of another process: never released */
 };
 
 struct log_sink {
@@ -109,6 +111,7 @@ struct vfio_memattr_dev {
 	int container_fd;
 	int iommufd;
 	uint32_t ioas_id;
+	char group[64];		/* IOMMU group number (group API) */
 	char bdf[32];		/* "" when unknown */
 	int kernel_support;	/* -1 not probed yet, 0, 1 */
 	uint32_t num_regions;
@@ -432,7 +435,8 @@ static int dev_get_info(struct vfio_memattr_dev *dev)
 
 /* ---- open ------------------------------------------------------------- */
 
-static int open_iommufd(struct vfio_memattr_dev *dev, const char *cdev_name)
+static int open_iommufd(struct vfio_memattr_dev *dev, const char *cdev_name,
+			const struct vfio_memattr_dev *with)
 {
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
@@ -444,7 +448,9 @@ static int open_iommufd(struct vfio_memattr_dev *dev, const char *cdev_name)
 	dev->device_fd = open(path, O_RDWR | O_CLOEXEC);
 	if (dev->device_fd < 0)
 		return -errno;
-	dev->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	/* shared: the same iommufd and IO address space as @with */
+	dev->iommufd = with ? fcntl(with->iommufd, F_DUPFD_CLOEXEC, 0) :
+			      open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	if (dev->iommufd < 0)
 		return -errno;
 	bind.iommufd = dev->iommufd;
@@ -453,10 +459,14 @@ static int open_iommufd(struct vfio_memattr_dev *dev, const char *cdev_name)
 		log_err(dev, "%s: VFIO_DEVICE_BIND_IOMMUFD: %s", path, strerror(-ret));
 		return ret;
 	}
-	ret = xioctl(dev->iommufd, VM_IOMMU_IOAS_ALLOC, &alloc);
-	if (ret < 0) {
-		log_err(dev, "IOMMU_IOAS_ALLOC: %s", strerror(-ret));
-		return ret;
+	if (with) {
+		alloc.out_ioas_id = with->ioas_id;
+	} else {
+		ret = xioctl(dev->iommufd, VM_IOMMU_IOAS_ALLOC, &alloc);
+		if (ret < 0) {
+			log_err(dev, "IOMMU_IOAS_ALLOC: %s", strerror(-ret));
+			return ret;
+		}
 	}
 	dev->ioas_id = alloc.out_ioas_id;
 	attach.pt_id = alloc.out_ioas_id;
@@ -470,7 +480,7 @@ static int open_iommufd(struct vfio_memattr_dev *dev, const char *cdev_name)
 	return 0;
 }
 
-static int open_group(struct vfio_memattr_dev *dev)
+static int open_group(struct vfio_memattr_dev *dev, const struct vfio_memattr_dev *with)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	char path[PATH_MAX], group[64];
@@ -482,6 +492,16 @@ static int open_group(struct vfio_memattr_dev *dev)
 	if (ret < 0) {
 		log_err(dev, "%s: no IOMMU group (is the IOMMU enabled?)", dev->bdf);
 		return -ENOENT;
+	}
+	snprintf(dev->group, sizeof(dev->group), "%s", group);
+	if (with && !strcmp(with->group, group)) {
+		/* the same group: it is already in the container */
+		dev->group_fd = fcntl(with->group_fd, F_DUPFD_CLOEXEC, 0);
+		dev->container_fd = fcntl(with->container_fd, F_DUPFD_CLOEXEC, 0);
+		if (dev->group_fd < 0 || dev->container_fd < 0)
+			return -errno;
+		type = 0;
+		goto get_device;
 	}
 	snprintf(path, sizeof(path), "/dev/vfio/%s", group);
 	dev->group_fd = open(path, O_RDWR | O_CLOEXEC);
@@ -498,6 +518,20 @@ static int open_group(struct vfio_memattr_dev *dev)
 		log_err(dev, "%s: IOMMU group %s is not viable: every device in it must be bound to a VFIO driver (or none)",
 			dev->bdf, group);
 		return -EBUSY;
+	}
+	if (with) {
+		/* another group into @with's container, whose IOMMU is set */
+		dev->container_fd = fcntl(with->container_fd, F_DUPFD_CLOEXEC, 0);
+		if (dev->container_fd < 0)
+			return -errno;
+		ret = xioctl(dev->group_fd, VFIO_GROUP_SET_CONTAINER, &dev->container_fd);
+		if (ret < 0) {
+			log_err(dev, "%s: VFIO_GROUP_SET_CONTAINER (shared): %s", dev->bdf,
+				strerror(-ret));
+			return ret;
+		}
+		type = 0;
+		goto get_device;
 	}
 	dev->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (dev->container_fd < 0)
@@ -525,6 +559,7 @@ static int open_group(struct vfio_memattr_dev *dev)
 		log_err(dev, "%s: VFIO_SET_IOMMU: %s", dev->bdf, strerror(-ret));
 		return ret;
 	}
+get_device:
 	ret = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD, dev->bdf);
 	if (ret < 0) {
 		ret = -errno;
@@ -562,8 +597,8 @@ static int find_cdev(const char *bdf, char *out, size_t outsz)
 	return ret;
 }
 
-EXPORT int vfio_memattr_open(const char *bdf, unsigned int flags,
-			     struct vfio_memattr_dev **out)
+static int open_common(const char *bdf, unsigned int flags, const struct vfio_memattr_dev *with,
+		       struct vfio_memattr_dev **out)
 {
 	struct vfio_memattr_dev *dev;
 	char path[PATH_MAX], cdev[64];
@@ -588,11 +623,12 @@ EXPORT int vfio_memattr_open(const char *bdf, unsigned int flags,
 		goto fail;
 	}
 
-	if (find_cdev(dev->bdf, cdev, sizeof(cdev)) == 0 &&
+	if ((!with || with->backend == BACKEND_IOMMUFD) &&
+	    find_cdev(dev->bdf, cdev, sizeof(cdev)) == 0 &&
 	    access("/dev/iommu", R_OK | W_OK) == 0) {
 		snprintf(path, sizeof(path), "/dev/vfio/devices/%s", cdev);
 		if (access(path, F_OK) == 0) {
-			ret = open_iommufd(dev, cdev);
+			ret = open_iommufd(dev, cdev, with);
 			if (ret == 0)
 				goto opened;
 			log_info(dev, "%s: iommufd open failed (%s), trying the group API",
@@ -601,7 +637,13 @@ EXPORT int vfio_memattr_open(const char *bdf, unsigned int flags,
 			dev->device_fd = dev->iommufd = -1;
 		}
 	}
-	ret = open_group(dev);
+	if (with && with->backend == BACKEND_IOMMUFD) {
+		log_err(dev, "%s: no iommufd device node to share %s's address space",
+			dev->bdf, with->bdf);
+		ret = -EOPNOTSUPP;
+		goto fail;
+	}
+	ret = open_group(dev, with);
 	if (ret < 0)
 		goto fail;
 opened:
@@ -615,6 +657,22 @@ fail:
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 	return ret;
+}
+
+EXPORT int vfio_memattr_open(const char *bdf, unsigned int flags,
+			     struct vfio_memattr_dev **out)
+{
+	return open_common(bdf, flags, NULL, out);
+}
+
+EXPORT int vfio_memattr_open_shared(const char *bdf, struct vfio_memattr_dev *with,
+				    unsigned int flags, struct vfio_memattr_dev **out)
+{
+	if (out)
+		*out = NULL;
+	if (!with || with->backend == BACKEND_ADOPTED)
+		return with ? -EOPNOTSUPP : -EINVAL;
+	return open_common(bdf, flags, with, out);
 }
 
 /* For an adopted cdev fd, find the PCI address through sysfs. */
@@ -914,8 +972,8 @@ static bool handle_in_use(struct vfio_memattr_dev *dev, uint32_t handle)
 	struct vfio_memattr_mapping *m;
 
 	for (m = dev->maps; m; m = m->next)
-		if (m->source == VFIO_MEMATTR_SRC_MEMATTR && m->handle == handle)
-			return true;
+		if (m->source == VFIO_MEMATTR_SRC_MEMATTR && !m->imported && m->handle == handle)
+			return true;	/* imported mappings do not hold a handle */
 	return false;
 }
 
@@ -967,6 +1025,33 @@ static int handle_cap_attr(struct vfio_memattr_dev *dev, uint32_t handle)
 	return ret;
 }
 
+/* mmap @m's range of @fd at @off, at m->fixed when the caller chose it */
+static void *map_range(struct vfio_memattr_mapping *m, int fd, off_t off)
+{
+	void *a = mmap(m->fixed, m->length, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | (m->fixed ? MAP_FIXED : 0), fd, off);
+
+	if (a == MAP_FAILED && m->fixed) {
+		int e = errno;
+
+		/* a failed MAP_FIXED may have unmapped the caller's reservation */
+		mmap(m->fixed, m->length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+		     MAP_NORESERVE, -1, 0);
+		errno = e;
+	}
+	return a;
+}
+
+/* munmap; a mapping at a caller-chosen address leaves a PROT_NONE
+ * reservation behind, as it was before */
+static int unmap_range(struct vfio_memattr_mapping *m, void *addr)
+{
+	if (!m->fixed)
+		return munmap(addr, m->length);
+	return mmap(addr, m->length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+		    MAP_NORESERVE, -1, 0) == MAP_FAILED ? -1 : 0;
+}
+
 static int map_memattr(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m,
 		       const enum vfio_memattr *prefs, unsigned int nr_prefs)
 {
@@ -1007,8 +1092,7 @@ static int map_memattr(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping
 			release_handle(dev, mp.handle);
 		return -EPROTO;
 	}
-	addr = mmap(NULL, m->length, PROT_READ | PROT_WRITE, MAP_SHARED,
-		    dev->device_fd, (off_t)mp.mmap_offset);
+	addr = map_range(m, dev->device_fd, (off_t)mp.mmap_offset);
 	if (addr == MAP_FAILED) {
 		ret = -errno;
 		log_err(dev, "%s: mmap of handle %u at 0x%llx: %s", dev->bdf, mp.handle,
@@ -1039,8 +1123,7 @@ static int map_vfio(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m
 	}
 	if (m->offset > ri.size || m->length > ri.size - m->offset)
 		return -EINVAL;
-	addr = mmap(NULL, m->length, PROT_READ | PROT_WRITE, MAP_SHARED,
-		    dev->device_fd, (off_t)(ri.offset + m->offset));
+	addr = map_range(m, dev->device_fd, (off_t)(ri.offset + m->offset));
 	if (addr == MAP_FAILED) {
 		ret = -errno;
 		log_err(dev, "%s: mmap of BAR%u: %s", dev->bdf, m->bar, strerror(-ret));
@@ -1137,8 +1220,7 @@ static int map_sysfs_wc(struct vfio_memattr_dev *dev, struct vfio_memattr_mappin
 		close(fd);
 		return -EINVAL;
 	}
-	addr = mmap(NULL, m->length, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		    (off_t)m->offset);
+	addr = map_range(m, fd, (off_t)m->offset);
 	ret = addr == MAP_FAILED ? -errno : 0;
 	close(fd);
 	if (ret < 0) {
@@ -1161,7 +1243,7 @@ static int map_sysfs_wc(struct vfio_memattr_dev *dev, struct vfio_memattr_mappin
 		else
 			log_err(dev, "%s: cannot verify the memory type of the resource%u_wc mapping in %s (%s): refusing",
 				dev->bdf, m->bar, vfio_memattr__pat_list, strerror(-ret));
-		munmap(addr, m->length);
+		unmap_range(m, addr);
 		return ret == 0 ? -EBUSY : -EOPNOTSUPP;
 	}
 #else
@@ -1178,10 +1260,9 @@ static int map_sysfs_wc(struct vfio_memattr_dev *dev, struct vfio_memattr_mappin
 	return 0;
 }
 
-EXPORT int vfio_memattr_map(struct vfio_memattr_dev *dev, unsigned int bar,
-			    uint64_t offset, uint64_t length,
-			    const enum vfio_memattr *prefs, unsigned int nr_prefs,
-			    unsigned int flags, struct vfio_memattr_mapping **out)
+static int map_common(struct vfio_memattr_dev *dev, unsigned int bar, uint64_t offset,
+		      uint64_t length, const enum vfio_memattr *prefs, unsigned int nr_prefs,
+		      unsigned int flags, void *addr, struct vfio_memattr_mapping **out)
 {
 	struct vfio_memattr_mapping *m;
 	uint64_t ps = page_size();
@@ -1193,7 +1274,7 @@ EXPORT int vfio_memattr_map(struct vfio_memattr_dev *dev, unsigned int bar,
 	if (!dev || !out || !prefs || !nr_prefs || nr_prefs > VFIO_MEMATTR_MAX_PREFS ||
 	    (flags & ~VFIO_MEMATTR_MAP_ALLOW_SYSFS) || bar > VFIO_PCI_BAR5_REGION_INDEX ||
 	    !length || (offset & (ps - 1)) || (length & (ps - 1)) ||
-	    offset + length < offset || length > SIZE_MAX)
+	    offset + length < offset || length > SIZE_MAX || ((uintptr_t)addr & (ps - 1)))
 		return -EINVAL;
 	for (i = 0; i < nr_prefs; i++)
 		if ((unsigned int)prefs[i] >= VFIO_MEMATTR_NUM_ATTRS)
@@ -1206,6 +1287,7 @@ EXPORT int vfio_memattr_map(struct vfio_memattr_dev *dev, unsigned int bar,
 	m->bar = bar;
 	m->offset = offset;
 	m->length = length;
+	m->fixed = addr;
 
 	dev_lock(dev);
 	if (getpid() != dev->owner) {
@@ -1254,14 +1336,87 @@ out:
 	return ret;
 }
 
+EXPORT int vfio_memattr_map(struct vfio_memattr_dev *dev, unsigned int bar,
+			    uint64_t offset, uint64_t length,
+			    const enum vfio_memattr *prefs, unsigned int nr_prefs,
+			    unsigned int flags, struct vfio_memattr_mapping **out)
+{
+	return map_common(dev, bar, offset, length, prefs, nr_prefs, flags, NULL, out);
+}
+
+EXPORT int vfio_memattr_map_at(struct vfio_memattr_dev *dev, unsigned int bar,
+			       uint64_t offset, uint64_t length,
+			       const enum vfio_memattr *prefs, unsigned int nr_prefs,
+			       unsigned int flags, void *addr, struct vfio_memattr_mapping **out)
+{
+	if (!addr) {
+		if (out)
+			*out = NULL;
+		return -EINVAL;
+	}
+	return map_common(dev, bar, offset, length, prefs, nr_prefs, flags, addr, out);
+}
+
+EXPORT int vfio_memattr_map_handle(struct vfio_memattr_dev *dev, uint32_t handle, void *addr,
+				   struct vfio_memattr_mapping **out)
+{
+	struct vfio_device_feature_memattr_handle h = { .handle = handle };
+	struct vfio_memattr_mapping *m;
+	uint64_t ps = page_size();
+	int ret;
+
+	if (out)
+		*out = NULL;
+	if (!dev || !out || handle < VFIO_MEMATTR_HANDLE_INDEX_BASE || ((uintptr_t)addr & (ps - 1)))
+		return -EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	dev_lock(dev);
+	ret = feature(dev->device_fd, VFIO_DEVICE_FEATURE_GET, VFIO_DEVICE_FEATURE_MEMATTR_HANDLE,
+		      &h, sizeof(h));
+	if (ret == 0 && (h.attr >= VFIO_MEMATTR_NUM_ATTRS || !h.length || h.length > SIZE_MAX)) {
+		log_err(dev, "%s: handle %u: attribute %u, length %llu: refusing", dev->bdf, handle,
+			h.attr, (unsigned long long)h.length);
+		ret = -EPROTO;
+	}
+	if (ret == 0) {
+		m->dev = dev;
+		m->bar = h.index;
+		m->offset = h.offset;
+		m->length = h.length;
+		m->fixed = addr;
+		m->attr = (enum vfio_memattr)h.attr;
+		m->handle = handle;
+		m->source = VFIO_MEMATTR_SRC_MEMATTR;
+		m->imported = true;
+		m->addr = map_range(m, dev->device_fd, (off_t)h.mmap_offset);
+		if (m->addr == MAP_FAILED) {
+			ret = -errno;
+			log_err(dev, "%s: mmap of handle %u: %s", dev->bdf, handle, strerror(-ret));
+		}
+	} else if (ret != -EPROTO) {
+		log_dbg(dev, "%s: MEMATTR_HANDLE %u: %s", dev->bdf, handle, strerror(-ret));
+	}
+	if (ret == 0) {
+		list_add(dev, m);
+		*out = m;
+	} else {
+		free(m);
+	}
+	dev_unlock(dev);
+	return ret;
+}
+
 static int unmap_locked(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m)
 {
 	int ret = 0, r;
 
 	list_del(dev, m);
-	if (munmap(m->addr, m->length) < 0)
+	if (unmap_range(m, m->addr) < 0)
 		ret = -errno;
-	if (m->source == VFIO_MEMATTR_SRC_MEMATTR && !handle_in_use(dev, m->handle)) {
+	if (m->source == VFIO_MEMATTR_SRC_MEMATTR && !m->imported &&
+	    !handle_in_use(dev, m->handle)) {
 		r = release_handle(dev, m->handle);
 		/* ENOENT: already released (e.g. the fd was reset). */
 		if (r < 0 && r != -ENOENT && !ret)

@@ -118,6 +118,19 @@ const char *vfio_memattr_bdf(const struct vfio_memattr_dev *dev);
  */
 int vfio_memattr_parse_bdf(const char *in, char *out, size_t outsz);
 
+/*
+ * Open the VFIO device @bdf in the container (group API) or the IO address
+ * space (iommufd) of the already open device @with: the DMA mappings made
+ * through either device are those of both, so they can DMA to the same
+ * IOVAs (and, where the platform routes it, to each other).  A device of
+ * @with's own IOMMU group shares its group; one of another group is added
+ * to the container.  The devices can be closed in any order.  @flags must
+ * be 0.  -EOPNOTSUPP for an adopted @with, or when @with uses iommufd and
+ * @bdf has no VFIO device node.
+ */
+int vfio_memattr_open_shared(const char *bdf, struct vfio_memattr_dev *with,
+			     unsigned int flags, struct vfio_memattr_dev **out);
+
 /* Unmap every mapping still mapped, close what the library opened, free. */
 void vfio_memattr_close(struct vfio_memattr_dev *dev);
 
@@ -166,7 +179,32 @@ int vfio_memattr_map(struct vfio_memattr_dev *dev, unsigned int bar,
 		     const enum vfio_memattr *prefs, unsigned int nr_prefs,
 		     unsigned int flags, struct vfio_memattr_mapping **out);
 
-/* munmap, release the kernel handle, free @m. */
+/*
+ * vfio_memattr_map() at the caller's address @addr (page aligned, not
+ * NULL), with MAP_FIXED: it replaces what is mapped there, typically part
+ * of a PROT_NONE reservation made with mmap(2) (as DPDK lays a BAR out
+ * around its MSI-X table).  Unmapping it puts a PROT_NONE reservation back
+ * in its place; so does a failed call.
+ */
+int vfio_memattr_map_at(struct vfio_memattr_dev *dev, unsigned int bar,
+			uint64_t offset, uint64_t length,
+			const enum vfio_memattr *prefs, unsigned int nr_prefs,
+			unsigned int flags, void *addr, struct vfio_memattr_mapping **out);
+
+/*
+ * Map the existing kernel handle @handle of the device fd (made by another
+ * process that shares the fd, e.g. a DPDK primary that passed it to this
+ * secondary over a UNIX socket, which then adopted it): the BAR range,
+ * length and attribute are the handle's (VFIO_DEVICE_FEATURE_MEMATTR_HANDLE).
+ * @addr: NULL, or a page-aligned address as for vfio_memattr_map_at().
+ * The handle is not this process's: unmap and close never release it.
+ * Errors: -ENOENT (no such live handle), -EINVAL, errors of mmap(2).
+ */
+int vfio_memattr_map_handle(struct vfio_memattr_dev *dev, uint32_t handle, void *addr,
+			    struct vfio_memattr_mapping **out);
+
+/* munmap (or re-reserve, see vfio_memattr_map_at()), release the kernel
+ * handle unless it was imported, free @m. */
 int vfio_memattr_unmap(struct vfio_memattr_mapping *m);
 
 void *vfio_memattr_mapping_addr(const struct vfio_memattr_mapping *m);

@@ -162,6 +162,26 @@ static int fake_feature(struct vfio_device_feature *f)
 		b->nr_handles = 3;
 		return 0;
 	}
+	case VFIO_DEVICE_FEATURE_MEMATTR_HANDLE: {
+		struct vfio_device_feature_memattr_handle *h = p;
+		unsigned int i;
+
+		if (f->flags & VFIO_DEVICE_FEATURE_PROBE)
+			return 0;
+		if (!(f->flags & VFIO_DEVICE_FEATURE_GET) || h->flags)
+			return -EINVAL;
+		if (h->handle < VFIO_MEMATTR_HANDLE_INDEX_BASE || h->handle >= fk.next_handle)
+			return -ENOENT;
+		for (i = 0; i < fk.nreleased; i++)
+			if (fk.released[i] == h->handle)
+				return -ENOENT;
+		h->index = fk.last.index;
+		h->attr = (uint32_t)fk.map_attr;
+		h->offset = fk.last.offset;
+		h->length = fk.handle_len;
+		h->mmap_offset = HANDLE_OFF + (h->handle - VFIO_MEMATTR_HANDLE_INDEX_BASE) * MiB;
+		return 0;
+	}
 	case VFIO_DEVICE_FEATURE_MEMATTR_UNMAP: {
 		struct vfio_device_feature_memattr_unmap *u = p;
 
@@ -796,6 +816,103 @@ static void fork_child_close(void)
 	fake_close(dev);
 }
 
+/* permissions of the mapping holding @addr in /proc/self/maps ("---p") */
+static const char *prot_of(const void *addr)
+{
+	static char perms[8];
+	char line[512];
+	unsigned long s, e;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	perms[0] = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx %7s", &s, &e, perms) == 3 &&
+		    (uintptr_t)addr >= s && (uintptr_t)addr < e)
+			break;
+		else
+			perms[0] = 0;
+	if (f)
+		fclose(f);
+	return perms;
+}
+
+static void map_at_reservation(void)
+{
+	struct vfio_memattr_dev *dev = fake_open(0);
+	struct vfio_memattr_mapping *m = (void *)1;
+	char *r;
+
+	CHECK(dev != NULL);
+	if (!dev)
+		return;
+	r = mmap(NULL, 4 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	CHECK(r != MAP_FAILED);
+	CHECK_EQ(vfio_memattr_map_at(dev, 2, 0x3000, 4096, P_NC, 1, 0, NULL, &m), -EINVAL);
+	CHECK(m == NULL);
+	CHECK_EQ(vfio_memattr_map_at(dev, 2, 0x3000, 4096, P_NC, 1, 0, r + 8, &m), -EINVAL);
+	CHECK_EQ(vfio_memattr_map_at(dev, 2, 0x3000, 8192, P_NC, 1, 0, r + 4096, &m), 0);
+	CHECK(vfio_memattr_mapping_addr(m) == r + 4096);
+	CHECK_STR(prot_of(r + 4096), "rw-s");
+	CHECK_STR(prot_of(r), "---p");		/* the rest of the reservation stays */
+	CHECK_STR(prot_of(r + 3 * 4096), "---p");
+	CHECK(hits_file_at(m, 0x1008, BAR2_OFF + 0x4008));
+	CHECK_EQ(vfio_memattr_unmap(m), 0);
+	CHECK_STR(prot_of(r + 4096), "---p");	/* reserved again, not a hole */
+	CHECK_STR(prot_of(r + 2 * 4096), "---p");
+	/* a failed map leaves the reservation in place */
+	CHECK_EQ(vfio_memattr_map_at(dev, 2, BAR2_SIZE, 4096, P_NC, 1, 0, r + 4096, &m), -EINVAL);
+	CHECK_STR(prot_of(r + 4096), "---p");
+	munmap(r, 4 * 4096);
+	fake_close(dev);
+}
+
+/* a secondary process maps the primary's handle and never releases it */
+static void map_imported_handle(void)
+{
+	struct vfio_memattr_dev *dev = fake_open(1);
+	struct vfio_memattr_mapping *own = NULL, *imp = (void *)1;
+
+	CHECK(dev != NULL);
+	if (!dev)
+		return;
+	fk.map_attr = VFIO_MEMATTR_WC;
+	CHECK_EQ(vfio_memattr_map(dev, 2, 0x20000, 0x10000, P_WC, 1, 0, &own), 0);
+	CHECK_EQ(vfio_memattr_map_handle(dev, 0x10077, NULL, &imp), -ENOENT);
+	CHECK(imp == NULL);
+	CHECK_EQ(vfio_memattr_map_handle(dev, 5, NULL, &imp), -EINVAL);
+	CHECK_EQ(vfio_memattr_map_handle(dev, VFIO_MEMATTR_HANDLE_INDEX_BASE, NULL, &imp), 0);
+	CHECK(imp && imp != own);
+	CHECK(vfio_memattr_mapping_addr(imp) != vfio_memattr_mapping_addr(own));
+	CHECK_EQ(vfio_memattr_mapping_attr(imp), VFIO_MEMATTR_WC);
+	CHECK_EQ(vfio_memattr_mapping_source(imp), VFIO_MEMATTR_SRC_MEMATTR);
+	CHECK_EQ(vfio_memattr_mapping_bar(imp), 2);
+	CHECK_EQ(vfio_memattr_mapping_offset(imp), 0x20000);
+	CHECK_EQ(vfio_memattr_mapping_length(imp), 0x10000);
+	CHECK(hits_file_at(imp, 0xff8, HANDLE_OFF + 0xff8));	/* at the handle's offset */
+	CHECK_EQ(vfio_memattr_unmap(own), 0);
+	CHECK_EQ(fk.nreleased, 1);
+	fk.nreleased = 0;		/* pretend the primary still holds it */
+	CHECK_EQ(vfio_memattr_unmap(imp), 0);
+	CHECK_EQ(fk.nreleased, 0);		/* an imported handle is never released */
+	fake_close(dev);
+}
+
+static void open_shared_args(void)
+{
+	struct vfio_memattr_dev *dev = fake_open(0), *d2 = (void *)1;
+
+	CHECK(dev != NULL);
+	if (!dev)
+		return;
+	CHECK_EQ(vfio_memattr_open_shared("00:02.0", NULL, 0, &d2), -EINVAL);
+	CHECK(d2 == NULL);
+	d2 = (void *)1;
+	/* an adopted device: the caller owns the container */
+	CHECK_EQ(vfio_memattr_open_shared("00:02.0", dev, 0, &d2), -EOPNOTSUPP);
+	CHECK(d2 == NULL);
+	fake_close(dev);
+}
+
 void run_fake_tests(void)
 {
 	t_run("fake vfio-pci: WC-only request refused (EOPNOTSUPP)", no_uapi_wc_refused);
@@ -812,5 +929,8 @@ void run_fake_tests(void)
 	      log_reentrant);
 	t_run("per-device log callback", log_per_device);
 	t_run("fork: the child's close does not release the parent's handles", fork_child_close);
+	t_run("map_at: into a PROT_NONE reservation, which unmap restores", map_at_reservation);
+	t_run("map_handle: another process's handle, never released", map_imported_handle);
+	t_run("open_shared: argument checks", open_shared_args);
 	t_run("4 threads mapping and unmapping on one device, close unmaps the rest", threads);
 }
