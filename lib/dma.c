@@ -8,6 +8,7 @@
 #define _FILE_OFFSET_BITS 64
 #include <errno.h>
 #include <stdbool.h>
+#include <string.h>
 #include <unistd.h>
 #include <linux/vfio.h>
 
@@ -61,67 +62,61 @@ EXPORT int vfio_memattr_region_write(struct vfio_memattr_dev *dev, unsigned int 
 	return region_rw(dev, index, off, (void *)buf, len, true);
 }
 
+/* Map (@vaddr not NULL) or unmap [@iova, @iova + @size) in the device's
+ * container or IO address space. */
+static int dma_op(struct vfio_memattr_dev *dev, void *vaddr, uint64_t iova, uint64_t size)
+{
+	union {
+		struct vfio_iommu_type1_dma_map map;
+		struct vfio_iommu_type1_dma_unmap unmap;
+		struct vm_iommu_ioas_map ioas_map;
+		struct vm_iommu_ioas_unmap ioas_unmap;
+	} a;
+	unsigned long req;
+	int fd, ret;
+
+	memset(&a, 0, sizeof(a));
+	if (dev->backend == BACKEND_CONTAINER && vaddr) {
+		a.map = (struct vfio_iommu_type1_dma_map){ .argsz = sizeof(a.map),
+			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+			.vaddr = (uintptr_t)vaddr, .iova = iova, .size = size };
+		req = VFIO_IOMMU_MAP_DMA;
+	} else if (dev->backend == BACKEND_CONTAINER) {
+		a.unmap = (struct vfio_iommu_type1_dma_unmap){ .argsz = sizeof(a.unmap),
+			.iova = iova, .size = size };
+		req = VFIO_IOMMU_UNMAP_DMA;
+	} else if (dev->backend == BACKEND_IOMMUFD && vaddr) {
+		a.ioas_map = (struct vm_iommu_ioas_map){ .size = sizeof(a.ioas_map),
+			.flags = VM_IOAS_MAP_FIXED_IOVA | VM_IOAS_MAP_READABLE | VM_IOAS_MAP_WRITEABLE,
+			.ioas_id = dev->ioas_id, .user_va = (uintptr_t)vaddr, .length = size,
+			.iova = iova };
+		req = VM_IOMMU_IOAS_MAP;
+	} else if (dev->backend == BACKEND_IOMMUFD) {
+		a.ioas_unmap = (struct vm_iommu_ioas_unmap){ .size = sizeof(a.ioas_unmap),
+			.ioas_id = dev->ioas_id, .iova = iova, .length = size };
+		req = VM_IOMMU_IOAS_UNMAP;
+	} else {
+		return -EOPNOTSUPP;	/* adopted: the caller owns the container */
+	}
+	fd = dev->backend == BACKEND_CONTAINER ? dev->container_fd : dev->iommufd;
+	ret = xioctl(fd, req, &a);
+	return ret < 0 ? ret : 0;
+}
+
 EXPORT int vfio_memattr_dma_map(struct vfio_memattr_dev *dev, void *vaddr,
 				uint64_t iova, uint64_t size)
 {
-	int ret;
-
 	if (!dev || !vaddr || !size)
 		return -EINVAL;
-	if (dev->backend == BACKEND_CONTAINER) {
-		struct vfio_iommu_type1_dma_map dm = {
-			.argsz = sizeof(dm),
-			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-			.vaddr = (uintptr_t)vaddr,
-			.iova = iova,
-			.size = size,
-		};
-		ret = xioctl(dev->container_fd, VFIO_IOMMU_MAP_DMA, &dm);
-		return ret < 0 ? ret : 0;
-	}
-	if (dev->backend == BACKEND_IOMMUFD) {
-		struct vm_iommu_ioas_map im = {
-			.size = sizeof(im),
-			.flags = VM_IOAS_MAP_FIXED_IOVA | VM_IOAS_MAP_READABLE |
-				 VM_IOAS_MAP_WRITEABLE,
-			.ioas_id = dev->ioas_id,
-			.user_va = (uintptr_t)vaddr,
-			.length = size,
-			.iova = iova,
-		};
-		ret = xioctl(dev->iommufd, VM_IOMMU_IOAS_MAP, &im);
-		return ret < 0 ? ret : 0;
-	}
-	return -EOPNOTSUPP;
+	return dma_op(dev, vaddr, iova, size);
 }
 
 EXPORT int vfio_memattr_dma_unmap(struct vfio_memattr_dev *dev, uint64_t iova,
 				  uint64_t size)
 {
-	int ret;
-
 	if (!dev || !size)
 		return -EINVAL;
-	if (dev->backend == BACKEND_CONTAINER) {
-		struct vfio_iommu_type1_dma_unmap du = {
-			.argsz = sizeof(du),
-			.iova = iova,
-			.size = size,
-		};
-		ret = xioctl(dev->container_fd, VFIO_IOMMU_UNMAP_DMA, &du);
-		return ret < 0 ? ret : 0;
-	}
-	if (dev->backend == BACKEND_IOMMUFD) {
-		struct vm_iommu_ioas_unmap iu = {
-			.size = sizeof(iu),
-			.ioas_id = dev->ioas_id,
-			.iova = iova,
-			.length = size,
-		};
-		ret = xioctl(dev->iommufd, VM_IOMMU_IOAS_UNMAP, &iu);
-		return ret < 0 ? ret : 0;
-	}
-	return -EOPNOTSUPP;
+	return dma_op(dev, NULL, iova, size);
 }
 
 EXPORT int vfio_memattr_reset(struct vfio_memattr_dev *dev)

@@ -39,6 +39,13 @@
 extern "C" {
 #endif
 
+/* one instruction (or none: a compiler barrier) per architecture */
+#if defined(__x86_64__)
+#define VFIO_MEMATTR_BARRIER_(x86_64, arm64)	__asm__ __volatile__(x86_64 ::: "memory")
+#else
+#define VFIO_MEMATTR_BARRIER_(x86_64, arm64)	__asm__ __volatile__(arm64 ::: "memory")
+#endif
+
 /*
  * DMA ordering barriers, for memory a device reads or writes by DMA
  * (ordinary cache-coherent write-back memory mapped for the device with
@@ -73,20 +80,12 @@ extern "C" {
  */
 static inline void vfio_memattr_dma_wmb(void)
 {
-#if defined(__x86_64__)
-	__asm__ __volatile__("" ::: "memory");
-#else
-	__asm__ __volatile__("dmb oshst" ::: "memory");
-#endif
+	VFIO_MEMATTR_BARRIER_("", "dmb oshst");
 }
 
 static inline void vfio_memattr_dma_rmb(void)
 {
-#if defined(__x86_64__)
-	__asm__ __volatile__("lfence" ::: "memory");
-#else
-	__asm__ __volatile__("dmb oshld" ::: "memory");
-#endif
+	VFIO_MEMATTR_BARRIER_("lfence", "dmb oshld");
 }
 
 /*
@@ -101,11 +100,7 @@ static inline void vfio_memattr_dma_rmb(void)
  */
 static inline void vfio_memattr_wc_start(void)
 {
-#if defined(__x86_64__)
-	__asm__ __volatile__("sfence" ::: "memory");
-#else
-	__asm__ __volatile__("dmb oshst" ::: "memory");
-#endif
+	VFIO_MEMATTR_BARRIER_("sfence", "dmb oshst");
 }
 
 /*
@@ -124,11 +119,7 @@ static inline void vfio_memattr_wc_start(void)
  */
 static inline void vfio_memattr_wc_flush(void)
 {
-#if defined(__x86_64__)
-	__asm__ __volatile__("sfence" ::: "memory");
-#else
-	__asm__ __volatile__("dsb st" ::: "memory");
-#endif
+	VFIO_MEMATTR_BARRIER_("sfence", "dsb st");
 }
 
 static inline void vfio_memattr_write32(volatile void *addr, uint32_t v)

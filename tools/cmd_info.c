@@ -80,20 +80,13 @@ static int print_handles(const char *bdf, struct json *j)
 		if (sscanf(line, "%x %u %llx %llx %7s %llx %15s", &id, &bar, &off, &len, attr,
 			   &moff, state) != 7)
 			continue;
-		if (j) {
-			json_obj(j, NULL);
-			json_u64(j, "handle", id);
-			json_u64(j, "bar", bar);
-			json_u64(j, "offset", off);
-			json_u64(j, "length", len);
-			json_str(j, "attr", attr);
-			json_u64(j, "mmap_offset", moff);
-			json_str(j, "state", state);
-			json_end(j);
-		} else {
+		if (j)
+			json_record(j, NULL, "uuuusus", "handle", (uint64_t)id, "bar", (uint64_t)bar,
+				    "offset", (uint64_t)off, "length", (uint64_t)len, "attr", attr,
+				    "mmap_offset", (uint64_t)moff, "state", state);
+		else
 			printf("  handle 0x%x BAR%u 0x%llx+0x%llx %s mmap offset 0x%llx (%s)\n",
 			       id, bar, off, len, attr, moff, state);
-		}
 		n++;
 	}
 	fclose(f);
@@ -123,19 +116,12 @@ static void print_regions(struct vfio_memattr_dev *dev, struct json *j)
 			continue;
 		region_name(i, name, sizeof(name));
 		region_flags_str(f, fl, sizeof(fl));
-		if (j) {
-			json_obj(j, NULL);
-			json_u64(j, "index", i);
-			json_str(j, "name", name);
-			json_u64(j, "size", size);
-			json_u64(j, "offset", off);
-			json_u64(j, "flags", f);
-			json_str(j, "flags_text", fl);
-			json_end(j);
-		} else {
+		if (j)
+			json_record(j, NULL, "usuuus", "index", (uint64_t)i, "name", name, "size", size,
+				    "offset", off, "flags", (uint64_t)f, "flags_text", fl);
+		else
 			printf("  %-5u %-7s 0x%-16" PRIx64 " 0x%-16" PRIx64 " %s\n", i, name,
 			       size, off, fl);
-		}
 	}
 	if (j)
 		json_end(j);
@@ -157,12 +143,9 @@ static void print_bars(struct vfio_memattr_dev *dev, struct json *j)
 			continue;
 		bar_flags_str(b.flags, fl, sizeof(fl));
 		if (j) {
-			json_obj(j, NULL);
-			json_u64(j, "bar", i);
-			json_u64(j, "size", b.size);
-			json_u64(j, "flags", b.flags);
-			json_str(j, "flags_text", fl);
-			json_bool(j, "kernel_support", b.kernel_support);
+			json_record(j, NULL, "uuusb+", "bar", (uint64_t)i, "size", b.size, "flags",
+				    (uint64_t)b.flags, "flags_text", fl, "kernel_support",
+				    b.kernel_support);
 			json_bar_attrs(j, &b);
 			json_end(j);
 		} else {

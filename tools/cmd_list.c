@@ -134,12 +134,8 @@ static void print_row(struct json *j, struct dev_row *r)
 			attrs_str(bi.supported, at, sizeof(at));
 		}
 		if (j) {
-			json_obj(j, NULL);
-			json_u64(j, "bar", b);
-			json_u64(j, "size", r->bars[b].size);
-			json_str(j, "type", io ? "io" : "mem");
-			json_bool(j, "prefetchable", pf);
-			json_bool(j, "mem64", m64);
+			json_record(j, NULL, "uusbb+", "bar", (uint64_t)b, "size", r->bars[b].size,
+				    "type", io ? "io" : "mem", "prefetchable", pf, "mem64", m64);
 			json_bar_attrs(j, known ? &bi : NULL);
 			json_end(j);
 		} else {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* json.c - see json.h */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "json.h"
@@ -109,4 +110,26 @@ void json_null(struct json *j, const char *key)
 {
 	lead(j, key);
 	fputs("null", j->f);
+}
+
+void json_record(struct json *j, const char *key, const char *types, ...)
+{
+	va_list ap;
+	const char *t;
+
+	json_obj(j, key);
+	va_start(ap, types);
+	for (t = types; *t && *t != '+'; t++) {
+		const char *name = va_arg(ap, const char *);
+
+		if (*t == 'u')
+			json_u64(j, name, va_arg(ap, uint64_t));
+		else if (*t == 's')
+			json_str(j, name, va_arg(ap, const char *));
+		else
+			json_bool(j, name, va_arg(ap, int));
+	}
+	va_end(ap);
+	if (*t != '+')
+		json_end(j);
 }

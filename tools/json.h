@@ -29,6 +29,13 @@ void json_u64(struct json *j, const char *key, uint64_t v);
 void json_int(struct json *j, const char *key, long long v);
 void json_bool(struct json *j, const char *key, bool v);
 void json_null(struct json *j, const char *key);
+/*
+ * An object of simple members in one call: @types has one letter per
+ * member, 'u' (uint64_t), 's' (const char *, NULL: null) or 'b' (int, as a
+ * boolean); the variadic arguments are name, value, name, value, ...
+ * The object stays open when @types ends with '+' (close it with json_end()).
+ */
+void json_record(struct json *j, const char *key, const char *types, ...);
 /* Number of top-level values completed so far (on any stream). */
 extern unsigned int json_documents;
 
