@@ -325,4 +325,36 @@ static inline int mj_bool(const struct mj *v, const char *path)
 	return v && v->type == MJ_BOOL ? (int)v->num : -1;
 }
 
+/* Parse @text; on error print "<@prefix>@what is not one JSON value: why". */
+static inline struct mj *mj_parse_print(const char *text, const char *prefix, const char *what)
+{
+	char e[128];
+	struct mj *v = mj_parse(text, e, sizeof(e));
+
+	if (!v)
+		printf("%s%s is not one JSON value: %s\n", prefix, what, e);
+	return v;
+}
+
+/* The element of the array at @path whose member @key is the string @s
+ * (or, with @s NULL, the integer @i). */
+static inline const struct mj *mj_find(const struct mj *v, const char *path, const char *key,
+				       const char *s, long long i)
+{
+	const struct mj *k;
+
+	v = mj_get(v, path);
+	for (k = v && v->type == MJ_ARR ? v->kid : NULL; k; k = k->next)
+		if (s ? mj_str(k, key) && !strcmp(mj_str(k, key), s) : mj_int(k, key, i + 1) == i)
+			return k;
+	return NULL;
+}
+
+/* Number of members or elements at @path, -1 if it is not a container. */
+static inline long mj_count(const struct mj *v, const char *path)
+{
+	v = mj_get(v, path);
+	return v && (v->type == MJ_ARR || v->type == MJ_OBJ) ? (long)v->count : -1;
+}
+
 #endif

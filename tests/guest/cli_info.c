@@ -37,15 +37,7 @@ static int run(const char *cmd)
 #define SLICE_OFF	0x3c0000ull
 #define SLICE_LEN	0x10000ull
 
-static struct mj *out_json(void)
-{
-	char e[128];
-	struct mj *j = mj_parse(out, e, sizeof(e));
-
-	if (!j)
-		harness_diag("stdout is not one JSON value: %s", e);
-	return j;
-}
+#define out_json()	mj_parse_print(out, "# ", "stdout")
 
 /* a live handle of BAR @bar at [@off, @off + @len) with @attr, in any order */
 static bool has_handle(const struct mj *j, unsigned int bar, uint64_t off, uint64_t len,
@@ -92,8 +84,8 @@ int main(void)
 	run(cmd);
 	j = out_json();
 	good = j && mj_is(j, "error", MJ_NULL) && mj_bool(j, "in_use") == 0 &&
-	       mj_is(j, "handles", MJ_ARR) && mj_get(j, "handles")->count == 0 &&
-	       mj_is(j, "regions", MJ_ARR) && mj_get(j, "regions")->count > 0;
+	       mj_count(j, "handles") == 0 && mj_is(j, "handles", MJ_ARR) &&
+	       mj_count(j, "regions") > 0;
 	harness_ok(good, "info --json of the free device: regions, and its handle gone");
 	mj_free(j);
 	return harness_exit();

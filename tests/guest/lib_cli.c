@@ -41,6 +41,7 @@
 #include "harness.h"
 #include "pattern.h"
 #include "minijson.h"
+#include "procmaps.h"
 #include "vfio-memattr.h"
 #include "vfio-memattr-mmio.h"
 
@@ -128,37 +129,11 @@ static void dump_cli(void)
 }
 
 /* stdout of the last run_cli() as JSON (NULL, with a diagnostic, if it is not) */
-static struct mj *out_json(void)
-{
-	char e[128];
-	struct mj *j = mj_parse(out, e, sizeof(e));
-
-	if (!j)
-		harness_diag("stdout is not one JSON value: %s", e);
-	return j;
-}
-
-/* element of array @arr whose integer member @key is @v */
-static const struct mj *find_by(const struct mj *arr, const char *key, long long v)
-{
-	const struct mj *k;
-
-	for (k = arr && arr->type == MJ_ARR ? arr->kid : NULL; k; k = k->next)
-		if (mj_int(k, key, -1) == v)
-			return k;
-	return NULL;
-}
-
+#define out_json()		mj_parse_print(out, "# ", "stdout")
+/* the BAR object @bar of the "bars" of @dev */
+#define find_bar(dev, bar)	mj_find(dev, "bars", "bar", NULL, bar)
 /* the entry for @attr in a BAR's "attributes" array */
-static const struct mj *bar_attr(const struct mj *bar, const char *attr)
-{
-	const struct mj *k, *arr = mj_get(bar, "attributes");
-
-	for (k = arr && arr->type == MJ_ARR ? arr->kid : NULL; k; k = k->next)
-		if (mj_str(k, "attr") && !strcmp(mj_str(k, "attr"), attr))
-			return k;
-	return NULL;
-}
+#define bar_attr(b, attr)	mj_find(b, "attributes", "attr", attr, 0)
 
 static bool has(const char *hay, const char *needle)
 {
@@ -350,26 +325,6 @@ static void ivshmem0_lib(const char *bdf)
 	vfio_memattr_close(dev);
 }
 
-/* permissions of the mapping holding @addr in /proc/self/maps ("---p") */
-static const char *prot_of(const void *addr)
-{
-	static char perms[8];
-	char line[512];
-	unsigned long s, e;
-	FILE *f = fopen("/proc/self/maps", "r");
-
-	perms[0] = 0;
-	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx %7s", &s, &e, perms) == 3 &&
-		    (uintptr_t)addr >= s && (uintptr_t)addr < e)
-			break;
-		perms[0] = 0;
-	}
-	if (f)
-		fclose(f);
-	return perms;
-}
-
 /* What adopters need: a caller-chosen address, another process's handle,
  * and two devices in one container. */
 static void adopters_tests(const char *bdf0, const char *bdf1)
@@ -399,13 +354,13 @@ static void adopters_tests(const char *bdf0, const char *bdf1)
 	good = EXPECT_TRUE(r != MAP_FAILED) && EXPECT_EQ(ret, 0) &&
 	       EXPECT_TRUE(vfio_memattr_mapping_addr(m) == r + 4096) &&
 	       EXPECT_EQ(vfio_memattr_mapping_attr(m), VFIO_MEMATTR_WC) &&
-	       EXPECT_STREQ(prot_of(r), "---p") && EXPECT_STREQ(prot_of(r + 4096 + LEN), "---p") &&
+	       EXPECT_STREQ(procmaps_prot(r), "---p") && EXPECT_STREQ(procmaps_prot(r + 4096 + LEN), "---p") &&
 	       pat_exact(phys + AT_OFF, phys + AT_OFF + LEN, "write-combining") &&
 	       write_and_check(m, SEED_AT);
 	if (good)
 		harness_hostcheck("ivshmem0", AT_OFF, LEN, SEED_AT, "lib_cli: map_at into a reservation");
 	good = good && EXPECT_EQ(vfio_memattr_unmap(m), 0) &&
-	       EXPECT_STREQ(prot_of(r + 4096), "---p");	/* reserved again */
+	       EXPECT_STREQ(procmaps_prot(r + 4096), "---p");	/* reserved again */
 	harness_ok(good, "adopters: map_at puts WC at the caller's address in a reservation, "
 		   "unmap reserves it again");
 	if (r != MAP_FAILED)
@@ -481,7 +436,7 @@ static void adopters_tests(const char *bdf0, const char *bdf1)
 static void ivshmem0_cli(const char *bdf)
 {
 	uint64_t phys = 0, size = 0;
-	const struct mj *b, *d, *k;
+	const struct mj *b, *d;
 	struct mj *j;
 	bool good;
 	int st;
@@ -490,7 +445,7 @@ static void ivshmem0_cli(const char *bdf)
 		     (unsigned long long)CLI_OFF);
 	j = out_json();
 	good = EXPECT_EQ(st, 0) && EXPECT_TRUE(j) &&
-	       EXPECT_EQ(mj_get(j, "mappings") ? mj_get(j, "mappings")->count : 0, 1) &&
+	       EXPECT_EQ(mj_count(j, "mappings"), 1) &&
 	       EXPECT_EQ(mj_bool(j, "mappings.0.ok"), 1) &&
 	       EXPECT_STREQ(mj_str(j, "mappings.0.attr"), "WC") &&
 	       EXPECT_STREQ(mj_str(j, "mappings.0.source"), "memattr") &&
@@ -522,7 +477,7 @@ static void ivshmem0_cli(const char *bdf)
 
 	st = run_cli("info %s --json", bdf);
 	j = out_json();
-	b = find_by(mj_get(j, "bars"), "bar", 2);
+	b = find_bar(j, 2);
 	good = EXPECT_EQ(st, 0) && EXPECT_TRUE(j) && EXPECT_EQ(mj_bool(j, "memattr_uapi"), 1) &&
 	       EXPECT_TRUE(b) && EXPECT_EQ(mj_int(b, "size", -1), 4 * MiB) &&
 	       EXPECT_EQ(mj_bool(b, "kernel_support"), 1) &&
@@ -536,22 +491,16 @@ static void ivshmem0_cli(const char *bdf)
 	/* list reads sysfs only: attributes unknown without --open */
 	st = run_cli("list --json");
 	j = out_json();
-	d = NULL;
-	for (k = mj_get(j, "devices") ? mj_get(j, "devices")->kid : NULL; k; k = k->next)
-		if (mj_str(k, "bdf") && !strcmp(mj_str(k, "bdf"), bdf))
-			d = k;
-	b = find_by(mj_get(d, "bars"), "bar", 2);
+	d = mj_find(j, "devices", "bdf", bdf, 0);
+	b = find_bar(d, 2);
 	good = EXPECT_EQ(st, 0) && EXPECT_TRUE(b) && EXPECT_EQ(mj_bool(d, "attributes_known"), 0) &&
-	       EXPECT_EQ(mj_get(b, "attributes") ? mj_get(b, "attributes")->count : 99, 0) &&
+	       EXPECT_EQ(mj_count(b, "attributes"), 0) &&
 	       EXPECT_EQ(mj_int(b, "size", -1), 4 * MiB);
 	mj_free(j);
 	st = run_cli("list --open --json");
 	j = out_json();
-	d = NULL;
-	for (k = mj_get(j, "devices") ? mj_get(j, "devices")->kid : NULL; k; k = k->next)
-		if (mj_str(k, "bdf") && !strcmp(mj_str(k, "bdf"), bdf))
-			d = k;
-	b = find_by(mj_get(d, "bars"), "bar", 2);
+	d = mj_find(j, "devices", "bdf", bdf, 0);
+	b = find_bar(d, 2);
 	good = good && EXPECT_EQ(st, 0) && EXPECT_TRUE(b) &&
 	       EXPECT_EQ(mj_bool(d, "attributes_known"), 1) &&
 	       EXPECT_EQ(mj_bool(bar_attr(b, "WC"), "supported"), 1);

@@ -28,6 +28,7 @@
 #include "vfio-memattr.h"
 #include "../../lib/vfio-memattr-private.h"
 #include "test.h"
+#include "../common/procmaps.h"
 
 #define MiB		(1ull << 20)
 #define CFG_OFF		0
@@ -816,26 +817,6 @@ static void fork_child_close(void)
 	fake_close(dev);
 }
 
-/* permissions of the mapping holding @addr in /proc/self/maps ("---p") */
-static const char *prot_of(const void *addr)
-{
-	static char perms[8];
-	char line[512];
-	unsigned long s, e;
-	FILE *f = fopen("/proc/self/maps", "r");
-
-	perms[0] = 0;
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%lx-%lx %7s", &s, &e, perms) == 3 &&
-		    (uintptr_t)addr >= s && (uintptr_t)addr < e)
-			break;
-		else
-			perms[0] = 0;
-	if (f)
-		fclose(f);
-	return perms;
-}
-
 static void map_at_reservation(void)
 {
 	struct vfio_memattr_dev *dev = fake_open(0);
@@ -852,16 +833,16 @@ static void map_at_reservation(void)
 	CHECK_EQ(vfio_memattr_map_at(dev, 2, 0x3000, 4096, P_NC, 1, 0, r + 8, &m), -EINVAL);
 	CHECK_EQ(vfio_memattr_map_at(dev, 2, 0x3000, 8192, P_NC, 1, 0, r + 4096, &m), 0);
 	CHECK(vfio_memattr_mapping_addr(m) == r + 4096);
-	CHECK_STR(prot_of(r + 4096), "rw-s");
-	CHECK_STR(prot_of(r), "---p");		/* the rest of the reservation stays */
-	CHECK_STR(prot_of(r + 3 * 4096), "---p");
+	CHECK_STR(procmaps_prot(r + 4096), "rw-s");
+	CHECK_STR(procmaps_prot(r), "---p");		/* the rest of the reservation stays */
+	CHECK_STR(procmaps_prot(r + 3 * 4096), "---p");
 	CHECK(hits_file_at(m, 0x1008, BAR2_OFF + 0x4008));
 	CHECK_EQ(vfio_memattr_unmap(m), 0);
-	CHECK_STR(prot_of(r + 4096), "---p");	/* reserved again, not a hole */
-	CHECK_STR(prot_of(r + 2 * 4096), "---p");
+	CHECK_STR(procmaps_prot(r + 4096), "---p");	/* reserved again, not a hole */
+	CHECK_STR(procmaps_prot(r + 2 * 4096), "---p");
 	/* a failed map leaves the reservation in place */
 	CHECK_EQ(vfio_memattr_map_at(dev, 2, BAR2_SIZE, 4096, P_NC, 1, 0, r + 4096, &m), -EINVAL);
-	CHECK_STR(prot_of(r + 4096), "---p");
+	CHECK_STR(procmaps_prot(r + 4096), "---p");
 	munmap(r, 4 * 4096);
 	fake_close(dev);
 }
