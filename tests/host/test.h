@@ -39,5 +39,6 @@ void run_lib_tests(void);
 void run_fake_tests(void);
 void run_cli_tests(void);
 void run_abi_tests(void);
+void run_lab_tests(void);
 
 #endif
