@@ -42,6 +42,7 @@
 #include "pattern.h"
 #include "minijson.h"
 #include "procmaps.h"
+#include "capture.h"
 #include "vfio-memattr.h"
 #include "vfio-memattr-mmio.h"
 
@@ -80,41 +81,15 @@ static void lib_log(void *ctx, int level, const char *msg)
 static int run_cli(const char *fmt, ...) HARNESS_PRINTF(1, 2);
 static int run_cli(const char *fmt, ...)
 {
-	char args[1024], cmd[2048], errf[] = "/tmp/lib_cli.err.XXXXXX";
+	char args[1024], cmd[2048];
 	va_list ap;
-	size_t n;
-	FILE *p, *e;
-	int st, fd;
 
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	fd = mkstemp(errf);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "%s %s 2>%s", cli, args, errf);
+	snprintf(cmd, sizeof(cmd), "%s %s", cli, args);
 	harness_diag("$ %s %s", cli, args);
-	out[0] = errout[0] = 0;
-	fflush(stdout);
-	p = popen(cmd, "r");
-	if (!p) {
-		unlink(errf);
-		return -1;
-	}
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = 0;
-	st = pclose(p);
-	e = fopen(errf, "r");
-	if (e) {
-		n = fread(errout, 1, sizeof(errout) - 1, e);
-		errout[n] = 0;
-		fclose(e);
-	}
-	unlink(errf);
-	if (st < 0 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
+	return capture_run(cmd, out, sizeof(out), errout, sizeof(errout));
 }
 
 static void dump_cli(void)

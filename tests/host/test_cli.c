@@ -16,6 +16,7 @@
 
 #include "test.h"
 #include "../common/minijson.h"
+#include "../common/capture.h"
 
 #ifndef CLI_PATH
 #define CLI_PATH "../../tools/vfio-memattr.static"
@@ -27,32 +28,15 @@ static char out[1 << 15], errout[1 << 14];
 __attribute__((format(printf, 1, 2)))
 static int cli(const char *fmt, ...)
 {
-	char args[512], cmd[1024], errf[96];
+	char args[512], cmd[1024];
 	va_list ap;
-	FILE *p, *e;
-	size_t n;
-	int st;
 
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	snprintf(errf, sizeof(errf), "%s/stderr", root);
 	snprintf(cmd, sizeof(cmd), "VFIO_MEMATTR_SYSFS=%s VFIO_MEMATTR_STATE_DIR=%s/run "
-		 "VFIO_MEMATTR_PROC=%s/proc %s %s 2>%s", root, root, root, CLI_PATH, args, errf);
-	out[0] = errout[0] = 0;
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = 0;
-	st = pclose(p);
-	e = fopen(errf, "r");
-	if (e) {
-		n = fread(errout, 1, sizeof(errout) - 1, e);
-		errout[n] = 0;
-		fclose(e);
-	}
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		 "VFIO_MEMATTR_PROC=%s/proc %s %s", root, root, root, CLI_PATH, args);
+	return capture_run(cmd, out, sizeof(out), errout, sizeof(errout));
 }
 
 static void path(char *buf, size_t len, const char *rel)
@@ -175,10 +159,7 @@ static void bind_not_viable(void)
 {
 	const char *s;
 
-	if (setup() < 0) {
-		CHECK(0);
-		return;
-	}
+	REQUIRE(setup() == 0);
 	CHECK_EQ(cli("bind 00:03.0"), 1);
 	CHECK(strstr(errout, "IOMMU group 2 is not viable") != NULL);
 	CHECK(strstr(errout, "0000:00:03.1 is bound to e1000") != NULL);
@@ -194,10 +175,7 @@ static void bind_not_viable(void)
 /* a bind that the driver does not take is rolled back completely */
 static void bind_rollback(void)
 {
-	if (setup() < 0) {
-		CHECK(0);
-		return;
-	}
+	REQUIRE(setup() == 0);
 	/* the other device of the group on a VFIO driver: viable */
 	ln("../../drivers/vfio-pci", "bus/pci/devices/0000:00:03.1/driver");
 	/* bound to vfio-pci through driver_override, as vfio-pci needs */
@@ -218,10 +196,7 @@ static void bind_rollback(void)
 
 static void unbind_bookkeeping(void)
 {
-	if (setup() < 0) {
-		CHECK(0);
-		return;
-	}
+	REQUIRE(setup() == 0);
 	ln("../../drivers/vfio-pci", "bus/pci/devices/0000:00:03.1/driver");
 	/* as "bind" leaves it: bound, override set, previous driver remembered */
 	ln("../../drivers/vfio-pci-memattr", "bus/pci/devices/0000:00:03.0/driver");
@@ -253,10 +228,7 @@ static void unbind_bookkeeping(void)
  * bound) is put right by unbind instead of refused */
 static void unbind_stranded(void)
 {
-	if (setup() < 0) {
-		CHECK(0);
-		return;
-	}
+	REQUIRE(setup() == 0);
 	unlink(root_path("bus/pci/devices/0000:00:03.0/driver"));
 	put("bus/pci/devices/0000:00:03.0/driver_override", "vfio-pci-memattr\n");
 	mk("run");
@@ -274,10 +246,7 @@ static void unbind_stranded(void)
 /* as dpdk-devbind: a device whose kernel driver is in use is not taken */
 static void bind_in_use(void)
 {
-	if (setup() < 0) {
-		CHECK(0);
-		return;
-	}
+	REQUIRE(setup() == 0);
 	ln("../../drivers/vfio-pci", "bus/pci/devices/0000:00:03.1/driver");
 	ln("../../drivers/e1000", "bus/pci/devices/0000:00:03.0/driver");
 	put("bus/pci/drivers/e1000/unbind", "");
@@ -332,10 +301,7 @@ static void bind_in_use(void)
 
 static void bind_no_group(void)
 {
-	if (setup() < 0) {
-		CHECK(0);
-		return;
-	}
+	REQUIRE(setup() == 0);
 	CHECK_EQ(cli("bind 0000:00:04.0"), 1);
 	CHECK(strstr(errout, "no IOMMU group: enable the IOMMU") != NULL);
 	CHECK_EQ(cli("bind 0000:00:09.0"), 1);
@@ -358,10 +324,7 @@ static void list_sysfs_only(void)
 	const struct mj *d, *b;
 	struct mj *j;
 
-	if (setup() < 0) {
-		CHECK(0);
-		return;
-	}
+	REQUIRE(setup() == 0);
 	/* bound to the memattr driver: still not opened without --open */
 	ln("../../drivers/vfio-pci-memattr", "bus/pci/devices/0000:00:03.0/driver");
 	CHECK_EQ(cli("list --json"), 0);
@@ -425,10 +388,7 @@ static void check_json_error(int want_errno, const char *what)
 
 static void json_errors(void)
 {
-	if (setup() < 0) {
-		CHECK(0);
-		return;
-	}
+	REQUIRE(setup() == 0);
 	mk("bus/pci/devices/abcd:00:04.0");
 	/* no IOMMU group: the library's sysfs root is VFIO_MEMATTR_SYSFS too */
 	CHECK_EQ(cli("info abcd:00:04.0 --json"), 1);
@@ -452,10 +412,7 @@ static void json_errors(void)
 /* a bad SPEC is refused before the device is opened (opening resets it) */
 static void spec_checked_first(void)
 {
-	if (setup() < 0) {
-		CHECK(0);
-		return;
-	}
+	REQUIRE(setup() == 0);
 	CHECK_EQ(cli("map 0000:00:03.0 2:0x800:4K:WC"), 2);
 	CHECK(strstr(errout, "multiples of the page size") != NULL);
 	CHECK(strstr(errout, "cannot open") == NULL);
@@ -479,10 +436,7 @@ static void version_from_file(void)
 		fclose(f);
 	}
 	strncat(want, v, sizeof(want) - strlen(want) - 1);
-	if (setup() < 0) {
-		CHECK(0);
-		return;
-	}
+	REQUIRE(setup() == 0);
 	CHECK_EQ(cli("--version"), 0);
 	CHECK_STR(out, want);
 	teardown();
@@ -490,10 +444,7 @@ static void version_from_file(void)
 
 static void usage_errors(void)
 {
-	if (setup() < 0) {
-		CHECK(0);
-		return;
-	}
+	REQUIRE(setup() == 0);
 	CHECK_EQ(cli("map 0000:00:03.0"), 2);
 	CHECK_EQ(cli("map 0000:00:03.0 2:0:4K:XX"), 2);
 	CHECK(strstr(errout, "unknown attribute \"XX\"") != NULL);

@@ -283,9 +283,7 @@ static void no_uapi_wc_refused(void)
 	struct vfio_memattr_dev *dev = fake_open(0);
 	struct vfio_memattr_mapping *m = (void *)1;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	CHECK_EQ(vfio_memattr_kernel_support(dev), 0);
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 65536, P_WC, 1, 0, &m), -EOPNOTSUPP);
 	CHECK(m == NULL);
@@ -300,9 +298,7 @@ static void no_uapi_nc_fallback(void)
 	struct vfio_memattr_dev *dev = fake_open(0);
 	struct vfio_memattr_mapping *m = NULL, *m2 = NULL;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0x10000, 0x10000, P_WC_NC, 2, 0, &m), 0);
 	CHECK(m != NULL);
 	if (!m)
@@ -330,9 +326,7 @@ static void map_arg_checks(void)
 	const enum vfio_memattr nine[9] = { 0 };
 	const enum vfio_memattr bad[] = { (enum vfio_memattr)3 };
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0x800, 4096, P_NC, 1, 0, &m), -EINVAL);
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 4095, P_NC, 1, 0, &m), -EINVAL);
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 0, P_NC, 1, 0, &m), -EINVAL);
@@ -417,9 +411,7 @@ static void sysfs_wc_fallback(void)
 	uint64_t v = 0;
 	int fd;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	sysfs_setup("PAT: [mem 0x00000000fd010000-0x00000000fd020000] write-combining\n");
 	/* PCI address unknown for an adopted memfd */
 	CHECK(vfio_memattr_bdf(dev) == NULL);
@@ -502,9 +494,7 @@ static void uapi_map(void)
 	struct vfio_memattr_dev *dev = fake_open(1);
 	struct vfio_memattr_mapping *m = NULL;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	fk.map_attr = VFIO_MEMATTR_WC;
 	fk.cap_attr = VFIO_MEMATTR_WC;
 	CHECK_EQ(vfio_memattr_kernel_support(dev), 1);
@@ -545,9 +535,7 @@ static void uapi_errors_no_fallback(void)
 	struct vfio_memattr_mapping *m;
 	unsigned int i;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
 		m = (void *)1;
 		fk.map_errno = errs[i];
@@ -566,9 +554,7 @@ static void uapi_cap_mismatch(void)
 	struct vfio_memattr_dev *dev = fake_open(1);
 	struct vfio_memattr_mapping *m = (void *)1;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	fk.map_attr = VFIO_MEMATTR_WC;
 	fk.cap_attr = VFIO_MEMATTR_NC;
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 4096, P_WC, 1, 0, &m), -EPROTO);
@@ -586,9 +572,7 @@ static void uapi_shared_handle(void)
 	struct vfio_memattr_dev *dev = fake_open(1);
 	struct vfio_memattr_mapping *a = NULL, *b = NULL;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	fk.map_attr = VFIO_MEMATTR_WC;
 	fk.same_handle = 1;
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 8192, P_WC, 1, 0, &a), 0);
@@ -607,9 +591,7 @@ static void bar_info_both(void)
 	struct vfio_memattr_dev *dev = fake_open(0);
 	struct vfio_memattr_bar b;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	CHECK_EQ(vfio_memattr_bar_info(dev, 2, &b), 0);
 	CHECK_EQ(b.kernel_support, 0);
 	CHECK_EQ(b.size, BAR2_SIZE);
@@ -628,9 +610,7 @@ static void bar_info_both(void)
 	fake_close(dev);
 
 	dev = fake_open(1);
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	CHECK_EQ(vfio_memattr_bar_info(dev, 2, &b), 0);
 	CHECK_EQ(fk.get_calls, 1);
 	CHECK_EQ(b.kernel_support, 1);
@@ -644,9 +624,7 @@ static void region_rw(void)
 	struct vfio_memattr_dev *dev = fake_open(0);
 	uint32_t v = 0xdeadbeef, r = 0;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	CHECK_EQ(vfio_memattr_num_regions(dev), VFIO_PCI_NUM_REGIONS);
 	CHECK_EQ(vfio_memattr_region_write(dev, VFIO_PCI_CONFIG_REGION_INDEX, 0x40, &v, 4), 0);
 	CHECK(pread(fk.fd, &r, 4, CFG_OFF + 0x40) == 4 && r == v);
@@ -690,9 +668,7 @@ static void threads(void)
 	pthread_t th[4];
 	unsigned int i;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	for (i = 0; i < 4; i++) {
 		t[i] = (struct thr){ .dev = dev, .id = i };
 		CHECK_EQ(pthread_create(&th[i], NULL, thr_fn, &t[i]), 0);
@@ -763,9 +739,7 @@ static void log_per_device(void)
 	struct vfio_memattr_dev *dev = fake_open(1);
 	struct vfio_memattr_mapping *m = NULL;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	fk.map_attr = VFIO_MEMATTR_WC;
 	reent_dev = NULL;
 	reent_global = dev_msgs = 0;
@@ -793,9 +767,7 @@ static void fork_child_close(void)
 	pid_t pid;
 	int st = -1;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	fk.map_attr = VFIO_MEMATTR_WC;
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 4096, P_WC, 1, 0, &m), 0);
 	fflush(stdout);
@@ -823,9 +795,7 @@ static void map_at_reservation(void)
 	struct vfio_memattr_mapping *m = (void *)1;
 	char *r;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	r = mmap(NULL, 4 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	CHECK(r != MAP_FAILED);
 	CHECK_EQ(vfio_memattr_map_at(dev, 2, 0x3000, 4096, P_NC, 1, 0, NULL, &m), -EINVAL);
@@ -853,9 +823,7 @@ static void map_imported_handle(void)
 	struct vfio_memattr_dev *dev = fake_open(1);
 	struct vfio_memattr_mapping *own = NULL, *imp = (void *)1;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	fk.map_attr = VFIO_MEMATTR_WC;
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0x20000, 0x10000, P_WC, 1, 0, &own), 0);
 	CHECK_EQ(vfio_memattr_map_handle(dev, 0x10077, NULL, &imp), -ENOENT);
@@ -882,9 +850,7 @@ static void open_shared_args(void)
 {
 	struct vfio_memattr_dev *dev = fake_open(0), *d2 = (void *)1;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	CHECK_EQ(vfio_memattr_open_shared("00:02.0", NULL, 0, &d2), -EINVAL);
 	CHECK(d2 == NULL);
 	d2 = (void *)1;
