@@ -23,11 +23,11 @@ static const char *map_hint(int e, const char *bdf, bool kernel)
 
 	switch (e) {
 	case -EPERM:
-		snprintf(buf, sizeof(buf), "refused by policy: WC/DEV on a non-prefetchable BAR "
+		snprintf(buf, sizeof(buf), "refused by policy: WC on a non-prefetchable BAR "
 			 "needs the administrator's opt-in (echo 1 > " "%s/devices/%s/"
 			 "memattr_nonprefetchable_wc, or module parameter "
-			 MODULE ".nonprefetchable_wc=1 for devices bound later); or ask for NC",
-			 sysfs_pci, bdf);
+			 MODULE ".nonprefetchable_wc=1 for devices bound later), and the pages "
+			 "of the MSI-X table take only NC; or ask for NC", sysfs_pci, bdf);
 		return buf;
 	case -EBUSY:
 		return "the range is in use with another attribute (an overlapping handle, a "
