@@ -13,11 +13,21 @@
  * Conventions:
  *  - every function returning int returns 0 or a negative errno value;
  *  - the library prints nothing: messages go to the callback installed
- *    with vfio_memattr_set_log() (none by default);
+ *    with vfio_memattr_dev_set_log() for one device, else to the one of
+ *    vfio_memattr_set_log() (none by default); a callback is never called
+ *    with a library lock held, so it may call the library again;
  *  - a device handle may be used from several threads (a mutex per device
  *    protects its mapping list); a mapping must not be unmapped by one
  *    thread while another uses it;
- *  - an attribute is never reported that the mapping does not have.
+ *  - an attribute is never reported that the mapping does not have;
+ *  - fork(): kernel handles belong to the process that opened (or
+ *    adopted) the device.  A child inherits the mappings and may use
+ *    them, but vfio_memattr_unmap() and vfio_memattr_close() in a child
+ *    only unmap and free its copies: they never release a kernel handle
+ *    (the device fd is shared with the parent, whose mappings would go).
+ *    vfio_memattr_map() in a child fails with -ECHILD;
+ *  - $VFIO_MEMATTR_SYSFS, when set and not empty, replaces /sys (tests,
+ *    containers), as it does for the vfio-memattr command.
  */
 #ifndef VFIO_MEMATTR_H
 #define VFIO_MEMATTR_H
@@ -49,13 +59,29 @@ enum vfio_memattr_source {
 #define VFIO_MEMATTR_LOG_INFO		6
 #define VFIO_MEMATTR_LOG_DEBUG		7
 
-/* What a BAR offers (vfio_memattr_bar_info()). */
+/*
+ * Attributes this version of the library knows (NC, WC, DEV: values
+ * 0 .. VFIO_MEMATTR_NUM_ATTRS - 1).  It may grow in a later version, never
+ * beyond VFIO_MEMATTR_BAR_ATTRS.
+ */
+#define VFIO_MEMATTR_NUM_ATTRS		3
+
+/* Entries of vfio_memattr_bar.reason[]: fixed, part of the ABI. */
+#define VFIO_MEMATTR_BAR_ATTRS		8
+
+/*
+ * What a BAR offers (vfio_memattr_bar_info()).  The layout is fixed (64
+ * bytes, checked by the host tests): a newer library fills reason[] of
+ * attributes it knows and leaves the rest zero, never more than
+ * VFIO_MEMATTR_BAR_ATTRS entries.
+ */
 struct vfio_memattr_bar {
 	uint64_t size;			/* BAR size in bytes (0: not implemented) */
 	uint32_t flags;			/* VFIO_MEMATTR_BAR_* from the uAPI */
 	uint32_t supported;		/* 1u << attr for each attribute that may be requested */
-	uint32_t reason[VFIO_MEMATTR_NR]; /* enum vfio_memattr_reason per attribute */
-	int kernel_support;		/* 1 if the driver answers the memattr uAPI */
+	uint32_t reason[VFIO_MEMATTR_BAR_ATTRS]; /* enum vfio_memattr_reason per attribute */
+	int32_t kernel_support;		/* 1 if the driver answers the memattr uAPI */
+	uint32_t reserved[3];		/* zero */
 };
 
 /*
@@ -91,6 +117,19 @@ const char *vfio_memattr_bdf(const struct vfio_memattr_dev *dev);
  * into "dddd:bb:ss.f" in @out (at least 13 bytes).  -EINVAL if malformed.
  */
 int vfio_memattr_parse_bdf(const char *in, char *out, size_t outsz);
+
+/*
+ * Open the VFIO device @bdf in the container (group API) or the IO address
+ * space (iommufd) of the already open device @with: the DMA mappings made
+ * through either device are those of both, so they can DMA to the same
+ * IOVAs (and, where the platform routes it, to each other).  A device of
+ * @with's own IOMMU group shares its group; one of another group is added
+ * to the container.  The devices can be closed in any order.  @flags must
+ * be 0.  -EOPNOTSUPP for an adopted @with, or when @with uses iommufd and
+ * @bdf has no VFIO device node.
+ */
+int vfio_memattr_open_shared(const char *bdf, struct vfio_memattr_dev *with,
+			     unsigned int flags, struct vfio_memattr_dev **out);
 
 /* Unmap every mapping still mapped, close what the library opened, free. */
 void vfio_memattr_close(struct vfio_memattr_dev *dev);
@@ -140,7 +179,32 @@ int vfio_memattr_map(struct vfio_memattr_dev *dev, unsigned int bar,
 		     const enum vfio_memattr *prefs, unsigned int nr_prefs,
 		     unsigned int flags, struct vfio_memattr_mapping **out);
 
-/* munmap, release the kernel handle, free @m. */
+/*
+ * vfio_memattr_map() at the caller's address @addr (page aligned, not
+ * NULL), with MAP_FIXED: it replaces what is mapped there, typically part
+ * of a PROT_NONE reservation made with mmap(2) (as DPDK lays a BAR out
+ * around its MSI-X table).  Unmapping it puts a PROT_NONE reservation back
+ * in its place; so does a failed call.
+ */
+int vfio_memattr_map_at(struct vfio_memattr_dev *dev, unsigned int bar,
+			uint64_t offset, uint64_t length,
+			const enum vfio_memattr *prefs, unsigned int nr_prefs,
+			unsigned int flags, void *addr, struct vfio_memattr_mapping **out);
+
+/*
+ * Map the existing kernel handle @handle of the device fd (made by another
+ * process that shares the fd, e.g. a DPDK primary that passed it to this
+ * secondary over a UNIX socket, which then adopted it): the BAR range,
+ * length and attribute are the handle's (VFIO_DEVICE_FEATURE_MEMATTR_HANDLE).
+ * @addr: NULL, or a page-aligned address as for vfio_memattr_map_at().
+ * The handle is not this process's: unmap and close never release it.
+ * Errors: -ENOENT (no such live handle), -EINVAL, errors of mmap(2).
+ */
+int vfio_memattr_map_handle(struct vfio_memattr_dev *dev, uint32_t handle, void *addr,
+			    struct vfio_memattr_mapping **out);
+
+/* munmap (or re-reserve, see vfio_memattr_map_at()), release the kernel
+ * handle unless it was imported, free @m. */
 int vfio_memattr_unmap(struct vfio_memattr_mapping *m);
 
 void *vfio_memattr_mapping_addr(const struct vfio_memattr_mapping *m);
@@ -184,12 +248,22 @@ const char *vfio_memattr_source_name(enum vfio_memattr_source s);
 const char *vfio_memattr_reason_name(uint32_t reason);
 
 /*
- * Install a process-wide log callback (NULL: no logging).  @level is one
- * of VFIO_MEMATTR_LOG_*; @msg has no trailing newline.  The callback may
- * be called from any thread using the library.
+ * Install the process-wide default log callback (NULL: no logging).
+ * @level is one of VFIO_MEMATTR_LOG_*; @msg has no trailing newline.  The
+ * callback may be called from any thread using the library, never with a
+ * library lock held (messages raised while a device is locked are
+ * delivered when it is unlocked, at most 16 per call).
  */
 void vfio_memattr_set_log(void (*fn)(void *ctx, int level, const char *msg),
 			  void *ctx);
+
+/*
+ * Log callback of one device, used instead of the process-wide one for
+ * every message about @dev (NULL @fn: no messages for @dev).
+ */
+int vfio_memattr_dev_set_log(struct vfio_memattr_dev *dev,
+			     void (*fn)(void *ctx, int level, const char *msg),
+			     void *ctx);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * spec.h - parsing of the vfio-memattr command line: sizes and mapping
- * SPECs.  Shared by tools/vfio-memattr.c and the host unit tests.
+ * SPECs.  Shared by tools/cmd_map.c and the host unit tests.
  */
 #ifndef VFIO_MEMATTR_TOOLS_SPEC_H
 #define VFIO_MEMATTR_TOOLS_SPEC_H

@@ -410,9 +410,9 @@ static int sq_push(struct sq *q, const struct nvme_sqe *cmd)
 static void sq_ring(struct sq *q)
 {
 	if (q->in_cmb)
-		vfio_memattr_wc_flush();	/* SQEs reach the device first */
+		vfio_memattr_wc_flush();	/* WC SQE stores ordered before the doorbell */
 	else
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		vfio_memattr_dma_wmb();		/* SQEs in host memory before the doorbell */
 	vfio_memattr_write32(q->db, q->tail);
 }
 
@@ -427,7 +427,7 @@ static int cq_wait(struct cq *q, struct nvme_cqe *out, uint32_t timeout_ms)
 		uint16_t st = e->status;
 
 		if ((st & 1) == q->phase) {
-			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			vfio_memattr_dma_rmb();	/* the rest of the CQE after its phase bit */
 			out->dw0 = e->dw0;
 			out->dw1 = e->dw1;
 			out->sqhd = e->sqhd;

@@ -12,7 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <errno.h>
+#include <stdint.h>
+
 #include "harness.h"
+#include "minijson.h"
 
 static char out[8192];
 
@@ -29,10 +33,32 @@ static int run(const char *cmd)
 	return rc;
 }
 
+/* The slice of ivshmem0 BAR2 this test maps (see above). */
+#define SLICE_OFF	0x3c0000ull
+#define SLICE_LEN	0x10000ull
+
+#define out_json()	mj_parse_print(out, "# ", "stdout")
+
+/* a live handle of BAR @bar at [@off, @off + @len) with @attr, in any order */
+static bool has_handle(const struct mj *j, unsigned int bar, uint64_t off, uint64_t len,
+		       const char *attr)
+{
+	const struct mj *h = mj_get(j, "handles");
+
+	for (h = h && h->type == MJ_ARR ? h->kid : NULL; h; h = h->next)
+		if (mj_int(h, "bar", -1) == bar && mj_int(h, "offset", -1) == (long long)off &&
+		    mj_int(h, "length", -1) == (long long)len && mj_str(h, "attr") &&
+		    !strcmp(mj_str(h, "attr"), attr))
+			return true;
+	return false;
+}
+
 int main(void)
 {
 	const char *bdf = harness_env_bdf("MEMATTR_IVSHMEM0");
 	char cmd[512];
+	struct mj *j;
+	bool good;
 
 	harness_plan(3);
 	if (!bdf) {
@@ -40,19 +66,27 @@ int main(void)
 		return harness_exit();
 	}
 	snprintf(cmd, sizeof(cmd),
-		 "vfio-memattr map %s 2:0x3c0000:64K:WC --run "
+		 "vfio-memattr map %s 2:0x%llx:0x%llx:WC --run "
 		 "'vfio-memattr info %s --json > /tmp/cli_info.out 2>/dev/null' > /dev/null 2>&1",
-		 bdf, bdf);
+		 bdf, (unsigned long long)SLICE_OFF, (unsigned long long)SLICE_LEN, bdf);
 	run(cmd);
-	harness_ok(strstr(out, "\"in_use\":true") != NULL,
-		   "info --json while another process holds the device reports it in use");
-	harness_ok(strstr(out, "\"bar\":2,\"offset\":3932160,\"length\":65536,\"attr\":\"WC\"") != NULL,
-		   "... and lists that process's live WC handle of BAR2 0x3c0000+64K");
+	j = out_json();
+	harness_ok(j && mj_bool(j, "in_use") == 1 && mj_int(j, "error.errno", -1) == EBUSY &&
+		   mj_is(j, "handles", MJ_ARR),
+		   "info --json while another process holds the device: in use, EBUSY as JSON");
+	harness_ok(has_handle(j, 2, SLICE_OFF, SLICE_LEN, "WC"),
+		   "... and lists that process's live WC handle of BAR2 0x%llx+0x%llx",
+		   (unsigned long long)SLICE_OFF, (unsigned long long)SLICE_LEN);
+	mj_free(j);
 
 	snprintf(cmd, sizeof(cmd), "vfio-memattr info %s --json > /tmp/cli_info.out 2>/dev/null",
 		 bdf);
 	run(cmd);
-	harness_ok(strstr(out, "\"handles\":[]") != NULL && strstr(out, "\"regions\":[") != NULL,
-		   "info --json of the free device: regions, and no handle left");
+	j = out_json();
+	good = j && mj_is(j, "error", MJ_NULL) && mj_bool(j, "in_use") == 0 &&
+	       mj_count(j, "handles") == 0 && mj_is(j, "handles", MJ_ARR) &&
+	       mj_count(j, "regions") > 0;
+	harness_ok(good, "info --json of the free device: regions, and its handle gone");
+	mj_free(j);
 	return harness_exit();
 }

@@ -16,7 +16,10 @@
  *    +64K    64 KiB  library, NC handle      (HOSTCHECK)
  *    +256K   64 KiB  CLI --write-pattern     (HOSTCHECK, seed = BAR offset)
  *    +320K   64 KiB  CLI --run (mapped, not written)
+ *    +128K   64 KiB  library, map_at into a reservation (HOSTCHECK)
+ *    +192K   64 KiB  library, a forked "secondary" maps the handle (HOSTCHECK)
  *    +384K   64 KiB  CLI --run exit status (mapped, not written)
+ * ivshmem0 and ivshmem1 are also opened in one container (open_shared).
  * ivshmem1 is also bound to vfio-pci-memattr by "vfio-memattr bind" and
  * given back to vfio-pci by "vfio-memattr unbind".
  * The CLI is "vfio-memattr" from PATH, or $VFIO_MEMATTR_CLI.
@@ -29,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -36,16 +40,23 @@
 
 #include "harness.h"
 #include "pattern.h"
+#include "minijson.h"
+#include "procmaps.h"
+#include "capture.h"
 #include "vfio-memattr.h"
 #include "vfio-memattr-mmio.h"
 
-#define NTESTS		22
+#define NTESTS		25
 #define KiB		1024ull
 #define MiB		(1024 * KiB)
 #define BASE		(1 * MiB)		/* our part of ivshmem0 BAR2 */
 #define WC_OFF		(BASE)
 #define NC_OFF		(BASE + 64 * KiB)
 #define CLI_OFF		(BASE + 256 * KiB)
+#define AT_OFF		(BASE + 128 * KiB)
+#define IMP_OFF		(BASE + 192 * KiB)
+#define SEED_AT		0x11bc11000000000cull
+#define SEED_IMP	0x11bc11000000000dull
 #define RUN_OFF		(BASE + 320 * KiB)
 #define RUN2_OFF	(BASE + 384 * KiB)
 #define LEN		(64 * KiB)
@@ -70,41 +81,15 @@ static void lib_log(void *ctx, int level, const char *msg)
 static int run_cli(const char *fmt, ...) HARNESS_PRINTF(1, 2);
 static int run_cli(const char *fmt, ...)
 {
-	char args[1024], cmd[2048], errf[] = "/tmp/lib_cli.err.XXXXXX";
+	char args[1024], cmd[2048];
 	va_list ap;
-	size_t n;
-	FILE *p, *e;
-	int st, fd;
 
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	fd = mkstemp(errf);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "%s %s 2>%s", cli, args, errf);
+	snprintf(cmd, sizeof(cmd), "%s %s", cli, args);
 	harness_diag("$ %s %s", cli, args);
-	out[0] = errout[0] = 0;
-	fflush(stdout);
-	p = popen(cmd, "r");
-	if (!p) {
-		unlink(errf);
-		return -1;
-	}
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = 0;
-	st = pclose(p);
-	e = fopen(errf, "r");
-	if (e) {
-		n = fread(errout, 1, sizeof(errout) - 1, e);
-		errout[n] = 0;
-		fclose(e);
-	}
-	unlink(errf);
-	if (st < 0 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
+	return capture_run(cmd, out, sizeof(out), errout, sizeof(errout));
 }
 
 static void dump_cli(void)
@@ -117,6 +102,13 @@ static void dump_cli(void)
 	for (s = strtok_r(errout, "\n", &save); s; s = strtok_r(NULL, "\n", &save))
 		harness_diag("stderr: %s", s);
 }
+
+/* stdout of the last run_cli() as JSON (NULL, with a diagnostic, if it is not) */
+#define out_json()		mj_parse_print(out, "# ", "stdout")
+/* the BAR object @bar of the "bars" of @dev */
+#define find_bar(dev, bar)	mj_find(dev, "bars", "bar", NULL, bar)
+/* the entry for @attr in a BAR's "attributes" array */
+#define bar_attr(b, attr)	mj_find(b, "attributes", "attr", attr, 0)
 
 static bool has(const char *hay, const char *needle)
 {
@@ -204,6 +196,33 @@ static bool write_and_check(struct vfio_memattr_mapping *m, uint64_t seed)
 	return bad == len / 8;
 }
 
+/* the pattern of @seed is what @len bytes at @p read back */
+static bool mmio_check_pattern(const void *p, size_t len, uint64_t seed)
+{
+	size_t ok = pattern_check_mmio64((const volatile uint64_t *)p, len / 8, seed);
+
+	if (ok != len / 8)
+		harness_diag("readback differs at word %zu", ok);
+	return ok == len / 8;
+}
+
+/* last component of the symlink @path, "" if none */
+static void link_base(const char *path, char *out, size_t len)
+{
+	char buf[256];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	const char *b;
+
+	out[0] = 0;
+	if (n < 0)
+		return;
+	buf[n] = 0;
+	b = strrchr(buf, '/');
+	b = b ? b + 1 : buf;
+	if (strlen(b) < len)
+		memcpy(out, b, strlen(b) + 1);
+}
+
 static void ivshmem0_lib(const char *bdf)
 {
 	struct vfio_memattr_mapping *wc = NULL, *nc = NULL;
@@ -284,18 +303,134 @@ static void ivshmem0_lib(const char *bdf)
 	vfio_memattr_close(dev);
 }
 
+/* What adopters need: a caller-chosen address, another process's handle,
+ * and two devices in one container. */
+static void adopters_tests(const char *bdf0, const char *bdf1)
+{
+	struct vfio_memattr_dev *dev = NULL, *dev1 = NULL;
+	struct vfio_memattr_mapping *m = NULL, *m1 = NULL;
+	uint64_t phys = 0, size = 0, iova = 0x40000000ull;
+	char g0[64] = "", g1[64] = "", p[128];
+	void *buf = MAP_FAILED;
+	char *r;
+	bool good;
+	int ret, st = -1;
+	pid_t pid;
+
+	if (vfio_memattr_open(bdf0, 0, &dev) < 0) {
+		harness_fail("adopters: map_at (ivshmem0 cannot be opened)");
+		harness_fail("adopters: map_handle (ivshmem0 cannot be opened)");
+		harness_fail("adopters: open_shared (ivshmem0 cannot be opened)");
+		return;
+	}
+	harness_bar_phys(bdf0, 2, &phys, &size);
+
+	/* map_at: a WC range into the middle of a PROT_NONE reservation */
+	r = mmap(NULL, LEN + 2 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	ret = vfio_memattr_map_at(dev, 2, AT_OFF, LEN, P_WC, 1, 0, r + 4096, &m);
+	good = EXPECT_TRUE(r != MAP_FAILED) && EXPECT_EQ(ret, 0) &&
+	       EXPECT_TRUE(vfio_memattr_mapping_addr(m) == r + 4096) &&
+	       EXPECT_EQ(vfio_memattr_mapping_attr(m), VFIO_MEMATTR_WC) &&
+	       EXPECT_STREQ(procmaps_prot(r), "---p") && EXPECT_STREQ(procmaps_prot(r + 4096 + LEN), "---p") &&
+	       pat_exact(phys + AT_OFF, phys + AT_OFF + LEN, "write-combining") &&
+	       write_and_check(m, SEED_AT);
+	if (good)
+		harness_hostcheck("ivshmem0", AT_OFF, LEN, SEED_AT, "lib_cli: map_at into a reservation");
+	good = good && EXPECT_EQ(vfio_memattr_unmap(m), 0) &&
+	       EXPECT_STREQ(procmaps_prot(r + 4096), "---p");	/* reserved again */
+	harness_ok(good, "adopters: map_at puts WC at the caller's address in a reservation, "
+		   "unmap reserves it again");
+	if (r != MAP_FAILED)
+		munmap(r, LEN + 2 * 4096);
+
+	/* map_handle: a forked child adopts the device fd, as a secondary that
+	 * received it over a socket, and maps the parent's handle */
+	m = NULL;
+	ret = vfio_memattr_map(dev, 2, IMP_OFF, LEN, P_WC, 1, 0, &m);
+	good = EXPECT_EQ(ret, 0) && write_and_check(m, SEED_IMP);
+	if (good) {
+		uint32_t h = vfio_memattr_mapping_handle(m);
+
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0) {
+			struct vfio_memattr_dev *sec = NULL;
+			struct vfio_memattr_mapping *im = NULL;
+			int rc = 1;
+
+			if (vfio_memattr_adopt(vfio_memattr_device_fd(dev), 0, &sec) == 0 &&
+			    vfio_memattr_map_handle(sec, h, NULL, &im) == 0 &&
+			    vfio_memattr_mapping_attr(im) == VFIO_MEMATTR_WC &&
+			    vfio_memattr_mapping_offset(im) == IMP_OFF &&
+			    vfio_memattr_mapping_length(im) == LEN &&
+			    mmio_check_pattern(vfio_memattr_mapping_addr(im), LEN, SEED_IMP))
+				rc = 0;
+			vfio_memattr_close(sec);	/* must not release the parent's handle */
+			_exit(rc);
+		}
+		good = EXPECT_TRUE(pid > 0) && EXPECT_EQ(waitpid(pid, &st, 0), pid) &&
+		       EXPECT_TRUE(WIFEXITED(st)) && EXPECT_EQ(WEXITSTATUS(st), 0) &&
+		       /* the handle still answers: not released by the child */
+		       EXPECT_EQ(vfio_memattr_region_info(dev, h, NULL, NULL, NULL), 0) &&
+		       mmio_check_pattern(vfio_memattr_mapping_addr(m), LEN, SEED_IMP);
+		if (good)
+			harness_hostcheck("ivshmem0", IMP_OFF, LEN, SEED_IMP,
+					  "lib_cli: handle shared with a secondary");
+		good = good && EXPECT_EQ(vfio_memattr_unmap(m), 0) &&
+		       EXPECT_EQ(vfio_memattr_region_info(dev, h, NULL, NULL, NULL), -EINVAL);
+	}
+	harness_ok(good, "adopters: a secondary maps the primary's WC handle, reads its data, "
+		   "does not release it");
+
+	/* open_shared: ivshmem1 (another IOMMU group) in ivshmem0's container */
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/iommu_group", bdf0);
+	link_base(p, g0, sizeof(g0));
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/iommu_group", bdf1);
+	link_base(p, g1, sizeof(g1));
+	harness_diag("IOMMU groups: %s %s, %s %s", bdf0, g0, bdf1, g1);
+	buf = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ret = vfio_memattr_open_shared(bdf1, dev, 0, &dev1);
+	good = EXPECT_EQ(ret, 0) && EXPECT_TRUE(buf != MAP_FAILED) &&
+	       EXPECT_TRUE(strcmp(g0, g1) != 0) &&
+	       EXPECT_EQ(vfio_memattr_dma_map(dev, buf, iova, LEN), 0) &&
+	       /* the same IOVA through the other device: the same container */
+	       EXPECT_EQ(vfio_memattr_dma_map(dev1, buf, iova, LEN), -EEXIST) &&
+	       EXPECT_EQ(vfio_memattr_dma_unmap(dev1, iova, LEN), 0) &&
+	       EXPECT_EQ(vfio_memattr_dma_map(dev, buf, iova, LEN), 0) &&
+	       EXPECT_EQ(vfio_memattr_map(dev1, 2, 1 * MiB, LEN, P_NC, 1, 0, &m1), 0) &&
+	       EXPECT_EQ(vfio_memattr_mapping_source(m1), VFIO_MEMATTR_SRC_VFIO_MMAP);
+	if (m1)
+		(void)vfio_memattr_read32(vfio_memattr_mapping_addr(m1));
+	vfio_memattr_close(dev);		/* the first one goes first */
+	good = good && EXPECT_EQ(vfio_memattr_dma_map(dev1, buf, iova + LEN, LEN), 0) &&
+	       EXPECT_EQ(vfio_memattr_dma_unmap(dev1, iova, 2 * LEN), 0);
+	harness_ok(good, "adopters: ivshmem1 opened in ivshmem0's container: one IOVA space");
+	vfio_memattr_close(dev1);
+	if (buf != MAP_FAILED)
+		munmap(buf, LEN);
+}
+
 static void ivshmem0_cli(const char *bdf)
 {
 	uint64_t phys = 0, size = 0;
-	char want[64];
+	const struct mj *b, *d;
+	struct mj *j;
 	bool good;
 	int st;
 
 	st = run_cli("map %s 2:0x%llx:64K:WC --write-pattern --json", bdf,
 		     (unsigned long long)CLI_OFF);
-	snprintf(want, sizeof(want), "\"pattern_seed\":%llu", (unsigned long long)CLI_OFF);
-	good = EXPECT_EQ(st, 0) && has(out, "\"ok\":true") && has(out, "\"attr\":\"WC\"") &&
-	       has(out, "\"source\":\"memattr\"") && has(out, want);
+	j = out_json();
+	good = EXPECT_EQ(st, 0) && EXPECT_TRUE(j) &&
+	       EXPECT_EQ(mj_count(j, "mappings"), 1) &&
+	       EXPECT_EQ(mj_bool(j, "mappings.0.ok"), 1) &&
+	       EXPECT_STREQ(mj_str(j, "mappings.0.attr"), "WC") &&
+	       EXPECT_STREQ(mj_str(j, "mappings.0.source"), "memattr") &&
+	       EXPECT_TRUE(mj_int(j, "mappings.0.handle", 0) >= 0x10000) &&
+	       EXPECT_EQ(mj_int(j, "mappings.0.pattern_seed", -1), (long long)CLI_OFF) &&
+	       EXPECT_TRUE(mj_is(j, "error", MJ_NULL));
+	mj_free(j);
 	if (!good)
 		dump_cli();
 	harness_ok(good, "cli: map --write-pattern --json reports WC from a memattr handle and the seed");
@@ -319,40 +454,46 @@ static void ivshmem0_cli(const char *bdf)
 	harness_ok(good, "cli: map --run exits with the command's status");
 
 	st = run_cli("info %s --json", bdf);
-	good = EXPECT_EQ(st, 0) && has(out, "\"memattr_uapi\":true") &&
-	       has(out, "\"bar\":2,\"size\":4194304") &&
-	       has(out, "\"WC\":{\"supported\":true");
+	j = out_json();
+	b = find_bar(j, 2);
+	good = EXPECT_EQ(st, 0) && EXPECT_TRUE(j) && EXPECT_EQ(mj_bool(j, "memattr_uapi"), 1) &&
+	       EXPECT_TRUE(b) && EXPECT_EQ(mj_int(b, "size", -1), 4 * MiB) &&
+	       EXPECT_EQ(mj_bool(b, "kernel_support"), 1) &&
+	       EXPECT_EQ(mj_bool(bar_attr(b, "WC"), "supported"), 1) &&
+	       EXPECT_EQ(mj_int(bar_attr(b, "WC"), "reason", -1), 0);
+	mj_free(j);
 	if (!good)
 		dump_cli();
 	harness_ok(good, "cli: info --json shows the memattr uAPI and WC on BAR2");
 
+	/* list reads sysfs only: attributes unknown without --open */
 	st = run_cli("list --json");
-	{
-		char key[64];
-		const char *d, *next, *w;
-
-		snprintf(key, sizeof(key), "\"bdf\":\"%s\"", bdf);
-		d = strstr(out, key);
-		next = d ? strstr(d + 1, "\"bdf\":") : NULL;
-		w = d ? strstr(d, "\"bar\":2,") : NULL;
-		w = w ? strstr(w, "\"attributes\":[") : NULL;
-		good = EXPECT_EQ(st, 0) && EXPECT_TRUE(d) && EXPECT_TRUE(w) &&
-		       EXPECT_TRUE(!next || w < next);
-		if (good) {
-			const char *end = strchr(w, ']');
-
-			good = end && memmem(w, (size_t)(end - w), "\"WC\"", 4) != NULL;
-		}
-	}
+	j = out_json();
+	d = mj_find(j, "devices", "bdf", bdf, 0);
+	b = find_bar(d, 2);
+	good = EXPECT_EQ(st, 0) && EXPECT_TRUE(b) && EXPECT_EQ(mj_bool(d, "attributes_known"), 0) &&
+	       EXPECT_EQ(mj_count(b, "attributes"), 0) &&
+	       EXPECT_EQ(mj_int(b, "size", -1), 4 * MiB);
+	mj_free(j);
+	st = run_cli("list --open --json");
+	j = out_json();
+	d = mj_find(j, "devices", "bdf", bdf, 0);
+	b = find_bar(d, 2);
+	good = good && EXPECT_EQ(st, 0) && EXPECT_TRUE(b) &&
+	       EXPECT_EQ(mj_bool(d, "attributes_known"), 1) &&
+	       EXPECT_EQ(mj_bool(bar_attr(b, "WC"), "supported"), 1);
+	mj_free(j);
 	if (!good)
 		dump_cli();
-	harness_ok(good, "cli: list --json lists WC among ivshmem0 BAR2's attributes");
+	harness_ok(good, "cli: list --json is sysfs only; list --open --json lists WC for ivshmem0 BAR2");
+
 }
 
 static void edu_tests(const char *bdf)
 {
 	struct vfio_memattr_dev *dev = NULL;
 	struct vfio_memattr_mapping *m = NULL;
+	struct mj *j;
 	bool good;
 	int ret, st;
 
@@ -373,8 +514,16 @@ static void edu_tests(const char *bdf)
 	}
 
 	st = run_cli("map %s 0:0:4K:WC --json", bdf);
-	good = EXPECT_EQ(st, 1) && has(out, "\"ok\":false") && has(out, "\"errno\":1,") &&
+	j = out_json();
+	good = EXPECT_EQ(st, 1) && EXPECT_TRUE(j) && EXPECT_EQ(mj_bool(j, "mappings.0.ok"), 0) &&
+	       EXPECT_EQ(mj_int(j, "mappings.0.error.errno", -1), EPERM) &&
+	       EXPECT_STREQ(mj_str(j, "mappings.0.error.name"), "EPERM") &&
+	       EXPECT_TRUE(mj_is(j, "mappings.0.attr", MJ_NULL)) &&
+	       EXPECT_EQ(mj_int(j, "error.errno", -1), EPERM) &&
+	       EXPECT_TRUE(mj_str(j, "mappings.0.error.hint") &&
+			   strstr(mj_str(j, "mappings.0.error.hint"), "opt-in")) &&
 	       has(errout, "opt-in");
+	mj_free(j);
 	if (!good)
 		dump_cli();
 	harness_ok(good, "cli: map of edu BAR0 WC fails (exit 1, EPERM, policy hint)");
@@ -384,6 +533,7 @@ static void ivshmem1_tests(const char *bdf)
 {
 	struct vfio_memattr_dev *dev = NULL;
 	struct vfio_memattr_mapping *m = NULL;
+	struct mj *j;
 	bool good;
 	int ret, st;
 
@@ -411,8 +561,12 @@ static void ivshmem1_tests(const char *bdf)
 	}
 
 	st = run_cli("map %s 2:1M:64K:WC,NC --json", bdf);
-	good = EXPECT_EQ(st, 0) && has(out, "\"attr\":\"NC\"") && has(out, "\"source\":\"vfio-mmap\"") &&
-	       has(out, "\"memattr_uapi\":false");
+	j = out_json();
+	good = EXPECT_EQ(st, 0) && EXPECT_TRUE(j) && EXPECT_STREQ(mj_str(j, "mappings.0.attr"), "NC") &&
+	       EXPECT_STREQ(mj_str(j, "mappings.0.source"), "vfio-mmap") &&
+	       EXPECT_EQ(mj_int(j, "mappings.0.handle", -1), 0) &&
+	       EXPECT_EQ(mj_bool(j, "memattr_uapi"), 0);
+	mj_free(j);
 	if (!good)
 		dump_cli();
 	harness_ok(good, "cli: ivshmem1 map WC,NC reports NC from vfio-mmap");
@@ -477,6 +631,12 @@ int main(void)
 	} else {
 		for (i = 0; i < 3; i++)
 			harness_skip("MEMATTR_EDU not set", "edu test %d", i + 1);
+	}
+	if (iv0 && iv1) {
+		adopters_tests(iv0, iv1);
+	} else {
+		for (i = 0; i < 3; i++)
+			harness_skip("MEMATTR_IVSHMEM0/1 not set", "adopters test %d", i + 1);
 	}
 	if (iv1) {
 		ivshmem1_tests(iv1);

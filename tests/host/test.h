@@ -31,6 +31,14 @@ extern int t_cur_fail;
 		t_cur_fail++; \
 	} } while (0)
 
+/* CHECK(c), and leave the test function when it fails */
+#define REQUIRE(c) do { \
+	if (!(c)) { \
+		printf("    %s:%d: REQUIRE(%s) failed\n", __FILE__, __LINE__, #c); \
+		t_cur_fail++; \
+		return; \
+	} } while (0)
+
 void t_run(const char *name, void (*fn)(void));
 
 void run_parse_tests(void);
@@ -38,5 +46,7 @@ void run_mmio_tests(void);
 void run_lib_tests(void);
 void run_fake_tests(void);
 void run_cli_tests(void);
+void run_abi_tests(void);
+void run_lab_tests(void);
 
 #endif

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "../common/minijson.h"
+#include "../common/capture.h"
 
 #ifndef CLI_PATH
 #define CLI_PATH "../../tools/vfio-memattr.static"
@@ -26,37 +28,28 @@ static char out[1 << 15], errout[1 << 14];
 __attribute__((format(printf, 1, 2)))
 static int cli(const char *fmt, ...)
 {
-	char args[512], cmd[1024], errf[96];
+	char args[512], cmd[1024];
 	va_list ap;
-	FILE *p, *e;
-	size_t n;
-	int st;
 
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	snprintf(errf, sizeof(errf), "%s/stderr", root);
-	snprintf(cmd, sizeof(cmd), "VFIO_MEMATTR_SYSFS=%s VFIO_MEMATTR_STATE_DIR=%s/run %s %s 2>%s",
-		 root, root, CLI_PATH, args, errf);
-	out[0] = errout[0] = 0;
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = 0;
-	st = pclose(p);
-	e = fopen(errf, "r");
-	if (e) {
-		n = fread(errout, 1, sizeof(errout) - 1, e);
-		errout[n] = 0;
-		fclose(e);
-	}
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	snprintf(cmd, sizeof(cmd), "VFIO_MEMATTR_SYSFS=%s VFIO_MEMATTR_STATE_DIR=%s/run "
+		 "VFIO_MEMATTR_PROC=%s/proc %s %s", root, root, root, CLI_PATH, args);
+	return capture_run(cmd, out, sizeof(out), errout, sizeof(errout));
 }
 
 static void path(char *buf, size_t len, const char *rel)
 {
 	snprintf(buf, len, "%s/%s", root, rel);
+}
+
+static const char *root_path(const char *rel)
+{
+	static char p[256];
+
+	path(p, sizeof(p), rel);
+	return p;
 }
 
 static void mk(const char *rel)
@@ -166,10 +159,7 @@ static void bind_not_viable(void)
 {
 	const char *s;
 
-	if (setup() < 0) {
-		CHECK(0);
-		return;
-	}
+	REQUIRE(setup() == 0);
 	CHECK_EQ(cli("bind 00:03.0"), 1);
 	CHECK(strstr(errout, "IOMMU group 2 is not viable") != NULL);
 	CHECK(strstr(errout, "0000:00:03.1 is bound to e1000") != NULL);
@@ -182,35 +172,42 @@ static void bind_not_viable(void)
 	teardown();
 }
 
-static void bind_bookkeeping(void)
+/* a bind that the driver does not take is rolled back completely */
+static void bind_rollback(void)
 {
-	if (setup() < 0) {
-		CHECK(0);
-		return;
-	}
+	REQUIRE(setup() == 0);
 	/* the other device of the group on a VFIO driver: viable */
 	ln("../../drivers/vfio-pci", "bus/pci/devices/0000:00:03.1/driver");
 	/* bound to vfio-pci through driver_override, as vfio-pci needs */
 	put("bus/pci/devices/0000:00:03.0/driver_override", "vfio-pci\n");
-	/* the fake driver link does not change: bind reports the failure
-	 * after doing every step */
+	/* the fake driver link does not change: the driver "does not take" it */
 	CHECK_EQ(cli("bind 0000:00:03.0"), 1);
 	CHECK(strstr(errout, "binding to vfio-pci-memattr failed") != NULL);
-	CHECK_STR(get("run/0000:00:03.0.driver"), "vfio-pci\nvfio-pci\n");
-	CHECK_STR(get("bus/pci/devices/0000:00:03.0/driver_override"), "vfio-pci-memattr");
-	CHECK_STR(get("bus/pci/drivers/vfio-pci/unbind"), "0000:00:03.0");
+	CHECK_STR(get("bus/pci/drivers/vfio-pci/unbind"), "0000:00:03.0");	/* it was tried */
 	CHECK_STR(get("bus/pci/drivers_probe"), "0000:00:03.0");
+	/* ... and undone: no state file, driver_override as it was */
+	CHECK(get("run/0000:00:03.0.driver") == NULL);
+	CHECK_STR(get("bus/pci/devices/0000:00:03.0/driver_override"), "vfio-pci");
+	CHECK(strstr(errout, "rolled back") != NULL);
 	if (t_cur_fail)
 		show();
+	teardown();
+}
 
-	/* now "bound"; bind again keeps the remembered driver */
+static void unbind_bookkeeping(void)
+{
+	REQUIRE(setup() == 0);
+	ln("../../drivers/vfio-pci", "bus/pci/devices/0000:00:03.1/driver");
+	/* as "bind" leaves it: bound, override set, previous driver remembered */
 	ln("../../drivers/vfio-pci-memattr", "bus/pci/devices/0000:00:03.0/driver");
+	put("bus/pci/devices/0000:00:03.0/driver_override", "vfio-pci-memattr\n");
+	mk("run");
+	put("run/0000:00:03.0.driver", "vfio-pci\nvfio-pci\n");
 	CHECK_EQ(cli("bind 0000:00:03.0"), 0);
 	CHECK(strstr(out, "already bound") != NULL);
 	CHECK_STR(get("run/0000:00:03.0.driver"), "vfio-pci\nvfio-pci\n");
 
 	/* unbind: unbound, probed, driver_override as it was before bind */
-	put("bus/pci/drivers_probe", "");
 	CHECK_EQ(cli("unbind 0000:00:03.0"), 1);	/* fake link stays */
 	CHECK_STR(get("bus/pci/drivers/vfio-pci-memattr/unbind"), "0000:00:03.0");
 	CHECK_STR(get("bus/pci/drivers_probe"), "0000:00:03.0");
@@ -227,12 +224,84 @@ static void bind_bookkeeping(void)
 	teardown();
 }
 
+/* what an interrupted bind leaves (override and state file, no driver
+ * bound) is put right by unbind instead of refused */
+static void unbind_stranded(void)
+{
+	REQUIRE(setup() == 0);
+	unlink(root_path("bus/pci/devices/0000:00:03.0/driver"));
+	put("bus/pci/devices/0000:00:03.0/driver_override", "vfio-pci-memattr\n");
+	mk("run");
+	put("run/0000:00:03.0.driver", "vfio-pci\n\n");
+	CHECK_EQ(cli("unbind 0000:00:03.0"), 0);
+	CHECK(strstr(out, "stale bind state cleaned up") != NULL);
+	CHECK(get("run/0000:00:03.0.driver") == NULL);
+	CHECK_STR(get("bus/pci/drivers_probe"), "0000:00:03.0");
+	CHECK_STR(get("bus/pci/devices/0000:00:03.0/driver_override"), "\n");
+	if (t_cur_fail)
+		show();
+	teardown();
+}
+
+/* as dpdk-devbind: a device whose kernel driver is in use is not taken */
+static void bind_in_use(void)
+{
+	REQUIRE(setup() == 0);
+	ln("../../drivers/vfio-pci", "bus/pci/devices/0000:00:03.1/driver");
+	ln("../../drivers/e1000", "bus/pci/devices/0000:00:03.0/driver");
+	put("bus/pci/drivers/e1000/unbind", "");
+	mk("class");
+	mk("class/net");
+	mk("class/block");
+	mk("bus/pci/devices/0000:00:03.0/net");
+	mk("bus/pci/devices/0000:00:03.0/net/eth0");
+	ln("../../../../../class/net", "bus/pci/devices/0000:00:03.0/net/eth0/subsystem");
+	put("bus/pci/devices/0000:00:03.0/net/eth0/flags", "0x1003\n");	/* IFF_UP */
+	CHECK_EQ(cli("bind 0000:00:03.0"), 1);
+	CHECK(strstr(errout, "network interface eth0 is up") != NULL);
+	CHECK_STR(get("bus/pci/devices/0000:00:03.0/driver_override"), "");	/* untouched */
+	CHECK(get("run/0000:00:03.0.driver") == NULL);
+	CHECK_STR(get("bus/pci/drivers/e1000/unbind"), "");
+	if (t_cur_fail)
+		show();
+	/* --force takes it all the same (and rolls back: the fake driver stays) */
+	put("bus/pci/drivers/e1000/unbind", "");
+	CHECK_EQ(cli("bind 0000:00:03.0 --force"), 1);
+	CHECK(strstr(errout, "unbinding anyway") != NULL);
+	CHECK_STR(get("bus/pci/drivers/e1000/unbind"), "0000:00:03.0");
+	/* interface down: not in use */
+	put("bus/pci/drivers/e1000/unbind", "");
+	put("bus/pci/devices/0000:00:03.0/net/eth0/flags", "0x1002\n");
+	CHECK_EQ(cli("bind 0000:00:03.0"), 1);
+	CHECK(strstr(errout, "in use by") == NULL);
+	CHECK_STR(get("bus/pci/drivers/e1000/unbind"), "0000:00:03.0");
+	/* a partition of its disk is mounted */
+	put("bus/pci/drivers/e1000/unbind", "");
+	mk("bus/pci/devices/0000:00:03.0/nvme");
+	mk("bus/pci/devices/0000:00:03.0/nvme/nvme0");
+	mk("bus/pci/devices/0000:00:03.0/nvme/nvme0/nvme0n1");
+	ln("../../../../../../class/block", "bus/pci/devices/0000:00:03.0/nvme/nvme0/nvme0n1/subsystem");
+	mk("proc");
+	put("proc/mounts", "proc /proc proc rw 0 0\n/dev/nvme0n1p2 /mnt ext4 rw 0 0\n");
+	put("proc/swaps", "Filename Type Size Used Priority\n");
+	CHECK_EQ(cli("bind 0000:00:03.0"), 1);
+	CHECK(strstr(errout, "disk nvme0n1 (or a partition of it) is mounted") != NULL);
+	CHECK_STR(get("bus/pci/drivers/e1000/unbind"), "");
+	/* held by device mapper */
+	put("proc/mounts", "proc /proc proc rw 0 0\n");
+	mk("bus/pci/devices/0000:00:03.0/nvme/nvme0/nvme0n1/holders");
+	mk("bus/pci/devices/0000:00:03.0/nvme/nvme0/nvme0n1/holders/dm-0");
+	CHECK_EQ(cli("bind 0000:00:03.0"), 1);
+	CHECK(strstr(errout, "disk nvme0n1 is held by dm-0") != NULL);
+	CHECK_STR(get("bus/pci/drivers/e1000/unbind"), "");
+	if (t_cur_fail)
+		show();
+	teardown();
+}
+
 static void bind_no_group(void)
 {
-	if (setup() < 0) {
-		CHECK(0);
-		return;
-	}
+	REQUIRE(setup() == 0);
 	CHECK_EQ(cli("bind 0000:00:04.0"), 1);
 	CHECK(strstr(errout, "no IOMMU group: enable the IOMMU") != NULL);
 	CHECK_EQ(cli("bind 0000:00:09.0"), 1);
@@ -245,35 +314,137 @@ static void bind_no_group(void)
 	teardown();
 }
 
-static void list_no_open(void)
+#define parse_out()	mj_parse_print(out, "    ", "stdout")
+
+/* the BAR @bar of device @bdf in list --json, NULL if missing */
+#define list_bar(j, bdf, bar)	mj_find(mj_find(j, "devices", "bdf", bdf, 0), "bars", "bar", NULL, bar)
+
+static void list_sysfs_only(void)
 {
-	if (setup() < 0) {
-		CHECK(0);
-		return;
-	}
-	CHECK_EQ(cli("list --no-open --json"), 0);
-	CHECK(strstr(out, "{\"bdf\":\"0000:00:03.0\",\"vendor\":\"0x1af4\",\"device\":\"0x1110\","
-			  "\"class\":\"0x050000\",\"driver\":\"vfio-pci\",\"iommu_group\":2") != NULL);
-	CHECK(strstr(out, "{\"bar\":2,\"size\":4194304,\"type\":\"mem\",\"prefetchable\":true,"
-			  "\"mem64\":true,\"attributes\":\"unknown\"}") != NULL);
-	CHECK(strstr(out, "{\"bar\":0,\"size\":256,\"type\":\"mem\",\"prefetchable\":false,"
-			  "\"mem64\":false,") != NULL);
-	CHECK(strstr(out, "{\"bar\":4,\"size\":32,\"type\":\"io\"") != NULL);
-	CHECK(strstr(out, "\"bdf\":\"0000:00:04.0\"") != NULL);
+	const struct mj *d, *b;
+	struct mj *j;
+
+	REQUIRE(setup() == 0);
+	/* bound to the memattr driver: still not opened without --open */
+	ln("../../drivers/vfio-pci-memattr", "bus/pci/devices/0000:00:03.0/driver");
+	CHECK_EQ(cli("list --json"), 0);
+	j = parse_out();
+	CHECK(j != NULL);
+	d = mj_get(j, "devices.0");
+	CHECK_STR(mj_str(d, "bdf"), "0000:00:03.0");
+	CHECK_STR(mj_str(d, "vendor"), "0x1af4");
+	CHECK_STR(mj_str(d, "device"), "0x1110");
+	CHECK_STR(mj_str(d, "class"), "0x050000");
+	CHECK_STR(mj_str(d, "driver"), "vfio-pci-memattr");
+	CHECK_EQ(mj_int(d, "iommu_group", -1), 2);
+	CHECK_EQ(mj_bool(d, "attributes_known"), 0);
+	CHECK_STR(mj_str(d, "attributes_unknown_reason"), "not opened (use --open)");
+	b = list_bar(j, "0000:00:03.0", 2);
+	CHECK_EQ(mj_int(b, "size", -1), 4194304);
+	CHECK_STR(mj_str(b, "type"), "mem");
+	CHECK_EQ(mj_bool(b, "prefetchable"), 1);
+	CHECK_EQ(mj_bool(b, "mem64"), 1);
+	CHECK(mj_is(b, "attributes", MJ_ARR));		/* always an array */
+	CHECK_EQ(mj_count(b, "attributes"), 0);
+	b = list_bar(j, "0000:00:03.0", 0);
+	CHECK_EQ(mj_int(b, "size", -1), 256);
+	CHECK_EQ(mj_bool(b, "prefetchable"), 0);
+	CHECK_EQ(mj_bool(b, "mem64"), 0);
+	b = list_bar(j, "0000:00:03.0", 4);
+	CHECK_STR(mj_str(b, "type"), "io");
+	CHECK_EQ(mj_int(b, "size", -1), 32);
+	d = mj_get(j, "devices.2");
+	CHECK_STR(mj_str(d, "bdf"), "0000:00:04.0");
+	CHECK(mj_is(d, "driver", MJ_NULL));
+	CHECK(mj_is(d, "iommu_group", MJ_NULL));
+	CHECK_EQ(mj_count(j, "devices"), 3);
+	mj_free(j);
 	CHECK_EQ(cli("list --no-open"), 0);
-	CHECK(strstr(out, "0000:00:03.0 1af4:1110 class 050000 driver vfio-pci iommu_group 2") != NULL);
+	CHECK(strstr(out, "0000:00:03.0 1af4:1110 class 050000 driver vfio-pci-memattr iommu_group 2") != NULL);
 	CHECK(strstr(out, "BAR2 4 MiB") != NULL);
+	CHECK_EQ(cli("list --open --json"), 0);		/* tries, cannot open: still JSON */
+	j = parse_out();
+	CHECK_STR(mj_str(j, "devices.0.attributes_unknown_reason"),
+		  "cannot open the device (in use?)");
+	mj_free(j);
 	if (t_cur_fail)
 		show();
 	teardown();
 }
 
+/* error object of a failed --json run */
+static void check_json_error(int want_errno, const char *what)
+{
+	struct mj *j = parse_out();
+
+	CHECK(j != NULL);
+	CHECK(mj_is(j, "error", MJ_OBJ));
+	CHECK_EQ(mj_int(j, "error.errno", -1), want_errno);
+	CHECK(mj_str(j, "error.message") != NULL);
+	if (!j || mj_int(j, "error.errno", -1) != want_errno)
+		printf("    (%s)\n", what);
+	mj_free(j);
+}
+
+static void json_errors(void)
+{
+	REQUIRE(setup() == 0);
+	mk("bus/pci/devices/abcd:00:04.0");
+	/* no IOMMU group: the library's sysfs root is VFIO_MEMATTR_SYSFS too */
+	CHECK_EQ(cli("info abcd:00:04.0 --json"), 1);
+	check_json_error(ENOENT, "info, no IOMMU group");
+	CHECK_EQ(cli("info 0000:00:09.0 --json"), 1);
+	check_json_error(ENODEV, "info, no such device");
+	CHECK_EQ(cli("map abcd:00:04.0 2:0:4K:WC --json"), 1);
+	check_json_error(ENOENT, "map, no IOMMU group");
+	CHECK_EQ(cli("map 0000:00:03.0 2:0:4K:XX --json"), 2);
+	check_json_error(EINVAL, "map, bad SPEC");
+	CHECK_EQ(cli("list --frobnicate --json"), 2);
+	check_json_error(EINVAL, "usage error");
+	CHECK_EQ(cli("info 0x0:0x3.0 --json"), 1);
+	check_json_error(EINVAL, "lax PCI address");
+	CHECK(strstr(errout, "is not a PCI address") != NULL);
+	if (t_cur_fail)
+		show();
+	teardown();
+}
+
+/* a bad SPEC is refused before the device is opened (opening resets it) */
+static void spec_checked_first(void)
+{
+	REQUIRE(setup() == 0);
+	CHECK_EQ(cli("map 0000:00:03.0 2:0x800:4K:WC"), 2);
+	CHECK(strstr(errout, "multiples of the page size") != NULL);
+	CHECK(strstr(errout, "cannot open") == NULL);
+	CHECK_EQ(cli("map 0000:00:03.0 2:0:4K:WC 2:0:0x1800:NC"), 2);
+	CHECK(strstr(errout, "cannot open") == NULL);
+	CHECK_EQ(cli("map 0000:00:03.0 2:0:4K:WC"), 1);	/* a good one gets that far */
+	CHECK(strstr(errout, "cannot open") != NULL);
+	if (t_cur_fail)
+		show();
+	teardown();
+}
+
+static void version_from_file(void)
+{
+	char want[64] = "vfio-memattr ", v[32] = "";
+	FILE *f = fopen(TOP_DIR "/VERSION", "r");
+
+	CHECK(f != NULL);
+	if (f) {
+		CHECK(fgets(v, sizeof(v), f) != NULL);
+		fclose(f);
+	}
+	strncat(want, v, sizeof(want) - strlen(want) - 1);
+	REQUIRE(setup() == 0);
+	CHECK_EQ(cli("--version"), 0);
+	CHECK_STR(out, want);
+	teardown();
+}
+
 static void usage_errors(void)
 {
-	if (setup() < 0) {
-		CHECK(0);
-		return;
-	}
+	REQUIRE(setup() == 0);
 	CHECK_EQ(cli("map 0000:00:03.0"), 2);
 	CHECK_EQ(cli("map 0000:00:03.0 2:0:4K:XX"), 2);
 	CHECK(strstr(errout, "unknown attribute \"XX\"") != NULL);
@@ -300,8 +471,15 @@ static void usage_errors(void)
 void run_cli_tests(void)
 {
 	t_run("cli: bind refuses a non-viable IOMMU group", bind_not_viable);
-	t_run("cli: bind/unbind bookkeeping (override, state file, probe)", bind_bookkeeping);
+	t_run("cli: a failed bind is rolled back (override, state file)", bind_rollback);
+	t_run("cli: unbind bookkeeping (override, state file, probe)", unbind_bookkeeping);
+	t_run("cli: unbind puts right what an interrupted bind left", unbind_stranded);
+	t_run("cli: bind refuses a device in use (interface up, disk mounted or held)",
+	      bind_in_use);
 	t_run("cli: no IOMMU group, no device", bind_no_group);
-	t_run("cli: list --no-open from sysfs", list_no_open);
+	t_run("cli: list reads sysfs only unless --open (JSON parsed)", list_sysfs_only);
+	t_run("cli: --json errors are one JSON object on stdout, non-zero exit", json_errors);
+	t_run("cli: map checks every SPEC before opening the device", spec_checked_first);
+	t_run("cli: --version is the VERSION file", version_from_file);
 	t_run("cli: usage errors and help", usage_errors);
 }

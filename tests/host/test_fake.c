@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -27,6 +28,7 @@
 #include "vfio-memattr.h"
 #include "../../lib/vfio-memattr-private.h"
 #include "test.h"
+#include "../common/procmaps.h"
 
 #define MiB		(1ull << 20)
 #define CFG_OFF		0
@@ -161,6 +163,26 @@ static int fake_feature(struct vfio_device_feature *f)
 		b->nr_handles = 3;
 		return 0;
 	}
+	case VFIO_DEVICE_FEATURE_MEMATTR_HANDLE: {
+		struct vfio_device_feature_memattr_handle *h = p;
+		unsigned int i;
+
+		if (f->flags & VFIO_DEVICE_FEATURE_PROBE)
+			return 0;
+		if (!(f->flags & VFIO_DEVICE_FEATURE_GET) || h->flags)
+			return -EINVAL;
+		if (h->handle < VFIO_MEMATTR_HANDLE_INDEX_BASE || h->handle >= fk.next_handle)
+			return -ENOENT;
+		for (i = 0; i < fk.nreleased; i++)
+			if (fk.released[i] == h->handle)
+				return -ENOENT;
+		h->index = fk.last.index;
+		h->attr = (uint32_t)fk.map_attr;
+		h->offset = fk.last.offset;
+		h->length = fk.handle_len;
+		h->mmap_offset = HANDLE_OFF + (h->handle - VFIO_MEMATTR_HANDLE_INDEX_BASE) * MiB;
+		return 0;
+	}
 	case VFIO_DEVICE_FEATURE_MEMATTR_UNMAP: {
 		struct vfio_device_feature_memattr_unmap *u = p;
 
@@ -261,9 +283,7 @@ static void no_uapi_wc_refused(void)
 	struct vfio_memattr_dev *dev = fake_open(0);
 	struct vfio_memattr_mapping *m = (void *)1;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	CHECK_EQ(vfio_memattr_kernel_support(dev), 0);
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 65536, P_WC, 1, 0, &m), -EOPNOTSUPP);
 	CHECK(m == NULL);
@@ -278,9 +298,7 @@ static void no_uapi_nc_fallback(void)
 	struct vfio_memattr_dev *dev = fake_open(0);
 	struct vfio_memattr_mapping *m = NULL, *m2 = NULL;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0x10000, 0x10000, P_WC_NC, 2, 0, &m), 0);
 	CHECK(m != NULL);
 	if (!m)
@@ -308,9 +326,7 @@ static void map_arg_checks(void)
 	const enum vfio_memattr nine[9] = { 0 };
 	const enum vfio_memattr bad[] = { (enum vfio_memattr)3 };
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0x800, 4096, P_NC, 1, 0, &m), -EINVAL);
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 4095, P_NC, 1, 0, &m), -EINVAL);
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 0, P_NC, 1, 0, &m), -EINVAL);
@@ -381,7 +397,7 @@ static void sysfs_teardown(void)
 
 	free((void *)vfio_memattr__pat_list);
 	vfio_memattr__pat_list = "/sys/kernel/debug/x86/pat_memtype_list";
-	vfio_memattr__sysfs_root = "/sys";
+	vfio_memattr__sysfs_root = NULL;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sroot);
 	if (system(cmd) != 0)
 		printf("    cannot remove %s\n", sroot);
@@ -395,9 +411,7 @@ static void sysfs_wc_fallback(void)
 	uint64_t v = 0;
 	int fd;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	sysfs_setup("PAT: [mem 0x00000000fd010000-0x00000000fd020000] write-combining\n");
 	/* PCI address unknown for an adopted memfd */
 	CHECK(vfio_memattr_bdf(dev) == NULL);
@@ -442,6 +456,32 @@ static void sysfs_wc_fallback(void)
 		CHECK_EQ(vfio_memattr_mapping_source(m), VFIO_MEMATTR_SRC_VFIO_MMAP);
 	}
 #endif
+#if defined(__x86_64__)
+	/* the PAT list cannot be read: fail closed, never an unchecked WC */
+	unlink(vfio_memattr__pat_list);
+	m = (void *)1;
+	CHECK_EQ(vfio_memattr_map(dev, 2, 0x10000, 0x10000, P_WC, 1,
+				  VFIO_MEMATTR_MAP_ALLOW_SYSFS, &m), -EOPNOTSUPP);
+	CHECK(m == NULL);
+	/* the list is readable but does not cover the range: unverified too */
+	{
+		FILE *f = fopen(vfio_memattr__pat_list, "w");
+
+		if (f) {
+			fputs("PAT: [mem 0x00000000fe000000-0x00000000fe100000] write-combining\n", f);
+			fclose(f);
+		}
+	}
+	m = (void *)1;
+	CHECK_EQ(vfio_memattr_map(dev, 2, 0x10000, 0x10000, P_WC, 1,
+				  VFIO_MEMATTR_MAP_ALLOW_SYSFS, &m), -EOPNOTSUPP);
+	CHECK(m == NULL);
+	m = NULL;
+	CHECK_EQ(vfio_memattr_map(dev, 2, 0x10000, 0x10000, P_WC_NC, 2,
+				  VFIO_MEMATTR_MAP_ALLOW_SYSFS, &m), 0);
+	CHECK_EQ(vfio_memattr_mapping_attr(m), VFIO_MEMATTR_NC);
+	CHECK_EQ(vfio_memattr_mapping_source(m), VFIO_MEMATTR_SRC_VFIO_MMAP);
+#endif
 	/* BAR0 has no resource0_wc (non-prefetchable): not available */
 	CHECK_EQ(vfio_memattr_map(dev, 0, 0, 4096, P_WC, 1, VFIO_MEMATTR_MAP_ALLOW_SYSFS, &m),
 		 -EOPNOTSUPP);
@@ -454,9 +494,7 @@ static void uapi_map(void)
 	struct vfio_memattr_dev *dev = fake_open(1);
 	struct vfio_memattr_mapping *m = NULL;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	fk.map_attr = VFIO_MEMATTR_WC;
 	fk.cap_attr = VFIO_MEMATTR_WC;
 	CHECK_EQ(vfio_memattr_kernel_support(dev), 1);
@@ -497,9 +535,7 @@ static void uapi_errors_no_fallback(void)
 	struct vfio_memattr_mapping *m;
 	unsigned int i;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
 		m = (void *)1;
 		fk.map_errno = errs[i];
@@ -518,9 +554,7 @@ static void uapi_cap_mismatch(void)
 	struct vfio_memattr_dev *dev = fake_open(1);
 	struct vfio_memattr_mapping *m = (void *)1;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	fk.map_attr = VFIO_MEMATTR_WC;
 	fk.cap_attr = VFIO_MEMATTR_NC;
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 4096, P_WC, 1, 0, &m), -EPROTO);
@@ -538,9 +572,7 @@ static void uapi_shared_handle(void)
 	struct vfio_memattr_dev *dev = fake_open(1);
 	struct vfio_memattr_mapping *a = NULL, *b = NULL;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	fk.map_attr = VFIO_MEMATTR_WC;
 	fk.same_handle = 1;
 	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 8192, P_WC, 1, 0, &a), 0);
@@ -559,9 +591,7 @@ static void bar_info_both(void)
 	struct vfio_memattr_dev *dev = fake_open(0);
 	struct vfio_memattr_bar b;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	CHECK_EQ(vfio_memattr_bar_info(dev, 2, &b), 0);
 	CHECK_EQ(b.kernel_support, 0);
 	CHECK_EQ(b.size, BAR2_SIZE);
@@ -580,9 +610,7 @@ static void bar_info_both(void)
 	fake_close(dev);
 
 	dev = fake_open(1);
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	CHECK_EQ(vfio_memattr_bar_info(dev, 2, &b), 0);
 	CHECK_EQ(fk.get_calls, 1);
 	CHECK_EQ(b.kernel_support, 1);
@@ -596,9 +624,7 @@ static void region_rw(void)
 	struct vfio_memattr_dev *dev = fake_open(0);
 	uint32_t v = 0xdeadbeef, r = 0;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	CHECK_EQ(vfio_memattr_num_regions(dev), VFIO_PCI_NUM_REGIONS);
 	CHECK_EQ(vfio_memattr_region_write(dev, VFIO_PCI_CONFIG_REGION_INDEX, 0x40, &v, 4), 0);
 	CHECK(pread(fk.fd, &r, 4, CFG_OFF + 0x40) == 4 && r == v);
@@ -642,9 +668,7 @@ static void threads(void)
 	pthread_t th[4];
 	unsigned int i;
 
-	CHECK(dev != NULL);
-	if (!dev)
-		return;
+	REQUIRE(dev != NULL);
 	for (i = 0; i < 4; i++) {
 		t[i] = (struct thr){ .dev = dev, .id = i };
 		CHECK_EQ(pthread_create(&th[i], NULL, thr_fn, &t[i]), 0);
@@ -654,6 +678,186 @@ static void threads(void)
 		CHECK_EQ(t[i].errors, 0);
 	}
 	fake_close(dev);	/* unmaps the ~270 mappings left in the list */
+}
+
+/* A log callback that calls the library again (the device is locked
+ * while a mapping is made). */
+static struct vfio_memattr_dev *reent_dev;
+static int reent_calls, reent_global;
+
+static void reent_log(void *ctx, int level, const char *msg)
+{
+	(void)level;
+	(void)msg;
+	if (ctx == &reent_global)
+		reent_global++;
+	if (reent_dev && vfio_memattr_kernel_support(reent_dev) == 1)
+		reent_calls++;
+}
+
+static void log_reentrant(void)
+{
+	struct vfio_memattr_mapping *m = NULL;
+	pid_t pid;
+	int st = -1;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		alarm(5);	/* a deadlock ends here */
+		reent_dev = fake_open(1);
+		if (!reent_dev)
+			_exit(3);
+		fk.map_attr = VFIO_MEMATTR_WC;
+		vfio_memattr_set_log(reent_log, NULL);
+		if (vfio_memattr_map(reent_dev, 2, 0, 4096, P_WC, 1, 0, &m) < 0)
+			_exit(4);
+		vfio_memattr_set_log(NULL, NULL);
+		fake_close(reent_dev);
+		_exit(reent_calls > 0 ? 0 : 5);
+	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+	if (WIFSIGNALED(st))
+		printf("    child killed by signal %d (deadlock in the log callback)\n",
+		       WTERMSIG(st));
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
+}
+
+static int dev_msgs;
+
+static void dev_log(void *ctx, int level, const char *msg)
+{
+	(void)level;
+	(void)msg;
+	if (ctx == &dev_msgs)
+		dev_msgs++;
+}
+
+static void log_per_device(void)
+{
+	struct vfio_memattr_dev *dev = fake_open(1);
+	struct vfio_memattr_mapping *m = NULL;
+
+	REQUIRE(dev != NULL);
+	fk.map_attr = VFIO_MEMATTR_WC;
+	reent_dev = NULL;
+	reent_global = dev_msgs = 0;
+	vfio_memattr_set_log(reent_log, &reent_global);
+	CHECK_EQ(vfio_memattr_dev_set_log(dev, dev_log, &dev_msgs), 0);
+	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 4096, P_WC, 1, 0, &m), 0);
+	CHECK(dev_msgs > 0);
+	CHECK_EQ(reent_global, 0);		/* this device's messages only go to its callback */
+	dev_msgs = 0;
+	CHECK_EQ(vfio_memattr_dev_set_log(dev, NULL, NULL), 0);	/* silence this one */
+	fk.map_errno = EBUSY;
+	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 4096, P_WC, 1, 0, &m), -EBUSY);
+	CHECK_EQ(dev_msgs, 0);
+	CHECK_EQ(reent_global, 0);
+	CHECK_EQ(vfio_memattr_dev_set_log(NULL, dev_log, NULL), -EINVAL);
+	vfio_memattr_set_log(NULL, NULL);
+	fake_close(dev);
+}
+
+/* A forked child's close must not release the parent's kernel handles. */
+static void fork_child_close(void)
+{
+	struct vfio_memattr_dev *dev = fake_open(1);
+	struct vfio_memattr_mapping *m = NULL, *m2 = NULL;
+	pid_t pid;
+	int st = -1;
+
+	REQUIRE(dev != NULL);
+	fk.map_attr = VFIO_MEMATTR_WC;
+	CHECK_EQ(vfio_memattr_map(dev, 2, 0, 4096, P_WC, 1, 0, &m), 0);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		unsigned int before = fk.nreleased;
+		int r = vfio_memattr_map(dev, 2, 0x1000, 4096, P_WC, 1, 0, &m2);
+
+		vfio_memattr_close(dev);	/* the child's copy */
+		/* exit status: handles the child released, +16 if it could map */
+		_exit((int)(fk.nreleased - before) + (r == 0 ? 16 : 0));
+	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
+	CHECK(hits_file_at(m, 0, HANDLE_OFF));	/* the parent's mapping still works */
+	CHECK_EQ(vfio_memattr_unmap(m), 0);
+	CHECK_EQ(fk.nreleased, 1);		/* released by its owner */
+	fake_close(dev);
+}
+
+static void map_at_reservation(void)
+{
+	struct vfio_memattr_dev *dev = fake_open(0);
+	struct vfio_memattr_mapping *m = (void *)1;
+	char *r;
+
+	REQUIRE(dev != NULL);
+	r = mmap(NULL, 4 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	CHECK(r != MAP_FAILED);
+	CHECK_EQ(vfio_memattr_map_at(dev, 2, 0x3000, 4096, P_NC, 1, 0, NULL, &m), -EINVAL);
+	CHECK(m == NULL);
+	CHECK_EQ(vfio_memattr_map_at(dev, 2, 0x3000, 4096, P_NC, 1, 0, r + 8, &m), -EINVAL);
+	CHECK_EQ(vfio_memattr_map_at(dev, 2, 0x3000, 8192, P_NC, 1, 0, r + 4096, &m), 0);
+	CHECK(vfio_memattr_mapping_addr(m) == r + 4096);
+	CHECK_STR(procmaps_prot(r + 4096), "rw-s");
+	CHECK_STR(procmaps_prot(r), "---p");		/* the rest of the reservation stays */
+	CHECK_STR(procmaps_prot(r + 3 * 4096), "---p");
+	CHECK(hits_file_at(m, 0x1008, BAR2_OFF + 0x4008));
+	CHECK_EQ(vfio_memattr_unmap(m), 0);
+	CHECK_STR(procmaps_prot(r + 4096), "---p");	/* reserved again, not a hole */
+	CHECK_STR(procmaps_prot(r + 2 * 4096), "---p");
+	/* a failed map leaves the reservation in place */
+	CHECK_EQ(vfio_memattr_map_at(dev, 2, BAR2_SIZE, 4096, P_NC, 1, 0, r + 4096, &m), -EINVAL);
+	CHECK_STR(procmaps_prot(r + 4096), "---p");
+	munmap(r, 4 * 4096);
+	fake_close(dev);
+}
+
+/* a secondary process maps the primary's handle and never releases it */
+static void map_imported_handle(void)
+{
+	struct vfio_memattr_dev *dev = fake_open(1);
+	struct vfio_memattr_mapping *own = NULL, *imp = (void *)1;
+
+	REQUIRE(dev != NULL);
+	fk.map_attr = VFIO_MEMATTR_WC;
+	CHECK_EQ(vfio_memattr_map(dev, 2, 0x20000, 0x10000, P_WC, 1, 0, &own), 0);
+	CHECK_EQ(vfio_memattr_map_handle(dev, 0x10077, NULL, &imp), -ENOENT);
+	CHECK(imp == NULL);
+	CHECK_EQ(vfio_memattr_map_handle(dev, 5, NULL, &imp), -EINVAL);
+	CHECK_EQ(vfio_memattr_map_handle(dev, VFIO_MEMATTR_HANDLE_INDEX_BASE, NULL, &imp), 0);
+	CHECK(imp && imp != own);
+	CHECK(vfio_memattr_mapping_addr(imp) != vfio_memattr_mapping_addr(own));
+	CHECK_EQ(vfio_memattr_mapping_attr(imp), VFIO_MEMATTR_WC);
+	CHECK_EQ(vfio_memattr_mapping_source(imp), VFIO_MEMATTR_SRC_MEMATTR);
+	CHECK_EQ(vfio_memattr_mapping_bar(imp), 2);
+	CHECK_EQ(vfio_memattr_mapping_offset(imp), 0x20000);
+	CHECK_EQ(vfio_memattr_mapping_length(imp), 0x10000);
+	CHECK(hits_file_at(imp, 0xff8, HANDLE_OFF + 0xff8));	/* at the handle's offset */
+	CHECK_EQ(vfio_memattr_unmap(own), 0);
+	CHECK_EQ(fk.nreleased, 1);
+	fk.nreleased = 0;		/* pretend the primary still holds it */
+	CHECK_EQ(vfio_memattr_unmap(imp), 0);
+	CHECK_EQ(fk.nreleased, 0);		/* an imported handle is never released */
+	fake_close(dev);
+}
+
+static void open_shared_args(void)
+{
+	struct vfio_memattr_dev *dev = fake_open(0), *d2 = (void *)1;
+
+	REQUIRE(dev != NULL);
+	CHECK_EQ(vfio_memattr_open_shared("00:02.0", NULL, 0, &d2), -EINVAL);
+	CHECK(d2 == NULL);
+	d2 = (void *)1;
+	/* an adopted device: the caller owns the container */
+	CHECK_EQ(vfio_memattr_open_shared("00:02.0", dev, 0, &d2), -EOPNOTSUPP);
+	CHECK(d2 == NULL);
+	fake_close(dev);
 }
 
 void run_fake_tests(void)
@@ -668,5 +872,12 @@ void run_fake_tests(void)
 	t_run("fake memattr: shared handle released after last unmap", uapi_shared_handle);
 	t_run("bar_info: derived (plain VFIO) and from the kernel", bar_info_both);
 	t_run("region read/write", region_rw);
+	t_run("log callback may call the library (never called under the device lock)",
+	      log_reentrant);
+	t_run("per-device log callback", log_per_device);
+	t_run("fork: the child's close does not release the parent's handles", fork_child_close);
+	t_run("map_at: into a PROT_NONE reservation, which unmap restores", map_at_reservation);
+	t_run("map_handle: another process's handle, never released", map_imported_handle);
+	t_run("open_shared: argument checks", open_shared_args);
 	t_run("4 threads mapping and unmapping on one device, close unmaps the rest", threads);
 }

@@ -98,6 +98,15 @@ static void open_fake_sysfs(void)
 	CHECK_EQ(vfio_memattr_open("00:09.0", 0, &dev), -ENODEV);
 	CHECK_EQ(nlog, 0);			/* no callback, no call */
 
+	/* $VFIO_MEMATTR_SYSFS moves the library's sysfs root (as the CLI's) */
+	vfio_memattr__sysfs_root = NULL;
+	snprintf(p, sizeof(p), "%s/bus/pci/devices/abcd:00:07.0", root);
+	mkdir(p, 0755);
+	setenv("VFIO_MEMATTR_SYSFS", root, 1);
+	CHECK_EQ(vfio_memattr_open("abcd:00:07.0", 0, &dev), -ENOENT);	/* found, no IOMMU group */
+	unsetenv("VFIO_MEMATTR_SYSFS");
+	CHECK_EQ(vfio_memattr_open("abcd:00:07.0", 0, &dev), -ENODEV);	/* not in /sys */
+
 	vfio_memattr__sysfs_root = saved;
 	snprintf(p, sizeof(p), "rm -rf '%s'", root);
 	CHECK_EQ(system(p), 0);

@@ -30,11 +30,13 @@ int main(int argc, char **argv)
 {
 	if (argc > 1)
 		only = argv[1];	/* run the tests whose name contains argv[1] */
+	run_abi_tests();
 	run_parse_tests();
 	run_mmio_tests();
 	run_lib_tests();
 	run_fake_tests();
 	run_cli_tests();
+	run_lab_tests();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

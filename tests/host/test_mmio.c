@@ -3,7 +3,10 @@
  * test_mmio.c - vfio-memattr-mmio.h: wc_copy argument checks, content, and
  * the order of its stores (recorded through the header's store hook).
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,10 +101,68 @@ static void accessors(void)
 	CHECK_EQ(w[1], 0x0102030405060708ll);
 }
 
+/*
+ * The barriers are single instructions; hardware ordering cannot be
+ * observed on the host, but which instruction each one emits can: compile
+ * a use of each with the host compiler (x86-64) and the arm64 cross
+ * compiler lab/setup installs, and read the assembly.
+ */
+static int asm_has(const char *cc, const char *fn, const char *insn)
+{
+	char src[] = "/tmp/vfio-memattr-barrier-XXXXXX.c", cmd[1024], line[256];
+	int fd = mkstemps(src, 2), found = -1;
+	FILE *f;
+
+	if (fd < 0)
+		return -1;
+	f = fdopen(fd, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "#include \"vfio-memattr-mmio.h\"\nvoid t(void) { %s(); }\n", fn);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "%s -O2 -Werror -S -o - -I%s/lib -I%s/include/uapi %s 2>&1", cc,
+		 TOP_DIR, TOP_DIR, src);
+	f = popen(cmd, "r");
+	if (f) {
+		found = 0;
+		while (fgets(line, sizeof(line), f)) {
+			char *p = line + strspn(line, " \t");
+
+			/* the instruction itself, or nothing at all for "" */
+			if (*insn && !strncmp(p, insn, strlen(insn)))
+				found = 1;
+			if (!*insn && (!strncmp(p, "lfence", 6) || !strncmp(p, "sfence", 6) ||
+				       !strncmp(p, "mfence", 6) || !strncmp(p, "lock", 4)))
+				found = 2;
+		}
+		if (pclose(f) != 0)
+			found = -1;
+	}
+	unlink(src);
+	if (!*insn)
+		return found == 0 ? 1 : found == 2 ? 0 : -1;
+	return found;
+}
+
+static void barrier_insns(void)
+{
+	/* x86-64 */
+	CHECK_EQ(asm_has("cc", "vfio_memattr_dma_wmb", ""), 1);	/* compiler barrier only */
+	CHECK_EQ(asm_has("cc", "vfio_memattr_dma_rmb", "lfence"), 1);
+	CHECK_EQ(asm_has("cc", "vfio_memattr_wc_start", "sfence"), 1);
+	CHECK_EQ(asm_has("cc", "vfio_memattr_wc_flush", "sfence"), 1);
+	/* arm64 */
+	CHECK_EQ(asm_has("aarch64-linux-gnu-gcc", "vfio_memattr_dma_wmb", "dmb oshst"), 1);
+	CHECK_EQ(asm_has("aarch64-linux-gnu-gcc", "vfio_memattr_dma_rmb", "dmb oshld"), 1);
+	CHECK_EQ(asm_has("aarch64-linux-gnu-gcc", "vfio_memattr_wc_start", "dmb oshst"), 1);
+	CHECK_EQ(asm_has("aarch64-linux-gnu-gcc", "vfio_memattr_wc_flush", "dsb st"), 1);
+}
+
 void run_mmio_tests(void)
 {
 	t_run("wc_copy: argument checks", copy_args);
 	t_run("wc_copy: content", copy_content);
 	t_run("wc_copy: ascending 64-byte blocks", copy_order);
 	t_run("mmio accessors and barriers", accessors);
+	t_run("barriers: the instruction of each, x86-64 and arm64", barrier_insns);
 }

@@ -135,12 +135,12 @@ static void spec_bad(void)
 
 static void attr_names(void)
 {
-	enum vfio_memattr a = VFIO_MEMATTR_NR;
+	enum vfio_memattr a = VFIO_MEMATTR_NUM_ATTRS;
 
 	CHECK_STR(vfio_memattr_attr_name(VFIO_MEMATTR_NC), "NC");
 	CHECK_STR(vfio_memattr_attr_name(VFIO_MEMATTR_WC), "WC");
 	CHECK_STR(vfio_memattr_attr_name(VFIO_MEMATTR_DEV), "DEV");
-	CHECK_STR(vfio_memattr_attr_name(VFIO_MEMATTR_NR), "?");
+	CHECK_STR(vfio_memattr_attr_name(VFIO_MEMATTR_NUM_ATTRS), "?");
 	CHECK_STR(vfio_memattr_attr_name((enum vfio_memattr)-1), "?");
 	CHECK_EQ(vfio_memattr_attr_parse("wc", &a), 0);
 	CHECK_EQ(a, VFIO_MEMATTR_WC);
@@ -183,6 +183,17 @@ static void bdf_parse(void)
 	CHECK_EQ(vfio_memattr_parse_bdf("zz", out, sizeof(out)), -EINVAL);
 	CHECK_EQ(vfio_memattr_parse_bdf("", out, sizeof(out)), -EINVAL);
 	CHECK_EQ(vfio_memattr_parse_bdf("0000:00:02.0", out, 12), -EINVAL);
+	/* strict: fixed widths, hex digits only (no 0x, no sign, no space) */
+	CHECK_EQ(vfio_memattr_parse_bdf("0x0:0x2.0", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vfio_memattr_parse_bdf("0:2.0", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vfio_memattr_parse_bdf("0:00:02.0", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vfio_memattr_parse_bdf("00:2.0", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vfio_memattr_parse_bdf("00:02.00", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vfio_memattr_parse_bdf(" 0:02.0", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vfio_memattr_parse_bdf("+0:02.0", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vfio_memattr_parse_bdf("0000-00:02.0", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vfio_memattr_parse_bdf("00:02:0", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vfio_memattr_parse_bdf("0g:02.0", out, sizeof(out)), -EINVAL);
 }
 
 void run_parse_tests(void)

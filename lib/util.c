@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * util.c - small helpers shared by the library files
+ *
+ * See vfio-memattr.h and vfio_memattr(3).
+ */
+#define _GNU_SOURCE
+#define _FILE_OFFSET_BITS 64
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "vfio-memattr.h"
+#include "vfio-memattr-private.h"
+
+/* Root of sysfs when set (host tests); else $VFIO_MEMATTR_SYSFS or /sys. */
+const char *vfio_memattr__sysfs_root;
+
+const char *sysfs_root(void)
+{
+	const char *e;
+
+	if (vfio_memattr__sysfs_root)
+		return vfio_memattr__sysfs_root;
+	e = secure_getenv("VFIO_MEMATTR_SYSFS");
+	return e && *e ? e : "/sys";
+}
+/* The PAT memtype list; tests point it elsewhere. */
+const char *vfio_memattr__pat_list = "/sys/kernel/debug/x86/pat_memtype_list";
+
+
+int xioctl(int fd, unsigned long req, void *arg)
+{
+	int ret;
+
+	do {
+		ret = ioctl(fd, req, arg);
+	} while (ret < 0 && errno == EINTR);
+	return ret < 0 ? -errno : ret;
+}
+
+
+int read_link_base(const char *path, char *out, size_t outsz)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	const char *b;
+
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	b = strrchr(buf, '/');
+	b = b ? b + 1 : buf;
+	if (strlen(b) >= outsz)
+		return -ENAMETOOLONG;
+	strcpy(out, b);
+	return 0;
+}
+
+uint64_t page_size(void)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	return ps > 0 ? (uint64_t)ps : 4096;
+}
+

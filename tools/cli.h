@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* cli.h - what the files of the vfio-memattr command share. */
+#ifndef VFIO_MEMATTR_TOOLS_CLI_H
+#define VFIO_MEMATTR_TOOLS_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+
+#define DRIVER		"vfio-pci-memattr"
+#define MODULE		"vfio_pci_memattr"
+#define STATE_DIR	"/run/vfio-memattr"
+
+extern const char *prog;
+extern int verbose;
+/* $VFIO_MEMATTR_SYSFS (default /sys) + "/bus/pci", $VFIO_MEMATTR_STATE_DIR,
+ * $VFIO_MEMATTR_PROC (default /proc): the host tests point them at a fake
+ * tree. */
+extern char sysfs_pci[1024];
+extern const char *state_dir;
+extern const char *proc_root;
+
+/* The options and operands of one command. */
+struct cli_args {
+	bool json, pattern, allow_sysfs, open, force;
+	const char *run;
+	char **pos;
+	int npos;
+};
+
+/*
+ * Errors: err() prints "vfio-memattr: MESSAGE" on stderr; the first error
+ * of a run is also kept (with its errno and hint, see fail()) for the JSON
+ * error object that --json prints on stdout.
+ */
+void err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* err() with the errno value @e (positive) and a hint (may be NULL). */
+void fail(int e, const char *hint, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* {"errno":..,"name":..,"message":..,"hint":..} of the first error, under @key. */
+void json_error(struct json *j, const char *key, int dflt_errno);
+bool have_error(void);
+
+/* sysfs.c */
+int read_str(const char *path, char *buf, size_t len);
+int write_str(const char *path, const char *val);
+int link_base(const char *path, char *out, size_t len);
+void dev_path(char *out, size_t len, const char *bdf, const char *attr);
+void cur_driver(const char *bdf, char *out, size_t len);
+int iommu_group(const char *bdf, char *out, size_t len);
+bool is_vfio_driver(const char *drv);
+int check_bdf(const char *in, char *bdf, size_t len);
+const char *explain_open(const char *bdf, int e);
+/* Why the kernel driver of @bdf is in use (an interface up, a mounted or
+ * held disk): 1 with the reason in @why, 0 if not in use. */
+int device_in_use(const char *bdf, char *why, size_t len);
+
+struct sys_bar {
+	uint64_t start, size;
+	unsigned long flags;
+};
+/* IORESOURCE_* flags of the sysfs "resource" file (include/linux/ioport.h) */
+#define IORES_IO	0x00000100ul
+#define IORES_PREFETCH	0x00002000ul
+#define IORES_MEM_64	0x00100000ul
+int sys_bars(const char *bdf, struct sys_bar bars[6]);
+
+/* output helpers (output.c) */
+const char *human_size(uint64_t v, char *buf, size_t len);
+void attrs_str(uint32_t mask, char *buf, size_t len);
+/* "attributes": [{"attr","supported","reason","reason_text"}...] of a BAR */
+struct vfio_memattr_bar;
+void json_bar_attrs(struct json *j, const struct vfio_memattr_bar *b);
+
+/* commands */
+int cmd_list(struct cli_args *a);
+int cmd_bind(struct cli_args *a);
+int cmd_unbind(struct cli_args *a);
+int cmd_info(struct cli_args *a);
+int cmd_map(struct cli_args *a);
+
+#endif
