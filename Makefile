@@ -7,6 +7,9 @@
 #   make lint      checkpatch --strict and an arm64 W=1 cross build of the module
 #                  (also part of make check; VFIO_MEMATTR_LINT=0 skips it there)
 #   make hostcheck build tests/host/hostcheck into the lab cache
+#   make deb       the Debian packages (debian/: vfio-memattr-dkms,
+#                  libvfio-memattr1, libvfio-memattr-dev, vfio-memattr-tools)
+#                  into $CACHE/build/deb/out, with lintian (lab/deb)
 # The lab cache is $VFIO_MEMATTR_CACHE, else $XDG_CACHE_HOME/vfio-memattr,
 # else ~/.cache/vfio-memattr.  See docs/lab.md.
 
@@ -15,7 +18,7 @@ SPARSE ?= 1
 export KERNELS
 export VFIO_MEMATTR_SPARSE := $(SPARSE)
 
-.PHONY: check demo setup hostcheck lint
+.PHONY: check demo setup hostcheck lint deb
 
 check:
 	@lab/check
@@ -32,3 +35,6 @@ lint:
 
 hostcheck:
 	@lab/build host
+
+deb:
+	@lab/setup >/dev/null && lab/deb build

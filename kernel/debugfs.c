@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vfio-pci-memattr: /sys/kernel/debug/vfio-pci-memattr/<BDF>/{stats,handles}
+ * (/sys/kernel/debug/vfio-pci/... for the vfio-pci flavour)
  *
  * For administrators (vfio-memattr info) and for the tests, which check
  * that aligned mappings are populated with PMD entries.
@@ -62,7 +63,7 @@ DEFINE_SHOW_ATTRIBUTE(memattr_handles);
 
 void memattr_debugfs_init(void)
 {
-	memattr_debugfs_root = debugfs_create_dir("vfio-pci-memattr", NULL);
+	memattr_debugfs_root = debugfs_create_dir(MEMATTR_DRIVER_NAME, NULL);
 }
 
 void memattr_debugfs_exit(void)

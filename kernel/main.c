@@ -244,6 +244,7 @@ static long memattr_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 static int memattr_init_dev(struct vfio_device *core_vdev)
 {
 	memattr_device_init(to_memattr(core_vdev));
+	memattr_flavour_init_dev(to_memattr(core_vdev));
 	return vfio_pci_core_init_dev(core_vdev);
 }
 
@@ -257,7 +258,7 @@ static void memattr_release_dev(struct vfio_device *core_vdev)
 }
 
 static const struct vfio_device_ops memattr_ops = {
-	.name		= "vfio-pci-memattr",
+	.name		= MEMATTR_DRIVER_NAME,
 	.init		= memattr_init_dev,
 	.release	= memattr_release_dev,
 	.open_device	= memattr_open_device,
@@ -388,6 +389,11 @@ static int memattr_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mv->core.pci_ops = &memattr_pci_dev_ops;
 #endif
 	dev_set_drvdata(&pdev->dev, &mv->core);
+	ret = memattr_flavour_probe(mv);
+	if (ret) {
+		vfio_put_device(&mv->core.vdev);
+		return ret;
+	}
 	ret = vfio_pci_core_register_device(&mv->core);
 	if (ret) {
 		vfio_put_device(&mv->core.vdev);
@@ -411,11 +417,16 @@ static const struct pci_device_id memattr_table[] = {
 	{}
 };
 
+#ifdef MEMATTR_FLAVOUR_VFIO_PCI
+MODULE_DEVICE_TABLE(pci, memattr_table);
+#endif
+
 static struct pci_driver memattr_driver = {
-	.name			= "vfio-pci-memattr",
+	.name			= MEMATTR_DRIVER_NAME,
 	.id_table		= memattr_table,
 	.probe			= memattr_probe,
 	.remove			= memattr_remove,
+	.sriov_configure	= memattr_flavour_sriov_configure,
 	.err_handler		= &vfio_pci_core_err_handlers,
 	.driver_managed_dma	= true,
 	.dev_groups		= memattr_dev_groups,
@@ -426,10 +437,14 @@ static int __init memattr_init(void)
 	int ret;
 
 	memattr_debugfs_init();
+	memattr_flavour_init();
 	ret = pci_register_driver(&memattr_driver);
-	if (ret)
+	if (ret) {
 		memattr_debugfs_exit();
-	return ret;
+		return ret;
+	}
+	memattr_flavour_add_ids(&memattr_driver);
+	return 0;
 }
 
 static void __exit memattr_exit(void)

@@ -23,6 +23,18 @@
 #include "../include/uapi/linux/vfio_memattr.h"
 
 /*
+ * The same sources build two modules (kernel/Kbuild): vfio_pci_memattr
+ * (PCI driver "vfio-pci-memattr") and, with MEMATTR_FLAVOUR_VFIO_PCI, a
+ * replacement vfio_pci (PCI driver "vfio-pci") with vfio-pci's module
+ * parameters and behaviour (flavour.c).
+ */
+#ifdef MEMATTR_FLAVOUR_VFIO_PCI
+#define MEMATTR_DRIVER_NAME	"vfio-pci"
+#else
+#define MEMATTR_DRIVER_NAME	"vfio-pci-memattr"
+#endif
+
+/*
  * Handles are mmapped in the upper half of their BAR's 1 TiB window of
  * the device file: the core zaps the whole BAR windows on reset and
  * memory disable, so handle mappings are revoked with the legacy ones.
@@ -134,5 +146,24 @@ void memattr_debugfs_init(void);
 void memattr_debugfs_exit(void);
 void memattr_debugfs_add(struct memattr_device *mv);
 void memattr_debugfs_remove(struct memattr_device *mv);
+
+/* flavour.c: what the vfio-pci flavour adds; nothing in the other one */
+#ifdef MEMATTR_FLAVOUR_VFIO_PCI
+void memattr_flavour_init(void);
+void memattr_flavour_add_ids(struct pci_driver *drv);
+int memattr_flavour_probe(struct memattr_device *mv);
+void memattr_flavour_init_dev(struct memattr_device *mv);
+int memattr_flavour_sriov_configure(struct pci_dev *pdev, int nr_virtfn);
+#else
+static inline void memattr_flavour_init(void) {}
+static inline void memattr_flavour_add_ids(struct pci_driver *drv) {}
+static inline int memattr_flavour_probe(struct memattr_device *mv)
+{
+	return 0;
+}
+
+static inline void memattr_flavour_init_dev(struct memattr_device *mv) {}
+#define memattr_flavour_sriov_configure	NULL
+#endif
 
 #endif /* VFIO_PCI_MEMATTR_H */
