@@ -62,7 +62,8 @@ struct sdev {
 static struct sdev devs[2];
 static int ndevs;
 static atomic_int stop;
-static pthread_rwlock_t ctl_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* taken for writing by a call that must run alone (writers preferred) */
+static pthread_rwlock_t ctl_lock;
 
 enum { OP_MAP, OP_UNMAP, OP_MMAP_H, OP_MMAP_L, OP_TOUCH, OP_RW_L, OP_RW_H,
 	OP_IOEVENTFD, OP_RESET, OP_MEMOFF, OP_REOPEN, OP_NR };
@@ -290,7 +291,10 @@ static void role_ctl(struct sdev *d, uint64_t *seed)
 	pthread_rwlock_unlock(&ctl_lock);
 }
 
-/* thread 7: a second device fd: MAP, mmap, close the fd, fault, munmap */
+/*
+ * thread 7: a second device fd: MAP, mmap, close the fd, fault, munmap;
+ * handles belong to the device, so the first fd releases it.
+ */
 static void role_reopen(struct sdev *d, uint64_t *seed)
 {
 	struct vfio_device_feature_memattr_map m = { 0 };
@@ -305,11 +309,13 @@ static void role_reopen(struct sdev *d, uint64_t *seed)
 			p = ma_map_fd(fd, m.mmap_offset, m.length);
 			account(OP_MMAP_H, p ? 0 : -errno, e_mmap_h, d->name);
 		}
-		close(fd);	/* releases the handle; the mapping keeps the device */
+		close(fd);	/* the mapping keeps the file */
 		if (p) {
 			touch(p, m.length, rnd(seed) & 1, rnd(seed));
 			munmap(p, m.length);
 		}
+		if (m.handle)
+			account(OP_UNMAP, ma_unmap(d->v.fd, m.handle), e_unmap, d->name);
 	}
 	pthread_rwlock_unlock(&ctl_lock);
 }
@@ -446,6 +452,8 @@ static int takeover_replay(struct sdev *d)
 	int r, ok = 1, taken = 0, map_rc = 0;
 	ssize_t wret = 0;
 
+	if (ma_nr_handles(d->v.fd, d->bar) != 0)
+		tap_diag("%s: %d handles exist before the takeover replay", d->name, ma_nr_handles(d->v.fd, d->bar));
 	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
 		tap_diag("userfaultfd: %s", strerror(errno));
 		return -1;
@@ -536,6 +544,13 @@ int main(void)
 	struct timespec t0, t1;
 	double el;
 
+	{
+		pthread_rwlockattr_t ra;
+
+		pthread_rwlockattr_init(&ra);
+		pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&ctl_lock, &ra);
+	}
 	e = getenv("MEMATTR_STRESS_SECONDS");
 	if (e && atoi(e) > 0)
 		secs = atoi(e);
