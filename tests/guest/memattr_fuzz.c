@@ -75,6 +75,7 @@ static uint64_t legacy_off;
 static struct vfio_device_feature_memattr_bar_info bi[6];
 static struct pat_snap fresh;
 static char failure[512];
+static uint64_t nmap_ok, nmap_busy, nmap_same;
 
 static uint64_t rnd(void)
 {
@@ -252,8 +253,10 @@ static void st_map_valid(void)
 		 prefs[0], nr > 1 ? "," : "", nr > 1 ? attr_name(prefs[1]) : "", nr > 2 ? "," : "",
 		 nr > 2 ? attr_name(prefs[2]) : "");
 	expect_rc(what, rc, e);
+	nmap_busy += rc == -EBUSY;
 	if (rc || e)
 		return;
+	nmap_ok++;
 	got_attr = m.attr;
 	if (got_attr != want)
 		FAIL("%s: attr %u, model says %u", what, got_attr, want);
@@ -262,6 +265,7 @@ static void st_map_valid(void)
 		if (m.handle != hs[ex].id || m.mmap_offset != hs[ex].moff)
 			FAIL("%s: identical MAP gave handle %#x @%#llx, model has %#x @%#" PRIx64, what, m.handle,
 			     (unsigned long long)m.mmap_offset, hs[ex].id, hs[ex].moff);
+		nmap_same++;
 		return;
 	}
 	for (k = 0; k < MAXH; k++)
@@ -631,6 +635,8 @@ static void st_reopen(void)
 			munmap(ms[i].p, ms[i].len);
 			ms[i].used = 0;
 		}
+	for (i = 0; i < MAXH; i++)
+		drop_if_dead(i);
 	while (nefd)
 		close(efds[--nefd]);
 	check_deep();
@@ -725,6 +731,8 @@ int main(int argc, char **argv)
 	}
 	tap_diag("%" PRIu64 " calls in %" PRIu64 " steps, %.1f s, %.0f calls/s, seed %#" PRIx64, calls, step, el,
 		 (double)calls / (el > 0 ? el : 1), seed);
+	tap_diag("MAP: %" PRIu64 " new handles, %" PRIu64 " identical MAPs answered with the same handle, %"
+		 PRIu64 " EBUSY", nmap_ok - nmap_same, nmap_same, nmap_busy);
 	tap_ok(!failure[0], "%" PRIu64 " calls: every errno, handle, mapping, PAT entry and data read back as "
 	       "the model says (seed %#" PRIx64 ")", calls, seed);
 	if (!failure[0])
