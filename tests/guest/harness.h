@@ -128,15 +128,18 @@ int harness_pat_lookup(uint64_t start, uint64_t end, char *type_out);
 void harness_pat_dump(uint64_t start, uint64_t end);
 
 /*
- * Architectures without the x86 PAT list (arm64): the PAT helpers here and
- * in memattr_util.c do not read it.  Those with a neutral answer (a check
- * "PAT is honest", "same as before") answer it and call
- * harness_pat_absent(false); the others (counts, types) call
- * harness_pat_absent(true).  The next harness_ok() then reports
- * "ok N - ... # SKIP <HARNESS_NO_PAT>" instead of a pass, whatever its
- * condition for an unknown answer, and stays "not ok" for a neutral one
- * (the rest of the check failed).  The user page table entries of the same
- * mappings are checked by memattr_pte (tests/ptecheck) instead.
+ * Architectures without the x86 PAT list (arm64) keep no memtype
+ * reservations at all: there, "no PAT entry", "PAT unchanged" and PAT
+ * counts (0) are true and answered so.  A check of a PAT *type* cannot be
+ * made: the helpers with a neutral answer (pat_check_bar() with expected
+ * entries, pat_has_exact(), pat_available()) answer "as expected" and call
+ * harness_pat_absent(false); those without one (harness_pat_entries(),
+ * harness_pat_lookup()) call harness_pat_absent(true).  The next
+ * harness_ok() then reports "ok N - ... # SKIP <HARNESS_NO_PAT>" instead of
+ * a pass (whatever its condition, for an unknown answer), and stays
+ * "not ok" for a neutral one (the rest of that check failed).  The user
+ * page table entries of the same mappings are checked by memattr_pte
+ * (tests/ptecheck) instead.
  */
 #define HARNESS_NO_PAT "no x86 PAT list on this architecture; memattr_pte checks the attributes in the page tables"
 void harness_pat_absent(bool unknown);
