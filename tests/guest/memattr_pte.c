@@ -28,7 +28,7 @@
 #include "memattr_util.h"
 #include "ptecheck_util.h"
 
-#define NTESTS 12
+#define NTESTS 13
 #define M2 (2 * MA_MIB)
 #define K64 (64 * 1024ull)
 
@@ -225,6 +225,23 @@ int main(void)
 		tap_ok(wc_first.allow_any_uncached == 1,
 		       "WC handle VMA carries VM_ALLOW_ANY_UNCACHED (vm_flags 0x%" PRIx64 "; vfio-pci's: %d)",
 		       wc_first.vm_flags, rc ? -2 : leg.allow_any_uncached);
+	}
+	/* 13: the oracle answers only for populated PFN maps of this process */
+	{
+		struct pte_info pi;
+		volatile uint64_t *anon = mmap(NULL, MA_PAGE, PROT_READ | PROT_WRITE,
+					       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		int ra = -1, rh = -1;
+
+		if (anon != MAP_FAILED) {
+			*anon = 1;
+			ra = pte_query(anon, &pi);
+			munmap((void *)anon, MA_PAGE);
+			rh = pte_query(anon, &pi);	/* now unmapped */
+		}
+		tap_ok(ra == -EINVAL && rh == -EFAULT,
+		       "oracle: anonymous memory -> EINVAL (%s), an unmapped address -> EFAULT (%s)",
+		       ra ? ma_errname(-ra) : "answered", rh ? ma_errname(-rh) : "answered");
 	}
 	vdev_close(&iv1);
 	vdev_close(&nvme);
