@@ -1,6 +1,7 @@
 # vfio-memattr top-level Makefile.
 #   make check     host unit tests + guest test suites on Debian's 6.1, 6.12
-#                  and sid kernels in QEMU (KERNELS="6.1" selects; SPARSE=0
+#                  and sid kernels in QEMU, x86-64 and arm64 guests
+#                  (KERNELS="6.1 arm64-6.12" selects; SPARSE=0
 #                  skips the sparse pass of the 6.1 and 6.12 module builds)
 #   make demo      the end-to-end demo (lab/demo)
 #   make setup     only prepare the lab (host packages, kernels, chroot)
@@ -13,7 +14,7 @@
 # The lab cache is $VFIO_MEMATTR_CACHE, else $XDG_CACHE_HOME/vfio-memattr,
 # else ~/.cache/vfio-memattr.  See docs/lab.md.
 
-KERNELS ?= 6.1 6.12 7.2
+KERNELS ?= 6.1 6.12 7.2 arm64-6.1 arm64-6.12 arm64-7.2
 SPARSE ?= 1
 export KERNELS
 export VFIO_MEMATTR_SPARSE := $(SPARSE)

@@ -155,6 +155,10 @@ static bool text_has_pat(const char *text, uint64_t start, uint64_t end, const c
 {
 	char want[128];
 
+#if !defined(__x86_64__) && !defined(__i386__)
+	harness_pat_absent(true);	/* no PAT list to cat: harness.h */
+	return true;
+#endif
 	snprintf(want, sizeof(want), "[mem 0x%016" PRIx64 "-0x%016" PRIx64 "] %s", start, end, type);
 	return has(text, want);
 }
@@ -439,7 +443,12 @@ static void ivshmem0_cli(const char *bdf)
 				  "lib_cli: vfio-memattr map --write-pattern (seed = BAR offset)");
 
 	harness_bar_phys(bdf, 2, &phys, &size);
-	st = run_cli("map %s 2:0x%llx:64K:WC --run 'cat " PAT_LIST "'", bdf,
+#if defined(__x86_64__) || defined(__i386__)
+#define RUN_CMD "cat " PAT_LIST
+#else
+#define RUN_CMD "true"
+#endif
+	st = run_cli("map %s 2:0x%llx:64K:WC --run '" RUN_CMD "'", bdf,
 		     (unsigned long long)RUN_OFF);
 	good = EXPECT_EQ(st, 0) && phys &&
 	       text_has_pat(out, phys + RUN_OFF, phys + RUN_OFF + LEN, "write-combining");
