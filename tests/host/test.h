@@ -48,5 +48,6 @@ void run_fake_tests(void);
 void run_cli_tests(void);
 void run_abi_tests(void);
 void run_lab_tests(void);
+void run_adopt_tests(void);
 
 #endif

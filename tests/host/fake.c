@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* fake.c - the fake VFIO device of the host tests: see fake.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+#include "vfio-memattr.h"
+#include "../../lib/vfio-memattr-private.h"
+#include "test.h"
+#include "fake.h"
+
+
+int __real_ioctl(int fd, unsigned long req, ...);
+
+struct fake_state fk = { .fd = -1 };
+
+static int fake_region_info(struct vfio_region_info *ri)
+{
+	uint32_t argsz = ri->argsz, idx = ri->index;
+
+	if (argsz < sizeof(*ri))
+		return -EINVAL;
+	memset(&ri->flags, 0, sizeof(*ri) - 2 * sizeof(uint32_t));
+	ri->argsz = sizeof(*ri);
+	switch (idx) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		ri->offset = CFG_OFF;
+		ri->size = 256;
+		ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+		return 0;
+	case VFIO_PCI_BAR0_REGION_INDEX:
+		ri->offset = BAR0_OFF;
+		ri->size = BAR0_SIZE;
+		ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+			    VFIO_REGION_INFO_FLAG_MMAP;
+		return 0;
+	case VFIO_PCI_BAR2_REGION_INDEX:
+		ri->offset = BAR2_OFF;
+		ri->size = BAR2_SIZE;
+		ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+			    VFIO_REGION_INFO_FLAG_MMAP;
+		return 0;
+	case VFIO_PCI_BAR1_REGION_INDEX: case VFIO_PCI_BAR3_REGION_INDEX:
+	case VFIO_PCI_BAR4_REGION_INDEX: case VFIO_PCI_BAR5_REGION_INDEX:
+	case VFIO_PCI_ROM_REGION_INDEX: case VFIO_PCI_VGA_REGION_INDEX:
+		return 0;
+	}
+	if (fk.uapi && idx >= VFIO_MEMATTR_HANDLE_INDEX_BASE && idx < fk.next_handle) {
+		struct vfio_region_info_cap_memattr *cap;
+		unsigned int i;
+
+		for (i = 0; i < fk.nreleased; i++)
+			if (fk.released[i] == idx)
+				return -EINVAL;
+		ri->offset = HANDLE_OFF + (idx - VFIO_MEMATTR_HANDLE_INDEX_BASE) * MiB;
+		ri->size = fk.handle_len;
+		ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+			    VFIO_REGION_INFO_FLAG_MMAP;
+		if (fk.cap_attr < 0)
+			return 0;
+		ri->flags |= VFIO_REGION_INFO_FLAG_CAPS;
+		ri->argsz = sizeof(*ri) + sizeof(*cap);
+		if (argsz < ri->argsz)
+			return 0;
+		ri->cap_offset = sizeof(*ri);
+		cap = (void *)(ri + 1);
+		memset(cap, 0, sizeof(*cap));
+		cap->header.id = VFIO_REGION_INFO_CAP_MEMATTR;
+		cap->header.version = 1;
+		cap->attr = (uint32_t)fk.cap_attr;
+		cap->index = 2;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int fake_feature(struct vfio_device_feature *f)
+{
+	uint32_t feat = f->flags & VFIO_DEVICE_FEATURE_MASK;
+	void *p = f->data;
+
+	if (!fk.uapi)
+		return -ENOTTY;		/* like vfio-pci: unknown feature */
+	switch (feat) {
+	case VFIO_DEVICE_FEATURE_MEMATTR_MAP: {
+		struct vfio_device_feature_memattr_map *m = p;
+
+		if (f->argsz < sizeof(*f) + sizeof(*m))
+			return -EINVAL;
+		if (f->flags & VFIO_DEVICE_FEATURE_PROBE) {
+			fk.probe_calls++;
+			return (f->flags & VFIO_DEVICE_FEATURE_SET) ? 0 : -EINVAL;
+		}
+		if (!(f->flags & VFIO_DEVICE_FEATURE_SET) || m->flags || m->reserved)
+			return -EINVAL;
+		fk.map_calls++;
+		fk.last = *m;
+		if (fk.map_errno)
+			return -fk.map_errno;
+		m->attr = (uint32_t)fk.map_attr;
+		m->handle = fk.same_handle ? VFIO_MEMATTR_HANDLE_INDEX_BASE : fk.next_handle++;
+		if (fk.same_handle && fk.next_handle == VFIO_MEMATTR_HANDLE_INDEX_BASE)
+			fk.next_handle++;
+		m->mmap_offset = HANDLE_OFF + (m->handle - VFIO_MEMATTR_HANDLE_INDEX_BASE) * MiB;
+		fk.handle_len = m->length;
+		return 0;
+	}
+	case VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO: {
+		struct vfio_device_feature_memattr_bar_info *b = p;
+
+		if (f->flags & VFIO_DEVICE_FEATURE_PROBE)
+			return 0;
+		if (!(f->flags & VFIO_DEVICE_FEATURE_GET) || b->flags || b->reserved || b->index > 5)
+			return -EINVAL;
+		fk.get_calls++;
+		b->size = b->index == 2 ? BAR2_SIZE : 0;
+		b->bar_flags = b->index == 2 ? (VFIO_MEMATTR_BAR_PREFETCH | VFIO_MEMATTR_BAR_MEM64 |
+						VFIO_MEMATTR_BAR_MMAP) : 0;
+		b->supported = b->index == 2 ? 0x5 : 0;	/* NC, DEV: not WC */
+		b->reason[VFIO_MEMATTR_WC] = VFIO_MEMATTR_NOT_ARCH;
+		b->nr_handles = 3;
+		return 0;
+	}
+	case VFIO_DEVICE_FEATURE_MEMATTR_HANDLE: {
+		struct vfio_device_feature_memattr_handle *h = p;
+		unsigned int i;
+
+		if (f->flags & VFIO_DEVICE_FEATURE_PROBE)
+			return 0;
+		if (!(f->flags & VFIO_DEVICE_FEATURE_GET) || h->flags)
+			return -EINVAL;
+		if (h->handle < VFIO_MEMATTR_HANDLE_INDEX_BASE || h->handle >= fk.next_handle)
+			return -ENOENT;
+		for (i = 0; i < fk.nreleased; i++)
+			if (fk.released[i] == h->handle)
+				return -ENOENT;
+		h->index = fk.last.index;
+		h->attr = (uint32_t)fk.map_attr;
+		h->offset = fk.last.offset;
+		h->length = fk.handle_len;
+		h->mmap_offset = HANDLE_OFF + (h->handle - VFIO_MEMATTR_HANDLE_INDEX_BASE) * MiB;
+		return 0;
+	}
+	case VFIO_DEVICE_FEATURE_MEMATTR_UNMAP: {
+		struct vfio_device_feature_memattr_unmap *u = p;
+
+		if (f->flags & VFIO_DEVICE_FEATURE_PROBE)
+			return 0;
+		if (u->flags)
+			return -EINVAL;
+		if (fk.nreleased < 32)
+			fk.released[fk.nreleased++] = u->handle;
+		return 0;
+	}
+	}
+	return -ENOTTY;
+}
+
+int __wrap_ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+	int ret;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (fd != fk.fd || fd < 0)
+		return __real_ioctl(fd, req, arg);
+
+	switch (req) {
+	case VFIO_DEVICE_GET_INFO: {
+		struct vfio_device_info *di = arg;
+
+		di->flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
+		di->num_regions = VFIO_PCI_NUM_REGIONS;
+		di->num_irqs = 0;
+		ret = 0;
+		break;
+	}
+	case VFIO_DEVICE_GET_REGION_INFO:
+		ret = fake_region_info(arg);
+		break;
+	case VFIO_DEVICE_FEATURE:
+		ret = fake_feature(arg);
+		break;
+	default:
+		ret = -ENOTTY;
+	}
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	return ret;
+}
+
+struct vfio_memattr_dev *fake_open(int uapi)
+{
+	struct vfio_memattr_dev *dev = NULL;
+	uint32_t bar[6] = { 0xfebf0000, 0, 0xfd00000c, 0, 0, 0 };
+
+	memset(&fk, 0, sizeof(fk));
+	fk.fd = memfd_create("fake-vfio-device", MFD_CLOEXEC);
+	fk.uapi = uapi;
+	fk.cap_attr = -1;
+	fk.next_handle = VFIO_MEMATTR_HANDLE_INDEX_BASE;
+	if (fk.fd < 0 || ftruncate(fk.fd, FILE_SIZE) < 0 ||
+	    pwrite(fk.fd, bar, sizeof(bar), CFG_OFF + 0x10) != sizeof(bar))
+		return NULL;
+	if (vfio_memattr_adopt(fk.fd, 0, &dev) < 0)
+		return NULL;
+	return dev;
+}
+
+void fake_close(struct vfio_memattr_dev *dev)
+{
+	vfio_memattr_close(dev);
+	close(fk.fd);
+	fk.fd = -1;
+}
+
+/* Write a word through the mapping and read it back from the file. */
+int hits_file_at(struct vfio_memattr_mapping *m, uint64_t off_in_map, uint64_t file_off)
+{
+	volatile uint64_t *p = (volatile uint64_t *)((char *)vfio_memattr_mapping_addr(m) + off_in_map);
+	uint64_t v = 0x5a5a000000000000ull ^ file_off, r = 0;
+
+	*p = v;
+	if (pread(fk.fd, &r, sizeof(r), (off_t)file_off) != sizeof(r))
+		return 0;
+	return r == v;
+}
+

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fake.h - a fake VFIO device for the host tests (fake.c).
+ *
+ * The test binary is linked with -Wl,--wrap=ioctl: every ioctl() of the
+ * library on the fake fd (a memfd standing for the VFIO device file) is
+ * answered by fake.c, like vfio-pci (no memattr uAPI) or vfio-pci-memattr
+ * would; mmap() and pread/pwrite work on the memfd for real, so what is
+ * written through a mapping can be checked at the file offset it must hit.
+ */
+#ifndef VFIO_MEMATTR_HOST_FAKE_H
+#define VFIO_MEMATTR_HOST_FAKE_H
+
+#include <stdint.h>
+
+#include <linux/vfio.h>
+
+#include "vfio-memattr.h"
+
+#define MiB		(1ull << 20)
+#define CFG_OFF		0
+#define BAR0_OFF	(1 * MiB)
+#define BAR0_SIZE	4096
+#define BAR2_OFF	(2 * MiB)
+#define BAR2_SIZE	(1 * MiB)
+#define HANDLE_OFF	(8 * MiB)	/* mmap offset of handle 0x10000 */
+#define FILE_SIZE	(16 * MiB)
+
+struct fake_state {
+	int fd;
+	int uapi;		/* answers the memattr uAPI */
+	int map_errno;		/* MEMATTR_MAP fails with this */
+	int map_attr;		/* attribute MEMATTR_MAP reports */
+	int cap_attr;		/* attribute of the region capability, -1: none */
+	uint32_t next_handle;
+	int same_handle;	/* return handle 0x10000 every time */
+	unsigned int map_calls, probe_calls, get_calls;
+	struct vfio_device_feature_memattr_map last;
+	uint32_t released[32];
+	unsigned int nreleased;
+	uint64_t handle_len;
+};
+extern struct fake_state fk;
+
+/* A fake device (@uapi: answering the memattr uAPI), adopted. */
+struct vfio_memattr_dev *fake_open(int uapi);
+void fake_close(struct vfio_memattr_dev *dev);
+/* Write a word through the mapping and read it back from the file. */
+int hits_file_at(struct vfio_memattr_mapping *m, uint64_t off_in_map, uint64_t file_off);
+
+static const enum vfio_memattr P_WC[] = { VFIO_MEMATTR_WC };
+static const enum vfio_memattr P_WC_NC[] = { VFIO_MEMATTR_WC, VFIO_MEMATTR_NC };
+static const enum vfio_memattr P_DEV_NC[] = { VFIO_MEMATTR_DEV, VFIO_MEMATTR_NC };
+static const enum vfio_memattr P_NC[] = { VFIO_MEMATTR_NC };
+
+#endif
