@@ -561,13 +561,21 @@ static void test_policy(void)
 		tap_fail_n(1, "open ivshmem0");
 		return;
 	}
-	rc = ma_map1(d.fd, 0, 0, MA_PAGE, VFIO_MEMATTR_NC, &m);
-	if (rc) {
-		tap_ok(rc == -EOPNOTSUPP, "ivshmem0 BAR0 handle not offered (%s)", ma_errname(-rc));
-	} else {
-		n = pread(d.fd, buf, sizeof(buf), (off_t)m.mmap_offset);
-		tap_ok(n == 256, "pread of a sub-page BAR's handle clips to the BAR's 256 bytes (got %zd)", n);
-		ma_unmap(d.fd, m.handle);
+	{
+		uint64_t b0 = 0, b0len = 0;
+
+		/* 256 bytes; arm64 guests align it to a page (docs/lab.md) */
+		ma_bar_phys(bdf0, 0, &b0, &b0len);
+		rc = ma_map1(d.fd, 0, 0, MA_PAGE, VFIO_MEMATTR_NC, &m);
+		if (rc) {
+			tap_ok(rc == -EOPNOTSUPP, "ivshmem0 BAR0 handle not offered (%s)", ma_errname(-rc));
+		} else {
+			n = pread(d.fd, buf, sizeof(buf), (off_t)m.mmap_offset);
+			tap_ok(b0len && n == (ssize_t)(b0len < MA_PAGE ? b0len : MA_PAGE),
+			       "pread of BAR0's (%" PRIu64 " bytes) one-page handle stops at the BAR's end (got %zd)",
+			       b0len, n);
+			ma_unmap(d.fd, m.handle);
+		}
 	}
 	vdev_close(&d);
 }
