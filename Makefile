@@ -14,7 +14,7 @@
 # The lab cache is $VFIO_MEMATTR_CACHE, else $XDG_CACHE_HOME/vfio-memattr,
 # else ~/.cache/vfio-memattr.  See docs/lab.md.
 
-KERNELS ?= 6.1 6.12 7.2 arm64-6.1 arm64-6.12 arm64-7.2
+KERNELS ?= 6.1 6.12 7.2 7.2-debug arm64-6.1 arm64-6.12 arm64-7.2
 SPARSE ?= 1
 export KERNELS
 export VFIO_MEMATTR_SPARSE := $(SPARSE)
