@@ -9,7 +9,7 @@
 #                  (also part of make check; VFIO_MEMATTR_LINT=0 skips it there)
 #   make hostcheck build tests/host/hostcheck into the lab cache
 #   make deb       the Debian packages (debian/: vfio-memattr-dkms,
-#                  libvfio-memattr1, libvfio-memattr-dev, vfio-memattr-tools)
+#                  libvfio-memattr2, libvfio-memattr-dev, vfio-memattr-tools)
 #                  into $CACHE/build/deb/out, with lintian (lab/deb)
 # The lab cache is $VFIO_MEMATTR_CACHE, else $XDG_CACHE_HOME/vfio-memattr,
 # else ~/.cache/vfio-memattr.  See docs/lab.md.
