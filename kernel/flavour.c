@@ -13,6 +13,8 @@
  * Not provided: the Intel IGD OpRegion and bridge regions (the kernel's
  * vfio_pci_igd.c is part of vfio-pci.ko, not of the core).
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/string.h>
