@@ -656,6 +656,11 @@ static int print_handles(const char *bdf, bool json, const char *lead)
 
 	snprintf(path, sizeof(path), "/sys/kernel/debug/vfio-pci-memattr/%s/handles", bdf);
 	f = fopen(path, "r");
+	if (!f && errno == ENOENT) {
+		/* the vfio-pci flavour of the driver (module vfio_pci) */
+		snprintf(path, sizeof(path), "/sys/kernel/debug/vfio-pci/%s/handles", bdf);
+		f = fopen(path, "r");
+	}
 	if (!f) {
 		int e = errno;
 
