@@ -3,12 +3,12 @@
  * vfio-pci-memattr, vfio-pci flavour: what makes the module built with
  * MEMATTR_FLAVOUR_VFIO_PCI a replacement for the distribution's vfio_pci
  * (module vfio_pci, PCI driver "vfio-pci"): vfio-pci's module parameters
- * with their meaning, its device denylist, SR-IOV gated by enable_sriov,
- * and the DMABUF export ops where the core has them.  VGA arbitration,
- * INTx masking and idle D3 live in vfio-pci-core; this file passes the
- * parameters to it the way the kernel's own vfio-pci does: once at load
- * time through vfio_pci_core_set_params() where that exists, else latched
- * per device before the core initialises it.
+ * with their meaning, its device denylist, SR-IOV gated by enable_sriov.
+ * VGA arbitration, INTx masking and idle D3 live in vfio-pci-core; this
+ * file passes the parameters to it the way the kernel's own vfio-pci
+ * does: once at load time through vfio_pci_core_set_params() where that
+ * exists, else latched per device before the core initialises it.  The DMABUF export ops of
+ * newer kernels (vdev->pci_ops) are main.c's business, for both flavours.
  *
  * Not provided: the Intel IGD OpRegion and bridge regions (the kernel's
  * vfio_pci_igd.c is part of vfio-pci.ko, not of the core).
@@ -111,15 +111,6 @@ int memattr_flavour_probe(struct memattr_device *mv)
 	if ((pdev->class >> 8) == PCI_CLASS_DISPLAY_VGA &&
 	    pdev->vendor == PCI_VENDOR_ID_INTEL)
 		pci_info(pdev, "Intel IGD regions (OpRegion, bridges) are not provided by this vfio-pci\n");
-#ifdef MEMATTR_HAVE_PCI_DMABUF_OPS
-	{
-		static const struct vfio_pci_device_ops dmabuf_ops = {
-			.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
-		};
-
-		mv->core.pci_ops = &dmabuf_ops;
-	}
-#endif
 	return 0;
 }
 
