@@ -3,16 +3,18 @@
  * vfio-pci-memattr, vfio-pci flavour: what makes the module built with
  * MEMATTR_FLAVOUR_VFIO_PCI a replacement for the distribution's vfio_pci
  * (module vfio_pci, PCI driver "vfio-pci"): vfio-pci's module parameters
- * with their meaning, its device denylist, SR-IOV gated by enable_sriov,
- * and the DMABUF export ops where the core has them.  VGA arbitration,
- * INTx masking and idle D3 live in vfio-pci-core; this file passes the
- * parameters to it the way the kernel's own vfio-pci does: once at load
- * time through vfio_pci_core_set_params() where that exists, else latched
- * per device before the core initialises it.
+ * with their meaning, its device denylist, SR-IOV gated by enable_sriov.
+ * VGA arbitration, INTx masking and idle D3 live in vfio-pci-core; this
+ * file passes the parameters to it the way the kernel's own vfio-pci
+ * does: once at load time through vfio_pci_core_set_params() where that
+ * exists, else latched per device before the core initialises it.  The DMABUF export ops of
+ * newer kernels (vdev->pci_ops) are main.c's business, for both flavours.
  *
  * Not provided: the Intel IGD OpRegion and bridge regions (the kernel's
  * vfio_pci_igd.c is part of vfio-pci.ko, not of the core).
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/string.h>

@@ -62,6 +62,11 @@ static int print_handles(const char *bdf, struct json *j)
 
 	snprintf(path, sizeof(path), "/sys/kernel/debug/vfio-pci-memattr/%s/handles", bdf);
 	f = fopen(path, "re");
+	if (!f && errno == ENOENT) {
+		/* the vfio-pci flavour of the driver (module vfio_pci) */
+		snprintf(path, sizeof(path), "/sys/kernel/debug/vfio-pci/%s/handles", bdf);
+		f = fopen(path, "re");
+	}
 	if (!f) {
 		int e = errno;
 
