@@ -33,7 +33,7 @@
 #define LEGACY(bar)	((uint64_t)(bar) << 40)
 
 static const char *bdf;
-static char attr_path[256];
+static char attr_path[256], param_path[256];
 
 static int read_default(char *buf, size_t len)
 {
@@ -84,6 +84,10 @@ int main(void)
 		return tap_done();
 	}
 	snprintf(attr_path, sizeof(attr_path), "/sys/bus/pci/devices/%s/memattr_default", bdf);
+	/* the vfio-pci flavour (lab/vfiopci) has the same parameters as module vfio_pci */
+	snprintf(param_path, sizeof(param_path), "/sys/module/%s/parameters/default_memattr",
+		 getenv("MEMATTR_FLAVOUR_DRIVER") &&
+		 !strcmp(getenv("MEMATTR_FLAVOUR_DRIVER"), "vfio-pci") ? "vfio_pci" : "vfio_pci_memattr");
 	if (read_default(buf, sizeof(buf)) || ma_bar_phys(bdf, 2, &bp, &bsz) || !bsz) {
 		tap_fail_n(NTESTS, "no memattr_default attribute or no BAR2");
 		return tap_done();
@@ -194,15 +198,15 @@ int main(void)
 	tap_ok(ok, "'2:nc': the same plain mmap is uncached-minus, as under vfio-pci");
 
 	/* 12-13: the module parameter, for devices bound afterwards */
-	rc = sysfs_write_str(MA_PARAM_DIR "/default_memattr", "2:wc,0:wc");
+	rc = sysfs_write_str(param_path, "2:wc,0:wc");
 	ok = !rc && !rebind() && !read_default(buf, sizeof(buf)) && !strcmp(buf, "2:wc");
 	tap_ok(ok, "default_memattr=2:wc,0:wc applies to a device bound afterwards ('%s'; 0:wc refused)", buf);
-	ok = !sysfs_write_str(MA_PARAM_DIR "/default_memattr", "\n") && !rebind() &&
+	ok = !sysfs_write_str(param_path, "\n") && !rebind() &&
 	     !read_default(buf, sizeof(buf)) && !strcmp(buf, "");
 	tap_ok(ok, "with default_memattr empty again, a rebound device has no default ('%s')", buf);
 
 restore:
-	sysfs_write_str(MA_PARAM_DIR "/default_memattr", "\n");
+	sysfs_write_str(param_path, "\n");
 	sysfs_write_str(attr_path, "2:nc");
 	return tap_done();
 }
