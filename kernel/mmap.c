@@ -50,28 +50,52 @@ static int memattr_vm_mremap(struct vm_area_struct *vma)
 	return 0;
 }
 
+/*
+ * Remove every entry of @vma: a VMA has at most one, but a stale one
+ * would be a dangling pointer for the core's next zap.
+ */
 static void memattr_vma_list_del(struct vfio_pci_core_device *vdev,
 				 struct vm_area_struct *vma)
 {
-	struct memattr_core_mmap_vma *e;
+	struct memattr_core_mmap_vma *e, *tmp;
 
 	mutex_lock(&vdev->vma_lock);
-	list_for_each_entry(e, &vdev->vma_list, vma_next) {
+	list_for_each_entry_safe(e, tmp, &vdev->vma_list, vma_next) {
 		if (e->vma == vma) {
 			list_del(&e->vma_next);
 			kfree(e);
-			break;
 		}
 	}
 	mutex_unlock(&vdev->vma_lock);
 }
 
+static bool memattr_pte_present(struct vm_area_struct *vma,
+				unsigned long addr)
+{
+	spinlock_t *ptl;
+	pte_t *ptep;
+
+	if (follow_pte(vma->vm_mm, addr, &ptep, &ptl))
+		return false;
+	__acquire(ptl);		/* follow_pte() returned with it held */
+	pte_unmap_unlock(ptep, ptl);
+	return true;
+}
+
 /*
- * One page per fault, from the handle's reservation: vmf_insert_pfn() takes
- * the memory type from the PAT tree and, unlike io_remap_pfn_range(), adds
- * no VM_PAT reservation of its own to the VMA (6.1 frees those wrongly when
- * a VMA is split or moved).  A VMA goes on vdev->vma_list at its first
- * fault since the last zap, so that the core's zap revokes it.
+ * As the core's own handler does, the first fault of a VMA since the last
+ * zap maps the whole VMA and puts it on vdev->vma_list, so that the core's
+ * zap revokes it: one fault per VMA, not one per page.  The pages come
+ * from the handle's reservation: vmf_insert_pfn() takes the memory type
+ * from the PAT tree and, unlike io_remap_pfn_range(), adds no VM_PAT
+ * reservation of its own to the VMA (6.1 frees those wrongly when a VMA
+ * is split or moved).
+ *
+ * A VMA on the list is therefore mapped whole (a split-off or moved copy
+ * is emptied by .open or .mremap and is not on the list), so a fault whose
+ * page is still unmapped under vma_lock is the first one of its VMA and
+ * needs no walk of the list; a page found mapped was populated by a
+ * concurrent fault.
  */
 static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
 {
@@ -80,7 +104,8 @@ static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
 	struct memattr_device *mv = h->mv;
 	struct vfio_pci_core_device *vdev = &mv->core;
 	struct memattr_core_mmap_vma *e;
-	vm_fault_t ret;
+	unsigned long addr;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
 
 	mutex_lock(&vdev->vma_lock);
 	down_read(&vdev->memory_lock);
@@ -90,10 +115,8 @@ static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
-	list_for_each_entry(e, &vdev->vma_list, vma_next) {
-		if (e->vma == vma)
-			goto insert;
-	}
+	if (memattr_pte_present(vma, vmf->address & PAGE_MASK))
+		goto out;
 	e = kmalloc_obj(*e, GFP_KERNEL_ACCOUNT);
 	if (!e) {
 		ret = VM_FAULT_OOM;
@@ -101,11 +124,21 @@ static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
 	}
 	e->vma = vma;
 	list_add(&e->vma_next, &vdev->vma_list);
-insert:
-	ret = vmf_insert_pfn(vma, vmf->address & PAGE_MASK,
-			     memattr_vma_pfn(h, vma, vmf->address & PAGE_MASK));
-	if (ret == VM_FAULT_NOPAGE)
+	for (addr = vma->vm_start; addr < vma->vm_end; addr += PAGE_SIZE) {
+		ret = vmf_insert_pfn(vma, addr, memattr_vma_pfn(h, vma, addr));
+		if (ret != VM_FAULT_NOPAGE)
+			break;
+		if (!((addr >> PAGE_SHIFT) & 511))
+			cond_resched();
+	}
+	if (ret == VM_FAULT_NOPAGE) {
 		atomic64_inc(&mv->stats.pte_faults);
+	} else {
+		/* Neither on the list nor mapped: the next fault starts over. */
+		zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+		list_del(&e->vma_next);
+		kfree(e);
+	}
 out:
 	up_read(&vdev->memory_lock);
 	mutex_unlock(&vdev->vma_lock);
