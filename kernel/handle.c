@@ -27,8 +27,13 @@
  * covering a page), and every unreleased handle is in a maple tree of the
  * pages of its mmap offsets.  The lists stay for debugfs.
  */
+static inline u64 memattr_range_last_of(struct memattr_handle *h)
+{
+	return h->offset + h->length - 1;
+}
+
 #define MEMATTR_RANGE_START(h)	((h)->offset)
-#define MEMATTR_RANGE_LAST(h)	((h)->offset + (h)->length - 1)
+#define MEMATTR_RANGE_LAST(h)	memattr_range_last_of(h)
 
 INTERVAL_TREE_DEFINE(struct memattr_handle, it_node, u64, it_subtree_last,
 		     MEMATTR_RANGE_START, MEMATTR_RANGE_LAST, static,

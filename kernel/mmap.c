@@ -72,7 +72,7 @@ static void memattr_vma_list_del(struct vfio_pci_core_device *vdev,
 static bool memattr_pte_present(struct vm_area_struct *vma,
 				unsigned long addr)
 {
-	spinlock_t *ptl;
+	spinlock_t *ptl;	/* the page table lock follow_pte() takes */
 	pte_t *ptep;
 
 	if (follow_pte(vma->vm_mm, addr, &ptep, &ptl))
