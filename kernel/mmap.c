@@ -51,19 +51,21 @@ static int memattr_vm_mremap(struct vm_area_struct *vma)
 }
 
 /*
- * Remove every entry of @vma: a VMA has at most one, but a stale one
- * would be a dangling pointer for the core's next zap.
+ * A VMA has at most one entry (see memattr_vm_fault()); entries are added
+ * at the head, so the walk is as long as the number of VMAs that faulted
+ * after this one, as in the core's own close.
  */
 static void memattr_vma_list_del(struct vfio_pci_core_device *vdev,
 				 struct vm_area_struct *vma)
 {
-	struct memattr_core_mmap_vma *e, *tmp;
+	struct memattr_core_mmap_vma *e;
 
 	mutex_lock(&vdev->vma_lock);
-	list_for_each_entry_safe(e, tmp, &vdev->vma_list, vma_next) {
+	list_for_each_entry(e, &vdev->vma_list, vma_next) {
 		if (e->vma == vma) {
 			list_del(&e->vma_next);
 			kfree(e);
+			break;
 		}
 	}
 	mutex_unlock(&vdev->vma_lock);
@@ -82,14 +84,34 @@ static bool memattr_pte_present(struct vm_area_struct *vma,
 	return true;
 }
 
+struct memattr_fill {
+	struct mm_struct *mm;
+	unsigned long start;
+	unsigned long pfn;		/* of start */
+	pgprot_t prot;
+};
+
+static int memattr_fill_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct memattr_fill *f = data;
+
+	if (pte_none(ptep_get(pte)))
+		set_pte_at(f->mm, addr, pte,
+			   pte_mkspecial(pfn_pte(f->pfn + ((addr - f->start) >> PAGE_SHIFT),
+						 f->prot)));
+	return 0;
+}
+
 /*
  * As the core's own handler does, the first fault of a VMA since the last
  * zap maps the whole VMA and puts it on vdev->vma_list, so that the core's
- * zap revokes it: one fault per VMA, not one per page.  The pages come
- * from the handle's reservation: vmf_insert_pfn() takes the memory type
- * from the PAT tree and, unlike io_remap_pfn_range(), adds no VM_PAT
- * reservation of its own to the VMA (6.1 frees those wrongly when a VMA
- * is split or moved).
+ * zap revokes it: one fault per VMA, not one per page.  Unlike the core's
+ * io_remap_pfn_range(), it adds no VM_PAT reservation to the VMA (6.1
+ * frees those wrongly when a VMA is split or moved) and looks up no memory
+ * type per page: the VMA's page protection carries the handle's type
+ * (memattr_pgprot()), which is the type of the handle's reservation, or
+ * uncached-minus where there is none, as MAP checked; that is the type
+ * vmf_insert_pfn() would look up in the PAT tree for every page.
  *
  * A VMA on the list is therefore mapped whole (a split-off or moved copy
  * is emptied by .open or .mremap and is not on the list), so a fault whose
@@ -104,8 +126,9 @@ static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
 	struct memattr_device *mv = h->mv;
 	struct vfio_pci_core_device *vdev = &mv->core;
 	struct memattr_core_mmap_vma *e;
-	unsigned long addr;
+	struct memattr_fill f;
 	vm_fault_t ret = VM_FAULT_NOPAGE;
+	int err;
 
 	mutex_lock(&vdev->vma_lock);
 	down_read(&vdev->memory_lock);
@@ -124,13 +147,15 @@ static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
 	}
 	e->vma = vma;
 	list_add(&e->vma_next, &vdev->vma_list);
-	for (addr = vma->vm_start; addr < vma->vm_end; addr += PAGE_SIZE) {
-		ret = vmf_insert_pfn(vma, addr, memattr_vma_pfn(h, vma, addr));
-		if (ret != VM_FAULT_NOPAGE)
-			break;
-		if (!((addr >> PAGE_SHIFT) & 511))
-			cond_resched();
-	}
+	f.mm = vma->vm_mm;
+	f.start = vma->vm_start;
+	f.pfn = memattr_vma_pfn(h, vma, vma->vm_start);
+	f.prot = vma->vm_page_prot;
+	err = apply_to_page_range(vma->vm_mm, vma->vm_start,
+				  vma->vm_end - vma->vm_start,
+				  memattr_fill_pte, &f);
+	if (err)
+		ret = vmf_error(err);
 	if (ret == VM_FAULT_NOPAGE) {
 		atomic64_inc(&mv->stats.pte_faults);
 	} else {
