@@ -7,6 +7,8 @@
 #   make lint      checkpatch --strict and an arm64 W=1 cross build of the module
 #                  (also part of make check; VFIO_MEMATTR_LINT=0 skips it there)
 #   make hostcheck build tests/host/hostcheck into the lab cache
+#   make bench     P1-P4 against stock vfio-pci on each kernel (lab/bench;
+#                  DOC=1 writes the tables into docs/benchmarks.md)
 # The lab cache is $VFIO_MEMATTR_CACHE, else $XDG_CACHE_HOME/vfio-memattr,
 # else ~/.cache/vfio-memattr.  See docs/lab.md.
 
@@ -15,7 +17,7 @@ SPARSE ?= 1
 export KERNELS
 export VFIO_MEMATTR_SPARSE := $(SPARSE)
 
-.PHONY: check demo setup hostcheck lint
+.PHONY: check demo setup hostcheck lint bench
 
 check:
 	@lab/check
@@ -32,3 +34,6 @@ lint:
 
 hostcheck:
 	@lab/build host
+
+bench:
+	@lab/bench $(if $(filter 1,$(DOC)),--doc)
