@@ -302,7 +302,7 @@ static int p1_swap(int swapped)
 
 static void p1_p2(void)
 {
-	int reps = full ? 41 : 21, round, i, n = 0, ok = 1, bound_ok = 0;
+	int reps = full ? 41 : 31, round, i, n = 0, ok = 1, bound_ok = 0;
 	uint64_t ts[MAXREP * P1_ROUNDS], tm[MAXREP * P1_ROUNDS];
 	uint64_t tsf[MAXREP * P1_ROUNDS], tmf[MAXREP * P1_ROUNDS], tmm[MAXREP * P1_ROUNDS];
 	struct p1 last_s = { 0 }, last_m = { 0 };
