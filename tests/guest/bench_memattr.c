@@ -43,7 +43,13 @@
 #define ROUNDS		3
 #define P1_ROUNDS	6	/* halves: 3 rounds of both device orders */
 
-#define P1_BOUND	1.05
+/*
+ * P1's bound is 1.05 in make bench; the short version in make check, which
+ * runs among the other jobs of a shared machine, fails at 1.20: MAP alone
+ * is about 2.5 % of P1 under TCG, the noise of a loaded machine up to 10 %,
+ * and the regression it exists for (one fault per page on 6.1) is 5.7x.
+ */
+#define P1_BOUND	(full ? 1.05 : 1.20)
 #define P3_BOUND	1.5
 #define P4_BOUND	1.5
 
