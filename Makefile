@@ -11,6 +11,8 @@
 #   make deb       the Debian packages (debian/: vfio-memattr-dkms,
 #                  libvfio-memattr2, libvfio-memattr-dev, vfio-memattr-tools)
 #                  into $CACHE/build/deb/out, with lintian (lab/deb)
+#   make bench     P1-P4 against stock vfio-pci on each kernel (lab/bench;
+#                  DOC=1 writes the tables into docs/benchmarks.md)
 # The lab cache is $VFIO_MEMATTR_CACHE, else $XDG_CACHE_HOME/vfio-memattr,
 # else ~/.cache/vfio-memattr.  See docs/lab.md.
 
@@ -19,7 +21,7 @@ SPARSE ?= 1
 export KERNELS
 export VFIO_MEMATTR_SPARSE := $(SPARSE)
 
-.PHONY: check demo setup hostcheck lint deb
+.PHONY: check demo setup hostcheck lint deb bench
 
 check:
 	@lab/check
@@ -39,3 +41,5 @@ hostcheck:
 
 deb:
 	@lab/setup >/dev/null && lab/deb build
+bench:
+	@lab/bench $(if $(filter 1,$(DOC)),--doc)

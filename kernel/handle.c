@@ -10,6 +10,7 @@
  * ioeventfds of the BAR are refused.  The BAR is handed back when its last
  * handle goes.
  */
+#include <linux/interval_tree_generic.h>
 #include <linux/io.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -19,14 +20,53 @@
 #include "compat.h"
 #include "memattr.h"
 
+/*
+ * Lookups on hot paths (fault, mmap, pread/pwrite, MAP) cost O(log n) in
+ * the number of handles, as RDMA's mmap entries do: every object of a BAR
+ * is in an interval tree of its BAR range (overlap checks, the handle
+ * covering a page), and every unreleased handle is in a maple tree of the
+ * pages of its mmap offsets.  The lists stay for debugfs.
+ */
+static inline u64 memattr_range_last_of(struct memattr_handle *h)
+{
+	return h->offset + h->length - 1;
+}
+
+#define MEMATTR_RANGE_START(h)	((h)->offset)
+#define MEMATTR_RANGE_LAST(h)	memattr_range_last_of(h)
+
+INTERVAL_TREE_DEFINE(struct memattr_handle, it_node, u64, it_subtree_last,
+		     MEMATTR_RANGE_START, MEMATTR_RANGE_LAST, static,
+		     memattr_range)
+
+static unsigned long memattr_mmap_first(struct memattr_handle *h)
+{
+	return h->mmap_offset >> PAGE_SHIFT;
+}
+
+static unsigned long memattr_mmap_last(struct memattr_handle *h)
+{
+	return (h->mmap_offset + h->length - 1) >> PAGE_SHIFT;
+}
+
+/* @h leaves the table's lookups by offset.  Caller holds mv->lock. */
+static void memattr_release(struct memattr_device *mv, struct memattr_handle *h)
+{
+	if (h->id && !h->released)
+		mtree_erase(&mv->offsets, memattr_mmap_first(h));
+	h->released = true;
+}
+
 void memattr_device_init(struct memattr_device *mv)
 {
 	int i;
 
 	mutex_init(&mv->lock);
 	xa_init(&mv->handles);
+	mt_init(&mv->offsets);
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
 		INIT_LIST_HEAD(&mv->bars[i].handles);
+		mv->bars[i].ranges = RB_ROOT_CACHED;
 		atomic_set(&mv->bars[i].legacy_vmas, 0);
 	}
 }
@@ -184,6 +224,7 @@ static void memattr_handle_free(struct kref *ref)
 	struct memattr_bar *b = &mv->bars[h->bar];
 
 	list_del(&h->bar_node);
+	memattr_range_remove(h, &b->ranges);
 	if (h->reserved)
 		memattr_unreserve(h->phys, h->length, h->attr);
 	mv->nr_handles--;
@@ -219,20 +260,32 @@ struct memattr_handle *memattr_handle_get_by_offset(struct memattr_device *mv,
 						    unsigned int bar,
 						    u64 window_off)
 {
-	struct memattr_handle *h, *found = NULL;
+	struct memattr_handle *h;
 	u64 off = VFIO_PCI_INDEX_TO_OFFSET(bar) + window_off;
 
 	mutex_lock(&mv->lock);
-	list_for_each_entry(h, &mv->bars[bar].handles, bar_node) {
-		if (!h->released && off >= h->mmap_offset &&
-		    off - h->mmap_offset < h->length) {
-			found = h;
-			memattr_handle_get(found);
-			break;
-		}
-	}
+	h = mtree_load(&mv->offsets, off >> PAGE_SHIFT);
+	if (h && (h->released || h->bar != bar || off < h->mmap_offset ||
+		  off - h->mmap_offset >= h->length))
+		h = NULL;
+	if (h)
+		memattr_handle_get(h);
 	mutex_unlock(&mv->lock);
-	return found;
+	return h;
+}
+
+/* The attribute of an object covering @pos of @bar, NC if none does. */
+u8 memattr_cover_attr(struct memattr_device *mv, unsigned int bar, u64 pos)
+{
+	struct memattr_handle *h;
+	u8 attr = VFIO_MEMATTR_NC;
+
+	mutex_lock(&mv->lock);
+	h = memattr_range_iter_first(&mv->bars[bar].ranges, pos, pos);
+	if (h)
+		attr = h->attr;
+	mutex_unlock(&mv->lock);
+	return attr;
 }
 
 /*
@@ -254,11 +307,6 @@ static bool memattr_hits_msix(struct memattr_device *mv, unsigned int bar,
 	return off < end && start < off + len;
 }
 
-static bool memattr_overlaps(struct memattr_handle *h, u64 off, u64 len)
-{
-	return off < h->offset + h->length && h->offset < off + len;
-}
-
 /*
  * Find or create a handle for one attribute.  Caller holds mv->lock.
  * Returns the handle with a reference for the caller, or an ERR_PTR.
@@ -276,9 +324,8 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 	if (ret)
 		return ERR_PTR(ret);
 
-	list_for_each_entry(h, &b->handles, bar_node) {
-		if (!memattr_overlaps(h, off, len))
-			continue;
+	for (h = memattr_range_iter_first(&b->ranges, off, off + len - 1); h;
+	     h = memattr_range_iter_next(h, off, off + len - 1)) {
 		if (h->attr != attr)
 			return ERR_PTR(-EBUSY);
 		if (!legacy && !h->released && h->id &&
@@ -324,6 +371,15 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 		mv->next_id++;
 		h->mmap_offset = VFIO_PCI_INDEX_TO_OFFSET(bar) +
 				 MEMATTR_WINDOW_START + b->next_mmap;
+		h->length = len;
+		ret = mtree_store_range(&mv->offsets, memattr_mmap_first(h),
+					memattr_mmap_last(h), h,
+					GFP_KERNEL_ACCOUNT);
+		if (ret) {
+			xa_erase(&mv->handles, mv->next_id - 1);
+			mv->next_id--;
+			goto err_unmap;
+		}
 		b->next_mmap += len;
 		h->pending = true;
 	}
@@ -336,6 +392,7 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 	h->offset = off;
 	h->length = len;
 	list_add_tail(&h->bar_node, &b->handles);
+	memattr_range_insert(h, &b->ranges);
 	b->nr_objs++;
 	mv->nr_handles++;
 	return h;
@@ -436,7 +493,7 @@ static void memattr_forget(struct memattr_device *mv, struct memattr_handle *h)
 	u64 window = VFIO_PCI_INDEX_TO_OFFSET(h->bar) + MEMATTR_WINDOW_START;
 
 	xa_erase(&mv->handles, h->id - VFIO_MEMATTR_HANDLE_INDEX_BASE);
-	h->released = true;
+	memattr_release(mv, h);
 	if (kref_read(&h->ref) == 2) {
 		if (h->id == VFIO_MEMATTR_HANDLE_INDEX_BASE + mv->next_id - 1)
 			mv->next_id--;
@@ -551,7 +608,7 @@ static int memattr_feature_unmap(struct memattr_device *mv, u32 flags,
 	mutex_lock(&mv->lock);
 	h = xa_erase(&mv->handles, req.handle - VFIO_MEMATTR_HANDLE_INDEX_BASE);
 	if (h)
-		h->released = true;
+		memattr_release(mv, h);
 	mutex_unlock(&mv->lock);
 	if (!h)
 		return -ENOENT;
@@ -682,7 +739,7 @@ void memattr_device_close(struct memattr_device *mv)
 	mutex_lock(&mv->lock);
 	xa_for_each(&mv->handles, id, h) {
 		xa_erase(&mv->handles, id);
-		h->released = true;
+		memattr_release(mv, h);
 		mutex_unlock(&mv->lock);
 		memattr_handle_put(h);
 		mutex_lock(&mv->lock);
@@ -697,6 +754,7 @@ void memattr_device_close(struct memattr_device *mv)
 		memattr_handle_put(h);
 		mutex_lock(&mv->lock);
 	}
+	mtree_destroy(&mv->offsets);
 	mv->next_id = 0;
 	for (id = 0; id < PCI_STD_NUM_BARS; id++) {
 		struct memattr_bar *b = &mv->bars[id];

@@ -16,7 +16,9 @@
 #define VFIO_PCI_MEMATTR_H
 
 #include <linux/kref.h>
+#include <linux/maple_tree.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/vfio_pci_core.h>
 #include <linux/xarray.h>
 
@@ -51,6 +53,8 @@ struct memattr_handle {
 	struct kref ref;		/* table + one per VMA + lookups */
 	struct memattr_device *mv;
 	struct list_head bar_node;	/* memattr_bar.handles */
+	struct rb_node it_node;		/* memattr_bar.ranges */
+	u64 it_subtree_last;
 	u32 id;				/* region index */
 	u8 bar;
 	u8 attr;
@@ -65,6 +69,7 @@ struct memattr_handle {
 
 struct memattr_bar {
 	struct list_head handles;	/* every live object, released ones too */
+	struct rb_root_cached ranges;	/* the same objects by BAR range */
 	unsigned int nr_objs;
 	u64 next_mmap;			/* bytes of the window handed out */
 	atomic_t legacy_vmas;		/* mmaps of the legacy region offset */
@@ -86,6 +91,7 @@ struct memattr_device {
 	struct vfio_pci_core_device core;	/* must be first */
 	struct mutex lock;
 	struct xarray handles;			/* id - base -> handle */
+	struct maple_tree offsets;		/* mmap pages -> unreleased handle */
 	u32 next_id;
 	unsigned int nr_handles;		/* live objects, all BARs */
 	struct memattr_bar bars[PCI_STD_NUM_BARS];
@@ -116,6 +122,7 @@ struct memattr_handle *memattr_handle_get_by_offset(struct memattr_device *mv,
 						    u64 window_off);
 void memattr_handle_put(struct memattr_handle *h);
 void memattr_handle_get(struct memattr_handle *h);
+u8 memattr_cover_attr(struct memattr_device *mv, unsigned int bar, u64 pos);
 int memattr_region_info(struct memattr_device *mv, struct vfio_region_info *info,
 			struct vfio_info_cap *caps);
 int memattr_ioeventfd_begin(struct memattr_device *mv, unsigned int bar,

@@ -50,6 +50,11 @@ static int memattr_vm_mremap(struct vm_area_struct *vma)
 	return 0;
 }
 
+/*
+ * A VMA has at most one entry (see memattr_vm_fault()); entries are added
+ * at the head, so the walk is as long as the number of VMAs that faulted
+ * after this one, as in the core's own close.
+ */
 static void memattr_vma_list_del(struct vfio_pci_core_device *vdev,
 				 struct vm_area_struct *vma)
 {
@@ -66,12 +71,53 @@ static void memattr_vma_list_del(struct vfio_pci_core_device *vdev,
 	mutex_unlock(&vdev->vma_lock);
 }
 
+static bool memattr_pte_present(struct vm_area_struct *vma,
+				unsigned long addr)
+{
+	spinlock_t *ptl;	/* the page table lock follow_pte() takes */
+	pte_t *ptep;
+
+	if (follow_pte(vma->vm_mm, addr, &ptep, &ptl))
+		return false;
+	__acquire(ptl);		/* follow_pte() returned with it held */
+	pte_unmap_unlock(ptep, ptl);
+	return true;
+}
+
+struct memattr_fill {
+	struct mm_struct *mm;
+	unsigned long start;
+	unsigned long pfn;		/* of start */
+	pgprot_t prot;
+};
+
+static int memattr_fill_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct memattr_fill *f = data;
+
+	if (pte_none(ptep_get(pte)))
+		set_pte_at(f->mm, addr, pte,
+			   pte_mkspecial(pfn_pte(f->pfn + ((addr - f->start) >> PAGE_SHIFT),
+						 f->prot)));
+	return 0;
+}
+
 /*
- * One page per fault, from the handle's reservation: vmf_insert_pfn() takes
- * the memory type from the PAT tree and, unlike io_remap_pfn_range(), adds
- * no VM_PAT reservation of its own to the VMA (6.1 frees those wrongly when
- * a VMA is split or moved).  A VMA goes on vdev->vma_list at its first
- * fault since the last zap, so that the core's zap revokes it.
+ * As the core's own handler does, the first fault of a VMA since the last
+ * zap maps the whole VMA and puts it on vdev->vma_list, so that the core's
+ * zap revokes it: one fault per VMA, not one per page.  Unlike the core's
+ * io_remap_pfn_range(), it adds no VM_PAT reservation to the VMA (6.1
+ * frees those wrongly when a VMA is split or moved) and looks up no memory
+ * type per page: the VMA's page protection carries the handle's type
+ * (memattr_pgprot()), which is the type of the handle's reservation, or
+ * uncached-minus where there is none, as MAP checked; that is the type
+ * vmf_insert_pfn() would look up in the PAT tree for every page.
+ *
+ * A VMA on the list is therefore mapped whole (a split-off or moved copy
+ * is emptied by .open or .mremap and is not on the list), so a fault whose
+ * page is still unmapped under vma_lock is the first one of its VMA and
+ * needs no walk of the list; a page found mapped was populated by a
+ * concurrent fault.
  */
 static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
 {
@@ -80,7 +126,9 @@ static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
 	struct memattr_device *mv = h->mv;
 	struct vfio_pci_core_device *vdev = &mv->core;
 	struct memattr_core_mmap_vma *e;
-	vm_fault_t ret;
+	struct memattr_fill f;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
+	int err;
 
 	mutex_lock(&vdev->vma_lock);
 	down_read(&vdev->memory_lock);
@@ -90,10 +138,8 @@ static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
-	list_for_each_entry(e, &vdev->vma_list, vma_next) {
-		if (e->vma == vma)
-			goto insert;
-	}
+	if (memattr_pte_present(vma, vmf->address & PAGE_MASK))
+		goto out;
 	e = kmalloc_obj(*e, GFP_KERNEL_ACCOUNT);
 	if (!e) {
 		ret = VM_FAULT_OOM;
@@ -101,11 +147,23 @@ static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
 	}
 	e->vma = vma;
 	list_add(&e->vma_next, &vdev->vma_list);
-insert:
-	ret = vmf_insert_pfn(vma, vmf->address & PAGE_MASK,
-			     memattr_vma_pfn(h, vma, vmf->address & PAGE_MASK));
-	if (ret == VM_FAULT_NOPAGE)
+	f.mm = vma->vm_mm;
+	f.start = vma->vm_start;
+	f.pfn = memattr_vma_pfn(h, vma, vma->vm_start);
+	f.prot = vma->vm_page_prot;
+	err = apply_to_page_range(vma->vm_mm, vma->vm_start,
+				  vma->vm_end - vma->vm_start,
+				  memattr_fill_pte, &f);
+	if (err)
+		ret = vmf_error(err);
+	if (ret == VM_FAULT_NOPAGE) {
 		atomic64_inc(&mv->stats.pte_faults);
+	} else {
+		/* Neither on the list nor mapped: the next fault starts over. */
+		zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+		list_del(&e->vma_next);
+		kfree(e);
+	}
 out:
 	up_read(&vdev->memory_lock);
 	mutex_unlock(&vdev->vma_lock);

@@ -96,23 +96,6 @@ static void memattr_io(struct vfio_pci_core_device *vdev, unsigned int bar,
 	}
 }
 
-/* The attribute of the handle covering @pos of @bar, NC if none does. */
-static u8 memattr_cover(struct memattr_device *mv, unsigned int bar, u64 pos)
-{
-	struct memattr_handle *h;
-	u8 attr = VFIO_MEMATTR_NC;
-
-	mutex_lock(&mv->lock);
-	list_for_each_entry(h, &mv->bars[bar].handles, bar_node) {
-		if (pos >= h->offset && pos - h->offset < h->length) {
-			attr = h->attr;
-			break;
-		}
-	}
-	mutex_unlock(&mv->lock);
-	return attr;
-}
-
 /* Access [pos, pos + count) of @bar one page at a time. */
 static ssize_t memattr_bar_rw(struct memattr_device *mv, unsigned int bar,
 			      char __user *ubuf, size_t count, u64 pos,
@@ -147,7 +130,7 @@ static ssize_t memattr_bar_rw(struct memattr_device *mv, unsigned int bar,
 		 * page's mapping in the PAT tree and fail its MAP with EBUSY
 		 * rather than be granted a type it does not have.
 		 */
-		attr = memattr_cover(mv, bar, pos);
+		attr = memattr_cover_attr(mv, bar, pos);
 		io = memattr_map_page(start + pos, attr);
 		if (!io) {
 			ret = -ENOMEM;
