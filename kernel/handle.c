@@ -274,18 +274,17 @@ struct memattr_handle *memattr_handle_get_by_offset(struct memattr_device *mv,
 	return h;
 }
 
-/* The attribute of an object covering @pos of @bar, NC if none does. */
+/*
+ * The attribute of an object covering @pos of @bar, NC if none does.
+ * Caller holds mv->lock.
+ */
 u8 memattr_cover_attr(struct memattr_device *mv, unsigned int bar, u64 pos)
 {
 	struct memattr_handle *h;
-	u8 attr = VFIO_MEMATTR_NC;
 
-	mutex_lock(&mv->lock);
+	lockdep_assert_held(&mv->lock);
 	h = memattr_range_iter_first(&mv->bars[bar].ranges, pos, pos);
-	if (h)
-		attr = h->attr;
-	mutex_unlock(&mv->lock);
-	return attr;
+	return h ? h->attr : VFIO_MEMATTR_NC;
 }
 
 /*

@@ -5,7 +5,8 @@
  * Locking, outermost first:
  *   mmap_lock (held by the mm around mmap and faults)
  *     memattr_device.lock   handles, BAR takeover, legacy mmap counts
- *   core_vdev.memory_lock   taken alone (faults, rw), never under .lock
+ *       core_vdev.memory_lock   under .lock only for a page access of rw.c
+ *   core_vdev.memory_lock   else taken alone (faults), never before .lock
  * User memory is never touched while .lock is held, and the core is never
  * called with it held.  The core's kernel mapping of a BAR (barmap) is
  * only used by the core's ioeventfds: BAR reads and writes are always the

@@ -8,9 +8,9 @@
  * under the core's feet.  Each page is mapped for the access alone, with
  * the memory type of the handle covering it (or uncached where none
  * does), so every page keeps exactly one type and nothing outlives the
- * call.  Device memory is only touched under memory_lock with memory
- * decode enabled; user memory is only touched outside any lock of the
- * driver or the core.
+ * call.  Device memory is only touched under mv->lock and memory_lock
+ * (in that order) with memory decode enabled; user memory is only touched
+ * outside any lock of the driver or the core.
  */
 #include <linux/io.h>
 #include <linux/pci.h>
@@ -125,29 +125,30 @@ static ssize_t memattr_bar_rw(struct memattr_device *mv, unsigned int bar,
 
 		/*
 		 * The type is looked up after the user copy, which may sleep
-		 * for long: a handle created meanwhile is honoured.  A handle
-		 * created between the lookup and the access would find this
-		 * page's mapping in the PAT tree and fail its MAP with EBUSY
-		 * rather than be granted a type it does not have.
+		 * for long, so a handle created meanwhile is honoured; and the
+		 * page is mapped and accessed under mv->lock (no user memory is
+		 * touched there), so no MAP can reserve a type over it while
+		 * its mapping for this access exists.
 		 */
+		mutex_lock(&mv->lock);
 		attr = memattr_cover_attr(mv, bar, pos);
 		io = memattr_map_page(start + pos, attr);
-		if (!io) {
-			ret = -ENOMEM;
-			break;
-		}
-		io += offset_in_page(start + pos);
-
-		down_read(&vdev->memory_lock);
-		if (memattr_memory_enabled(vdev)) {
-			memattr_io(vdev, bar, io, b, pos, n, iswrite);
-			if (iswrite && attr == VFIO_MEMATTR_WC)
-				wmb();	/* drain the write-combining buffers */
+		if (io) {
+			io += offset_in_page(start + pos);
+			down_read(&vdev->memory_lock);
+			if (memattr_memory_enabled(vdev)) {
+				memattr_io(vdev, bar, io, b, pos, n, iswrite);
+				if (iswrite && attr == VFIO_MEMATTR_WC)
+					wmb();	/* drain the write-combining buffers */
+			} else {
+				ret = -EIO;
+			}
+			up_read(&vdev->memory_lock);
+			iounmap((void __iomem *)((unsigned long)io & PAGE_MASK));
 		} else {
-			ret = -EIO;
+			ret = -ENOMEM;
 		}
-		up_read(&vdev->memory_lock);
-		iounmap((void __iomem *)((unsigned long)io & PAGE_MASK));
+		mutex_unlock(&mv->lock);
 
 		if (!ret && !iswrite && copy_to_user(ubuf + done, b, n))
 			ret = -EFAULT;
