@@ -13,7 +13,7 @@
 
 static struct dentry *memattr_debugfs_root;
 
-static const char * const memattr_names[VFIO_MEMATTR_NR] = {
+static const char * const memattr_names[MEMATTR_NR_ATTRS] = {
 	[VFIO_MEMATTR_NC] = "NC",
 	[VFIO_MEMATTR_WC] = "WC",
 	[VFIO_MEMATTR_DEV] = "DEV",
@@ -52,7 +52,8 @@ static int memattr_handles_show(struct seq_file *s, void *unused)
 			seq_printf(s, "%#x %u %#llx %#llx %s %#llx %s\n",
 				   h->id, h->bar, h->offset, h->length,
 				   memattr_names[h->attr], h->mmap_offset,
-				   h->released ? "released" : "live");
+				   h->released ? "released" :
+				   h->id ? "live" : "legacy-default");
 	}
 	mutex_unlock(&mv->lock);
 	return 0;

@@ -2,13 +2,13 @@
 /*
  * vfio-pci-memattr: handles, the uAPI features, and BAR takeover.
  *
- * A handle is (BAR, offset, length, attribute).  It owns a kernel mapping
- * of its range made with its attribute (see pat.c) and an mmap offset in
- * the upper half of its BAR's window of the device file.  While a BAR has
- * handles the driver "takes over" the BAR: the core's whole-BAR kernel
- * mapping, which would hold the range uncached-minus, is removed, legacy
- * mmaps of the BAR are refused, and pread/pwrite go through rw.c.  The
- * BAR is handed back when its last handle goes.
+ * A handle is (BAR, offset, length, attribute).  It holds the memory type
+ * of its range (see pat.c) and an mmap offset in the upper half of its
+ * BAR's window of the device file.  While a BAR has handles the driver
+ * "takes over" the BAR: the core's whole-BAR kernel mapping, which would
+ * hold the range uncached-minus, is removed, and legacy mmaps and
+ * ioeventfds of the BAR are refused.  The BAR is handed back when its last
+ * handle goes.
  */
 #include <linux/io.h>
 #include <linux/pci.h>
@@ -41,10 +41,41 @@ bool memattr_bar_taken(struct memattr_device *mv, unsigned int bar)
 	return taken;
 }
 
-void memattr_note_ioeventfd(struct memattr_device *mv, unsigned int bar)
+/*
+ * The core's ioeventfds point into its kernel mapping of the BAR, so a
+ * VFIO_DEVICE_IOEVENTFD call on a BAR and a takeover of that BAR exclude
+ * each other: the call is counted while the core runs it (without
+ * mv->lock: the core copies from user memory), and takeover refuses while
+ * a call is running or an ioeventfd lives on the BAR.
+ */
+int memattr_ioeventfd_begin(struct memattr_device *mv, unsigned int bar,
+			    bool create)
 {
+	struct memattr_bar *b = &mv->bars[bar];
+	int ret = 0;
+
 	mutex_lock(&mv->lock);
-	mv->bars[bar].ioeventfd = true;
+	if (b->taken)
+		ret = create ? -EBUSY : -ENODEV;	/* none can exist */
+	else
+		b->ioeventfd_calls++;
+	mutex_unlock(&mv->lock);
+	return ret;
+}
+
+void memattr_ioeventfd_end(struct memattr_device *mv, unsigned int bar,
+			   bool create, int ret)
+{
+	struct memattr_bar *b = &mv->bars[bar];
+
+	mutex_lock(&mv->lock);
+	b->ioeventfd_calls--;
+	if (!ret) {
+		if (create)
+			b->ioeventfds++;
+		else if (b->ioeventfds)
+			b->ioeventfds--;
+	}
 	mutex_unlock(&mv->lock);
 }
 
@@ -59,7 +90,8 @@ static u32 memattr_reason(struct memattr_device *mv, unsigned int bar, u8 attr)
 	if (!mv->core.bar_mmap_supported[bar] ||
 	    pci_resource_len(pdev, bar) > MEMATTR_WINDOW_SIZE)
 		return VFIO_MEMATTR_NOT_MMAP;
-	if (attr != VFIO_MEMATTR_NC && !(flags & IORESOURCE_PREFETCH) &&
+	/* DEV is the type of the kernel's own ioremap(): only WC needs it. */
+	if (attr == VFIO_MEMATTR_WC && !(flags & IORESOURCE_PREFETCH) &&
 	    !READ_ONCE(mv->allow_nonprefetchable))
 		return VFIO_MEMATTR_NOT_PREFETCH;
 	return memattr_arch_reason(attr);
@@ -80,7 +112,8 @@ static int memattr_reason_errno(u32 reason)
 /*
  * Take the kernel-side mapping of @bar over: the core's mapping covers the
  * whole BAR uncached-minus and would turn every later request for another
- * type into uncached-minus.  Caller holds mv->lock.
+ * type into uncached-minus.  Fails without changing anything.  Caller
+ * holds mv->lock.
  */
 static int memattr_takeover(struct memattr_device *mv, unsigned int bar)
 {
@@ -92,9 +125,8 @@ static int memattr_takeover(struct memattr_device *mv, unsigned int bar)
 	if (b->taken)
 		return 0;
 	/* ioeventfds keep pointers into the core's mapping. */
-	if (b->ioeventfd && READ_ONCE(vdev->ioeventfds_nr))
+	if (b->ioeventfds || b->ioeventfd_calls)
 		return -EBUSY;
-	b->ioeventfd = false;
 
 	if (MEMATTR_EAGER_BARMAP) {
 		/* The region stays requested by the core; only unmap. */
@@ -102,17 +134,13 @@ static int memattr_takeover(struct memattr_device *mv, unsigned int bar)
 			return -EBUSY;
 		pci_iounmap(pdev, io);
 		vdev->barmap[bar] = IOMEM_ERR_PTR(-EBUSY);
-		b->had_barmap = true;
-	} else {
-		if (memattr_barmap_valid(io)) {
-			pci_iounmap(pdev, io);
-			pci_release_selected_regions(pdev, 1 << bar);
-			vdev->barmap[bar] = NULL;
-		}
-		if (pci_request_selected_regions(pdev, 1 << bar,
-						 "vfio-pci-memattr"))
-			return -EBUSY;
-		b->had_barmap = false;
+	} else if (memattr_barmap_valid(io)) {
+		/* Keep the core's request of the region; only unmap. */
+		pci_iounmap(pdev, io);
+		vdev->barmap[bar] = NULL;
+	} else if (pci_request_selected_regions(pdev, 1 << bar,
+						"vfio-pci-memattr")) {
+		return -EBUSY;
 	}
 	b->taken = true;
 	return 0;
@@ -137,10 +165,10 @@ static void memattr_handback(struct memattr_device *mv, unsigned int bar)
 			vdev->barmap[bar] = IOMEM_ERR_PTR(-ENOMEM);
 		}
 	} else {
+		/* The core requests and maps the BAR again when it needs it. */
 		pci_release_selected_regions(pdev, 1 << bar);
 	}
 	b->taken = false;
-	b->had_barmap = false;
 }
 
 void memattr_handle_get(struct memattr_handle *h)
@@ -156,7 +184,8 @@ static void memattr_handle_free(struct kref *ref)
 	struct memattr_bar *b = &mv->bars[h->bar];
 
 	list_del(&h->bar_node);
-	iounmap(h->kva);
+	if (h->reserved)
+		memattr_unreserve(h->phys, h->length, h->attr);
 	mv->nr_handles--;
 	if (!--b->nr_objs)
 		memattr_handback(mv, h->bar);
@@ -209,7 +238,8 @@ struct memattr_handle *memattr_handle_get_by_offset(struct memattr_device *mv,
 /*
  * The PCI core maps the MSI-X table uncached-minus when MSI-X is enabled;
  * on x86 that request would silently inherit the type of a WC handle
- * over the table, so only NC is offered on the table's pages.
+ * over the table, so WC is not offered on the table's pages (NC and DEV
+ * are the table mapping's own type).
  */
 static bool memattr_hits_msix(struct memattr_device *mv, unsigned int bar,
 			      u64 off, u64 len)
@@ -235,7 +265,7 @@ static bool memattr_overlaps(struct memattr_handle *h, u64 off, u64 len)
  */
 static struct memattr_handle *memattr_try(struct memattr_device *mv,
 					  unsigned int bar, u64 off, u64 len,
-					  u8 attr)
+					  u8 attr, bool legacy)
 {
 	struct pci_dev *pdev = mv->core.pdev;
 	struct memattr_bar *b = &mv->bars[bar];
@@ -251,18 +281,20 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 			continue;
 		if (h->attr != attr)
 			return ERR_PTR(-EBUSY);
-		if (!h->released && h->offset == off && h->length == len) {
+		if (!legacy && !h->released && h->id &&
+		    h->offset == off && h->length == len) {
+			h->pending = false;	/* now another caller's too */
 			memattr_handle_get(h);
 			return h;
 		}
 	}
-	if (attr != VFIO_MEMATTR_NC && memattr_hits_msix(mv, bar, off, len))
+	if (attr == VFIO_MEMATTR_WC && memattr_hits_msix(mv, bar, off, len))
 		return ERR_PTR(-EPERM);
-	if (atomic_read(&b->legacy_vmas))
+	if (atomic_read(&b->legacy_vmas) || b->legacy_untracked)
 		return ERR_PTR(-EBUSY);
-	if (mv->nr_handles >= READ_ONCE(memattr_max_handles))
+	if (!legacy && mv->nr_handles >= READ_ONCE(memattr_max_handles))
 		return ERR_PTR(-ENOSPC);
-	if (len > MEMATTR_WINDOW_SIZE - b->next_mmap)
+	if (!legacy && len > MEMATTR_WINDOW_SIZE - b->next_mmap)
 		return ERR_PTR(-ENOSPC);
 
 	h = kzalloc_obj(*h, GFP_KERNEL_ACCOUNT);
@@ -273,23 +305,28 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 		goto err_free;
 
 	h->phys = pci_resource_start(pdev, bar) + off;
-	h->kva = memattr_kernel_map(h->phys, len, attr);
-	if (!h->kva) {
-		ret = -ENOMEM;
-		goto err_handback;
-	}
-	if (!memattr_kernel_map_honest(h->kva, attr)) {
+	ret = memattr_reserve(h->phys, len, attr, &h->reserved);
+	if (ret) {
 		pci_dbg(pdev, "BAR %u [%#llx+%#llx]: memory type %s not granted\n",
 			bar, off, len, attr == VFIO_MEMATTR_WC ? "WC" : "UC-");
-		ret = -EBUSY;
-		goto err_unmap;
+		goto err_handback;
 	}
 
-	h->id = VFIO_MEMATTR_HANDLE_INDEX_BASE + mv->next_id;
-	ret = xa_err(xa_store(&mv->handles, mv->next_id, h, GFP_KERNEL_ACCOUNT));
-	if (ret)
-		goto err_unmap;
-	mv->next_id++;
+	if (legacy) {
+		/* No id, and the legacy offsets of the BAR (see mmap.c). */
+		h->mmap_offset = VFIO_PCI_INDEX_TO_OFFSET(bar);
+	} else {
+		h->id = VFIO_MEMATTR_HANDLE_INDEX_BASE + mv->next_id;
+		ret = xa_err(xa_store(&mv->handles, mv->next_id, h,
+				      GFP_KERNEL_ACCOUNT));
+		if (ret)
+			goto err_unmap;
+		mv->next_id++;
+		h->mmap_offset = VFIO_PCI_INDEX_TO_OFFSET(bar) +
+				 MEMATTR_WINDOW_START + b->next_mmap;
+		b->next_mmap += len;
+		h->pending = true;
+	}
 
 	kref_init(&h->ref);		/* the table's reference */
 	memattr_handle_get(h);		/* the caller's */
@@ -298,22 +335,114 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 	h->attr = attr;
 	h->offset = off;
 	h->length = len;
-	h->mmap_offset = VFIO_PCI_INDEX_TO_OFFSET(bar) + MEMATTR_WINDOW_START +
-			 b->next_mmap;
-	b->next_mmap += len;
 	list_add_tail(&h->bar_node, &b->handles);
 	b->nr_objs++;
 	mv->nr_handles++;
 	return h;
 
 err_unmap:
-	iounmap(h->kva);
+	if (h->reserved)
+		memattr_unreserve(h->phys, len, attr);
 err_handback:
 	if (!b->nr_objs)
 		memattr_handback(mv, bar);
 err_free:
 	kfree(h);
 	return ERR_PTR(ret);
+}
+
+/*
+ * The administrator's default attribute for the legacy mmaps of a BAR
+ * (sysfs memattr_default, module parameter default_memattr): a handle of
+ * the whole BAR without id, made at the first legacy mmap after the
+ * device is opened and kept until it is closed, so that legacy mmaps are
+ * exactly as honest as handles.  Caller holds mv->lock.  Returns the
+ * handle with a reference for the caller.
+ */
+struct memattr_handle *memattr_legacy_handle(struct memattr_device *mv,
+					     unsigned int bar)
+{
+	struct memattr_bar *b = &mv->bars[bar];
+	struct memattr_handle *h = b->legacy;
+	u64 len = PAGE_ALIGN(pci_resource_len(mv->core.pdev, bar));
+
+	if (h) {
+		memattr_handle_get(h);
+		return h;
+	}
+	h = memattr_try(mv, bar, 0, len, mv->default_attr[bar], true);
+	if (!IS_ERR(h))
+		b->legacy = h;		/* keeps the table's reference */
+	return h;
+}
+
+/* Is the MSI-X table (from config space: the device may be closed) in @bar? */
+static bool memattr_msix_bar(struct pci_dev *pdev, unsigned int bar)
+{
+	u32 table;
+
+	if (!pdev->msix_cap ||
+	    pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE, &table))
+		return false;
+	return (table & PCI_MSIX_TABLE_BIR) == bar;
+}
+
+/*
+ * Set the default attribute of @bar's legacy mmaps.  The checks are those
+ * of MAP that can be made while the device is closed; the reservation and
+ * its read-back come with the first legacy mmap.  Not while the device is
+ * open: mmaps of the old attribute may exist.
+ */
+int memattr_set_default(struct memattr_device *mv, unsigned int bar, u8 attr)
+{
+	struct pci_dev *pdev = mv->core.pdev;
+	unsigned long flags = pci_resource_flags(pdev, bar);
+	resource_size_t len = pci_resource_len(pdev, bar);
+	int ret = 0;
+
+	if (bar >= PCI_STD_NUM_BARS || attr >= MEMATTR_NR_ATTRS)
+		return -EINVAL;
+	if (attr != VFIO_MEMATTR_NC) {
+		if (!len || !(flags & IORESOURCE_MEM) || len > MEMATTR_WINDOW_SIZE ||
+		    !PAGE_ALIGNED(pci_resource_start(pdev, bar)))
+			return -EOPNOTSUPP;
+		if (memattr_arch_reason(attr))
+			return -EOPNOTSUPP;
+		if (attr == VFIO_MEMATTR_WC &&
+		    ((!(flags & IORESOURCE_PREFETCH) &&
+		      !READ_ONCE(mv->allow_nonprefetchable)) ||
+		     memattr_msix_bar(pdev, bar)))
+			return -EPERM;
+	}
+	mutex_lock(&mv->lock);
+	if (READ_ONCE(mv->core.vdev.open_count))
+		ret = -EBUSY;
+	else
+		mv->default_attr[bar] = attr;
+	mutex_unlock(&mv->lock);
+	return ret;
+}
+
+/*
+ * MAP could not tell its caller about the handle it created: take it back
+ * as if the call had never happened, giving back its id and its mmap
+ * offset unless another handle got one after it or someone else holds it
+ * (a VMA or a lookup).  Caller holds mv->lock and a reference, and drops
+ * the table's reference after unlocking.
+ */
+static void memattr_forget(struct memattr_device *mv, struct memattr_handle *h)
+{
+	struct memattr_bar *b = &mv->bars[h->bar];
+	u64 window = VFIO_PCI_INDEX_TO_OFFSET(h->bar) + MEMATTR_WINDOW_START;
+
+	xa_erase(&mv->handles, h->id - VFIO_MEMATTR_HANDLE_INDEX_BASE);
+	h->released = true;
+	if (kref_read(&h->ref) == 2) {
+		if (h->id == VFIO_MEMATTR_HANDLE_INDEX_BASE + mv->next_id - 1)
+			mv->next_id--;
+		if (h->mmap_offset + h->length == window + b->next_mmap)
+			b->next_mmap -= h->length;
+	}
 }
 
 /*
@@ -339,6 +468,7 @@ static int memattr_feature_map(struct memattr_device *mv, u32 flags,
 	struct vfio_device_feature_memattr_map req;
 	struct pci_dev *pdev = mv->core.pdev;
 	struct memattr_handle *h = ERR_PTR(-EINVAL);
+	bool forget;
 	u64 end;
 	int ret, i;
 
@@ -352,7 +482,7 @@ static int memattr_feature_map(struct memattr_device *mv, u32 flags,
 	if (!req.nr_prefs || req.nr_prefs > VFIO_MEMATTR_MAX_PREFS)
 		return -EINVAL;
 	for (i = 0; i < VFIO_MEMATTR_MAX_PREFS; i++) {
-		if (i < req.nr_prefs ? req.prefs[i] >= VFIO_MEMATTR_NR :
+		if (i < req.nr_prefs ? req.prefs[i] >= MEMATTR_NR_ATTRS :
 				       req.prefs[i] != 0)
 			return -EINVAL;
 	}
@@ -373,7 +503,7 @@ static int memattr_feature_map(struct memattr_device *mv, u32 flags,
 		struct memattr_handle *t;
 
 		t = memattr_try(mv, req.index, req.offset, req.length,
-				req.prefs[i]);
+				req.prefs[i], false);
 		if (!IS_ERR(t)) {
 			h = t;
 			break;
@@ -388,12 +518,18 @@ static int memattr_feature_map(struct memattr_device *mv, u32 flags,
 	req.attr = h->attr;
 	req.handle = h->id;
 	req.mmap_offset = h->mmap_offset;
+	ret = copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
+
+	mutex_lock(&mv->lock);
+	forget = ret && h->pending;
+	if (forget)
+		memattr_forget(mv, h);
+	h->pending = false;
+	mutex_unlock(&mv->lock);
+	if (forget)
+		memattr_handle_put(h);	/* the table's reference */
 	memattr_handle_put(h);
-	/*
-	 * The handle stays even if the answer cannot be written: the caller
-	 * can find it again by asking for the same range and attribute.
-	 */
-	return copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
+	return ret;
 }
 
 static int memattr_feature_unmap(struct memattr_device *mv, u32 flags,
@@ -481,7 +617,8 @@ static int memattr_feature_bar_info(struct memattr_device *mv, u32 flags,
 		if ((rflags & IORESOURCE_MEM) && mv->core.bar_mmap_supported[bar])
 			req.bar_flags |= VFIO_MEMATTR_BAR_MMAP;
 	}
-	for (a = 0; a < VFIO_MEMATTR_NR; a++) {
+	BUILD_BUG_ON(MEMATTR_NR_ATTRS > VFIO_MEMATTR_REASON_SLOTS);
+	for (a = 0; a < MEMATTR_NR_ATTRS; a++) {
 		req.reason[a] = memattr_reason(mv, bar, a);
 		if (!req.reason[a])
 			req.supported |= 1U << a;
@@ -550,10 +687,25 @@ void memattr_device_close(struct memattr_device *mv)
 		memattr_handle_put(h);
 		mutex_lock(&mv->lock);
 	}
+	for (id = 0; id < PCI_STD_NUM_BARS; id++) {
+		h = mv->bars[id].legacy;
+		if (!h)
+			continue;
+		mv->bars[id].legacy = NULL;
+		h->released = true;
+		mutex_unlock(&mv->lock);
+		memattr_handle_put(h);
+		mutex_lock(&mv->lock);
+	}
 	mv->next_id = 0;
 	for (id = 0; id < PCI_STD_NUM_BARS; id++) {
-		mv->bars[id].next_mmap = 0;
-		mv->bars[id].ioeventfd = false;
+		struct memattr_bar *b = &mv->bars[id];
+
+		/* The core removes every ioeventfd; no VMA can be left. */
+		b->next_mmap = 0;
+		b->ioeventfds = 0;
+		b->legacy_untracked = false;
+		atomic_set(&b->legacy_vmas, 0);
 	}
 	mutex_unlock(&mv->lock);
 }

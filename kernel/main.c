@@ -8,9 +8,11 @@
  * It matches no device by ID: bind through driver_override, as with
  * vfio-pci.
  */
+#include <linux/ctype.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 
@@ -25,7 +27,69 @@ MODULE_PARM_DESC(max_handles,
 static bool memattr_nonprefetchable_wc;
 module_param_named(nonprefetchable_wc, memattr_nonprefetchable_wc, bool, 0644);
 MODULE_PARM_DESC(nonprefetchable_wc,
-		 "Allow WC and DEV on non-prefetchable BARs of devices bound from now on (default N; WC permits speculative reads)");
+		 "Allow WC on non-prefetchable BARs of devices bound from now on (default N; WC permits speculative reads)");
+
+static char *memattr_default_param;
+module_param_named(default_memattr, memattr_default_param, charp, 0644);
+MODULE_PARM_DESC(default_memattr,
+		 "Default attribute of legacy BAR mmaps for devices bound from now on, as BAR:ATTR[,BAR:ATTR...] with ATTR nc, wc or dev (e.g. 2:wc); see memattr_default in sysfs");
+
+static const char * const memattr_attr_names[MEMATTR_NR_ATTRS] = {
+	[VFIO_MEMATTR_NC] = "nc",
+	[VFIO_MEMATTR_WC] = "wc",
+	[VFIO_MEMATTR_DEV] = "dev",
+};
+
+/* "B:attr" -> bar, attr; 0 or -EINVAL. */
+static int memattr_parse_default(const char *s, size_t n, unsigned int *bar,
+				 u8 *attr)
+{
+	unsigned int a;
+
+	while (n && isspace(s[n - 1]))
+		n--;
+	if (n < 3 || s[0] < '0' || s[0] > '5' || s[1] != ':')
+		return -EINVAL;
+	for (a = 0; a < MEMATTR_NR_ATTRS; a++) {
+		if (n - 2 == strlen(memattr_attr_names[a]) &&
+		    !strncasecmp(s + 2, memattr_attr_names[a], n - 2)) {
+			*bar = s[0] - '0';
+			*attr = a;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* The module parameter, for a device being bound: bad items are skipped. */
+static void memattr_apply_default_param(struct memattr_device *mv)
+{
+	unsigned int bar;
+	const char *p;
+	u8 attr;
+
+	kernel_param_lock(THIS_MODULE);
+	p = memattr_default_param;
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+		int ret;
+
+		while (n && isspace(*p)) {
+			p++;
+			n--;
+		}
+		ret = n ? memattr_parse_default(p, n, &bar, &attr) : 0;
+		if (n && !ret)
+			ret = memattr_set_default(mv, bar, attr);
+		if (ret)
+			pci_info(mv->core.pdev, "default_memattr: '%.*s' not applied (%d)\n",
+				 (int)n, p, ret);
+		p += n;
+		if (*p)
+			p++;
+	}
+	kernel_param_unlock(THIS_MODULE);
+}
 
 static int memattr_open_device(struct vfio_device *core_vdev)
 {
@@ -81,13 +145,18 @@ static int memattr_device_feature(struct vfio_device *core_vdev, u32 flags,
 	return vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
 }
 
-/* An ioeventfd points into the core's mapping of the BAR. */
+/*
+ * An ioeventfd points into the core's mapping of its BAR: creating or
+ * deleting one and taking that BAR over exclude each other (handle.c).
+ */
 static long memattr_ioctl_ioeventfd(struct vfio_device *core_vdev,
 				    unsigned int cmd, unsigned long arg)
 {
 	struct memattr_device *mv = to_memattr(core_vdev);
 	unsigned long minsz = offsetofend(struct vfio_device_ioeventfd, fd);
 	struct vfio_device_ioeventfd ioeventfd;
+	bool create;
+	long ret;
 	u64 index;
 
 	if (copy_from_user(&ioeventfd, (void __user *)arg, minsz))
@@ -95,16 +164,16 @@ static long memattr_ioctl_ioeventfd(struct vfio_device *core_vdev,
 	if (ioeventfd.argsz < minsz)
 		return -EINVAL;
 	index = VFIO_PCI_OFFSET_TO_INDEX(ioeventfd.offset);
-	if (index < PCI_STD_NUM_BARS && ioeventfd.fd >= 0) {
-		mutex_lock(&mv->lock);
-		if (mv->bars[index].taken) {
-			mutex_unlock(&mv->lock);
-			return -EBUSY;
-		}
-		mv->bars[index].ioeventfd = true;
-		mutex_unlock(&mv->lock);
-	}
-	return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+	if (index >= PCI_STD_NUM_BARS)
+		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+
+	create = ioeventfd.fd >= 0;
+	ret = memattr_ioeventfd_begin(mv, index, create);
+	if (ret)
+		return ret;
+	ret = vfio_pci_core_ioctl(core_vdev, cmd, arg);
+	memattr_ioeventfd_end(mv, index, create, ret);
+	return ret;
 }
 
 #ifdef MEMATTR_HAVE_GET_REGION_INFO_CAPS
@@ -210,6 +279,8 @@ static const struct vfio_device_ops memattr_ops = {
 	.bind_iommufd	= vfio_iommufd_physical_bind,
 	.unbind_iommufd	= vfio_iommufd_physical_unbind,
 	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
+#endif
+#ifdef MEMATTR_HAVE_DETACH_IOAS
 	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
 #endif
 #ifdef MEMATTR_HAVE_PASID_OPS
@@ -217,6 +288,17 @@ static const struct vfio_device_ops memattr_ops = {
 	.pasid_detach_ioas = vfio_iommufd_physical_pasid_detach_ioas,
 #endif
 };
+
+#ifdef MEMATTR_HAVE_DMABUF_PHYS
+/*
+ * VFIO_DEVICE_FEATURE_DMA_BUF, as vfio-pci has it.  The core refuses a BAR
+ * the driver has taken over (its mapping is an error pointer then) with
+ * ENODEV; see docs/design.md.
+ */
+static const struct vfio_pci_device_ops memattr_pci_dev_ops = {
+	.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
+};
+#endif
 
 static struct memattr_device *memattr_from_dev(struct device *dev)
 {
@@ -248,8 +330,44 @@ static ssize_t memattr_nonprefetchable_wc_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(memattr_nonprefetchable_wc);
 
+/*
+ * memattr_default: the attribute of legacy VFIO mmaps of each BAR, for
+ * programs that know nothing of memattr (DPDK, SPDK).  Reads "B:attr" for
+ * every BAR whose default is not nc; "B:attr" written sets one.
+ */
+static ssize_t memattr_default_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct memattr_device *mv = memattr_from_dev(dev);
+	int bar, len = 0;
+
+	mutex_lock(&mv->lock);
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++)
+		if (mv->default_attr[bar] != VFIO_MEMATTR_NC)
+			len += sysfs_emit_at(buf, len, "%s%d:%s", len ? " " : "", bar,
+					     memattr_attr_names[mv->default_attr[bar]]);
+	mutex_unlock(&mv->lock);
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+
+static ssize_t memattr_default_store(struct device *dev,
+				     struct device_attribute *attr,
+				     const char *buf, size_t count)
+{
+	unsigned int bar;
+	u8 a;
+	int ret;
+
+	ret = memattr_parse_default(buf, count, &bar, &a);
+	if (!ret)
+		ret = memattr_set_default(memattr_from_dev(dev), bar, a);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(memattr_default);
+
 static struct attribute *memattr_dev_attrs[] = {
 	&dev_attr_memattr_nonprefetchable_wc.attr,
+	&dev_attr_memattr_default.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(memattr_dev);
@@ -265,6 +383,10 @@ static int memattr_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return PTR_ERR(mv);
 
 	mv->allow_nonprefetchable = READ_ONCE(memattr_nonprefetchable_wc);
+	memattr_apply_default_param(mv);
+#ifdef MEMATTR_HAVE_DMABUF_PHYS
+	mv->core.pci_ops = &memattr_pci_dev_ops;
+#endif
 	dev_set_drvdata(&pdev->dev, &mv->core);
 	ret = vfio_pci_core_register_device(&mv->core);
 	if (ret) {

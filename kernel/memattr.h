@@ -6,7 +6,11 @@
  *   mmap_lock (held by the mm around mmap and faults)
  *     memattr_device.lock   handles, BAR takeover, legacy mmap counts
  *   core_vdev.memory_lock   taken alone (faults, rw), never under .lock
- * User memory is never touched while .lock is held.
+ * User memory is never touched while .lock is held, and the core is never
+ * called with it held.  The core's kernel mapping of a BAR (barmap) is
+ * only used by the core's ioeventfds: BAR reads and writes are always the
+ * driver's (rw.c), and an ioeventfd and a takeover of the same BAR exclude
+ * each other through the counts in struct memattr_bar.
  */
 #ifndef VFIO_PCI_MEMATTR_H
 #define VFIO_PCI_MEMATTR_H
@@ -28,19 +32,23 @@
 
 struct memattr_device;
 
+/* Attributes the driver knows (enum vfio_memattr); not uAPI, it may grow. */
+#define MEMATTR_NR_ATTRS	(VFIO_MEMATTR_DEV + 1)
+
 struct memattr_handle {
-	struct kref ref;		/* table + one per VMA */
+	struct kref ref;		/* table + one per VMA + lookups */
 	struct memattr_device *mv;
 	struct list_head bar_node;	/* memattr_bar.handles */
 	u32 id;				/* region index */
 	u8 bar;
 	u8 attr;
 	bool released;			/* out of the table */
+	bool pending;			/* MAP has not answered its creator yet */
+	bool reserved;			/* holds a memory type reservation */
 	u64 offset;			/* in the BAR */
 	u64 length;
 	u64 mmap_offset;		/* in the device file */
 	phys_addr_t phys;
-	void __iomem *kva;		/* kernel mapping: holds the memory type */
 };
 
 struct memattr_bar {
@@ -49,8 +57,10 @@ struct memattr_bar {
 	u64 next_mmap;			/* bytes of the window handed out */
 	atomic_t legacy_vmas;		/* mmaps of the legacy region offset */
 	bool taken;			/* the driver owns the kernel mapping */
-	bool had_barmap;		/* the core's mapping was removed */
-	bool ioeventfd;			/* an ioeventfd was set on this BAR */
+	bool legacy_untracked;		/* a legacy mmap the driver cannot count */
+	unsigned int ioeventfds;	/* live ioeventfds on this BAR */
+	unsigned int ioeventfd_calls;	/* VFIO_DEVICE_IOEVENTFD in the core */
+	struct memattr_handle *legacy;	/* serves legacy mmaps (default_attr) */
 };
 
 struct memattr_stats {
@@ -68,6 +78,7 @@ struct memattr_device {
 	unsigned int nr_handles;		/* live objects, all BARs */
 	struct memattr_bar bars[PCI_STD_NUM_BARS];
 	bool allow_nonprefetchable;
+	u8 default_attr[PCI_STD_NUM_BARS];	/* of legacy mmaps; NC: the core's */
 	struct memattr_stats stats;
 	struct dentry *debugfs;
 };
@@ -95,8 +106,14 @@ void memattr_handle_put(struct memattr_handle *h);
 void memattr_handle_get(struct memattr_handle *h);
 int memattr_region_info(struct memattr_device *mv, struct vfio_region_info *info,
 			struct vfio_info_cap *caps);
-void memattr_note_ioeventfd(struct memattr_device *mv, unsigned int bar);
+int memattr_ioeventfd_begin(struct memattr_device *mv, unsigned int bar,
+			    bool create);
+void memattr_ioeventfd_end(struct memattr_device *mv, unsigned int bar,
+			   bool create, int ret);
 bool memattr_bar_taken(struct memattr_device *mv, unsigned int bar);
+struct memattr_handle *memattr_legacy_handle(struct memattr_device *mv,
+					     unsigned int bar);
+int memattr_set_default(struct memattr_device *mv, unsigned int bar, u8 attr);
 
 /* mmap.c */
 int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma);
@@ -106,8 +123,9 @@ ssize_t memattr_rw(struct memattr_device *mv, char __user *buf, size_t count,
 		   loff_t *ppos, bool iswrite, bool *handled);
 
 /* pat.c */
-void __iomem *memattr_kernel_map(phys_addr_t phys, u64 len, u8 attr);
-bool memattr_kernel_map_honest(void __iomem *kva, u8 attr);
+int memattr_reserve(phys_addr_t phys, u64 len, u8 attr, bool *reserved);
+void memattr_unreserve(phys_addr_t phys, u64 len, u8 attr);
+void __iomem *memattr_map_page(phys_addr_t phys, u8 attr);
 pgprot_t memattr_pgprot(u8 attr, pgprot_t prot);
 u32 memattr_arch_reason(u8 attr);
 

@@ -195,23 +195,15 @@ static const struct vm_operations_struct memattr_vm_ops = {
 #endif
 };
 
-static int memattr_mmap_handle(struct memattr_device *mv,
-			       struct vm_area_struct *vma, unsigned int bar,
-			       u64 window_off)
+/* Make @vma a mapping of @h; the VMA keeps the caller's reference. */
+static int memattr_mmap_setup(struct memattr_handle *h,
+			      struct vm_area_struct *vma, u64 start)
 {
-	struct memattr_handle *h;
-	u64 start = VFIO_PCI_INDEX_TO_OFFSET(bar) + window_off;
 	u64 len = vma->vm_end - vma->vm_start;
 
-	h = memattr_handle_get_by_offset(mv, bar, window_off);
-	if (!h)
+	if (start < h->mmap_offset || start - h->mmap_offset >= h->length ||
+	    len > h->length - (start - h->mmap_offset))
 		return -EINVAL;
-	if (len > h->length - (start - h->mmap_offset)) {
-		memattr_handle_put(h);
-		return -EINVAL;
-	}
-
-	/* The VMA keeps the reference taken by the lookup. */
 	vma->vm_private_data = h;
 	vma->vm_page_prot = memattr_pgprot(h->attr, vma->vm_page_prot);
 	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP |
@@ -220,13 +212,78 @@ static int memattr_mmap_handle(struct memattr_device *mv,
 	return 0;
 }
 
+static int memattr_mmap_handle(struct memattr_device *mv,
+			       struct vm_area_struct *vma, unsigned int bar,
+			       u64 window_off)
+{
+	struct memattr_handle *h;
+	int ret;
+
+	h = memattr_handle_get_by_offset(mv, bar, window_off);
+	if (!h)
+		return -EINVAL;
+	ret = memattr_mmap_setup(h, vma, VFIO_PCI_INDEX_TO_OFFSET(bar) + window_off);
+	if (ret)
+		memattr_handle_put(h);
+	return ret;
+}
+
+/*
+ * A legacy mmap of a BAR whose default attribute the administrator set:
+ * served by the BAR's legacy handle, so that it is as honest as a handle.
+ * Caller holds mv->lock.
+ */
+static int memattr_mmap_default(struct memattr_device *mv,
+				struct vm_area_struct *vma, unsigned int bar)
+{
+	struct memattr_handle *h;
+	int ret;
+
+	if (!mv->core.bar_mmap_supported[bar])
+		return -EINVAL;
+	h = memattr_legacy_handle(mv, bar);
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	ret = memattr_mmap_setup(h, vma, (u64)vma->vm_pgoff << PAGE_SHIFT);
+	if (ret) {
+		/* Not the last reference: the BAR's legacy handle keeps one. */
+		mutex_unlock(&mv->lock);
+		memattr_handle_put(h);
+		mutex_lock(&mv->lock);
+	}
+	return ret;
+}
+
 /*
  * Legacy BAR mmaps are served by the core's vm_ops, wrapped so that the
  * driver knows when a BAR has such a mapping: a handle on that BAR would
- * change the memory type under it.  All BAR mmaps of the core share one
- * vm_ops, recorded at the first legacy mmap.
+ * change the memory type under it.  The wrapper forwards every operation
+ * the core's vm_ops has; a core whose vm_ops has an operation the wrapper
+ * does not know, or whose VMAs carry other private data, is not wrapped:
+ * the BAR of such a mapping then takes no handles until the device is
+ * closed, instead of losing an operation of the core.
  */
 static const struct vm_operations_struct *memattr_core_vm_ops;
+
+static bool memattr_core_vm_ops_known(const struct vm_operations_struct *ops)
+{
+	const u8 *p = (const u8 *)ops;
+	size_t i;
+
+	/* Every member is a pointer; the ones forwarded may be set. */
+	for (i = 0; i < sizeof(*ops); i += sizeof(void *)) {
+		if (i == offsetof(typeof(*ops), open) ||
+		    i == offsetof(typeof(*ops), close) ||
+#if MEMATTR_HUGE_PFNMAP
+		    i == offsetof(typeof(*ops), huge_fault) ||
+#endif
+		    i == offsetof(typeof(*ops), fault))
+			continue;
+		if (memchr_inv(p + i, 0, min(sizeof(void *), sizeof(*ops) - i)))
+			return false;
+	}
+	return ops->fault;
+}
 
 static int memattr_legacy_bar(struct vm_area_struct *vma)
 {
@@ -311,10 +368,18 @@ static const struct vm_operations_struct memattr_legacy_vm_ops = {
 #endif
 };
 
-static bool memattr_wrap_legacy(struct vm_area_struct *vma)
+/* Caller holds mv->lock.  True if @vma is now counted. */
+static bool memattr_wrap_legacy(struct memattr_device *mv,
+				struct vm_area_struct *vma)
 {
-	cmpxchg(&memattr_core_vm_ops, NULL, vma->vm_ops);
-	if (vma->vm_ops != READ_ONCE(memattr_core_vm_ops) || !vma->vm_ops->fault)
+	const struct vm_operations_struct *ops = vma->vm_ops;
+
+	if (!ops || vma->vm_private_data != &mv->core ||
+	    !memattr_core_vm_ops_known(ops))
+		return false;
+	/* All BAR mmaps of the core share one vm_ops. */
+	cmpxchg(&memattr_core_vm_ops, NULL, ops);
+	if (ops != READ_ONCE(memattr_core_vm_ops))
 		return false;
 	vma->vm_ops = &memattr_legacy_vm_ops;
 	return true;
@@ -336,6 +401,10 @@ int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma)
 
 	/* A legacy mmap of a BAR. */
 	mutex_lock(&mv->lock);
+	if (mv->default_attr[index] != VFIO_MEMATTR_NC) {
+		ret = memattr_mmap_default(mv, vma, index);
+		goto out;
+	}
 	if (mv->bars[index].taken) {
 		ret = -EBUSY;
 		goto out;
@@ -343,8 +412,14 @@ int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma)
 	ret = vfio_pci_core_mmap(core_vdev, vma);
 	if (ret)
 		goto out;
-	if (memattr_wrap_legacy(vma))
+	if (memattr_wrap_legacy(mv, vma)) {
 		memattr_legacy_count(vma, 1);
+	} else {
+		pci_warn_once(mv->core.pdev,
+			      "BAR %llu: legacy mmap not tracked; no memattr handles on it until close\n",
+			      index);
+		mv->bars[index].legacy_untracked = true;
+	}
 out:
 	mutex_unlock(&mv->lock);
 	return ret;

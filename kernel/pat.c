@@ -2,30 +2,37 @@
 /*
  * vfio-pci-memattr: memory types, and proof that the kernel granted them.
  *
- * Every handle keeps a kernel mapping of exactly its range, made with the
- * handle's attribute.  On x86 that mapping is what reserves the range's
- * memory type in the PAT tree; user mappings made later inherit the type
- * from that reservation.  The PAT code does not fail a request that
- * overlaps a reservation of another type: it silently hands out the type
- * already reserved.  So after mapping, the page table entry of the kernel
- * mapping is read back and compared with what was asked; a handle whose
- * range did not get its type is refused instead of lying.
+ * A WC handle reserves the memory type of exactly its range (on x86 an
+ * entry of the PAT tree, arch_io_reserve_memtype_wc()) and keeps no kernel
+ * mapping of it; user mappings made later take their type from that
+ * reservation.  The PAT code does not fail a request that overlaps a
+ * reservation of another type: it silently hands out the type already
+ * reserved.  So after reserving, one page of the range is mapped with the
+ * handle's type for a moment and its page table entry is read back: the
+ * reservation covers the range with one type, so one page tells.  A
+ * handle whose range did not get its type is refused instead of lying.
+ *
+ * NC and DEV handles have the type a range with no reservation gets on
+ * x86 (uncached-minus), and reserve nothing; the same read-back, over the
+ * whole range for a moment, proves that nothing else reserved another
+ * type there.
+ *
+ * pread and pwrite map the page they touch, with the type of the handle
+ * covering it (or uncached), for the duration of the access only.
  */
 #include <linux/io.h>
 #include <linux/pgtable.h>
 
 #include "memattr.h"
 
-void __iomem *memattr_kernel_map(phys_addr_t phys, u64 len, u8 attr)
+static void __iomem *memattr_ioremap(phys_addr_t phys, u64 len, u8 attr)
 {
-	switch (attr) {
-	case VFIO_MEMATTR_WC:
-		return ioremap_wc(phys, len);
-	case VFIO_MEMATTR_NC:
-	case VFIO_MEMATTR_DEV:
-		return ioremap(phys, len);
-	}
-	return NULL;
+	return attr == VFIO_MEMATTR_WC ? ioremap_wc(phys, len) : ioremap(phys, len);
+}
+
+void __iomem *memattr_map_page(phys_addr_t phys, u8 attr)
+{
+	return memattr_ioremap(phys & PAGE_MASK, PAGE_SIZE, attr);
 }
 
 pgprot_t memattr_pgprot(u8 attr, pgprot_t prot)
@@ -62,7 +69,7 @@ u32 memattr_arch_reason(u8 attr)
 	return VFIO_MEMATTR_OK;
 }
 
-bool memattr_kernel_map_honest(void __iomem *kva, u8 attr)
+static bool memattr_kernel_map_honest(void __iomem *kva, u8 attr)
 {
 	unsigned int level;
 	unsigned long val;
@@ -77,15 +84,55 @@ bool memattr_kernel_map_honest(void __iomem *kva, u8 attr)
 	return (val & _PAGE_CACHE_MASK) ==
 	       cachemode2protval(memattr_x86_mode(attr));
 }
+
+/* Does [phys, phys + len) get @attr when mapped now? */
+static bool memattr_granted(phys_addr_t phys, u64 len, u8 attr)
+{
+	void __iomem *kva = memattr_ioremap(phys, len, attr);
+	bool ok;
+
+	if (!kva)
+		return false;
+	ok = memattr_kernel_map_honest(kva, attr);
+	iounmap(kva);
+	return ok;
+}
+
+int memattr_reserve(phys_addr_t phys, u64 len, u8 attr, bool *reserved)
+{
+	*reserved = false;
+	if (attr != VFIO_MEMATTR_WC)
+		return memattr_granted(phys, len, attr) ? 0 : -EBUSY;
+
+	if (arch_io_reserve_memtype_wc(phys, len))
+		return -EBUSY;
+	if (!memattr_granted(phys, PAGE_SIZE, attr)) {
+		arch_io_free_memtype_wc(phys, len);
+		return -EBUSY;
+	}
+	*reserved = true;
+	return 0;
+}
+
+void memattr_unreserve(phys_addr_t phys, u64 len, u8 attr)
+{
+	if (attr == VFIO_MEMATTR_WC)
+		arch_io_free_memtype_wc(phys, len);
+}
 #else
 u32 memattr_arch_reason(u8 attr)
 {
 	return VFIO_MEMATTR_OK;
 }
 
-/* No memory type tracking: the mapping has the attribute it was made with. */
-bool memattr_kernel_map_honest(void __iomem *kva, u8 attr)
+/* No memory type tracking: a mapping has the attribute it is made with. */
+int memattr_reserve(phys_addr_t phys, u64 len, u8 attr, bool *reserved)
 {
-	return true;
+	*reserved = false;
+	return 0;
+}
+
+void memattr_unreserve(phys_addr_t phys, u64 len, u8 attr)
+{
 }
 #endif

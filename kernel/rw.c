@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vfio-pci-memattr: pread/pwrite of BARs the driver has taken over, and
- * of handle regions.
+ * vfio-pci-memattr: pread/pwrite of memory BARs and of handle regions.
  *
- * The core's whole-BAR kernel mapping is gone while a BAR carries handles
- * (see handle.c), so accesses go through the kernel mapping of the handle
- * covering each page, which has that handle's memory type, or through a
- * temporary uncached mapping of a page no handle covers.  Every page thus
- * keeps exactly one memory type.  Device memory is only touched under
- * memory_lock with memory decode enabled; user memory is only touched
- * outside any lock of the driver or the core.
+ * Every access to a memory BAR is the driver's, never the core's: the
+ * core would use its whole-BAR kernel mapping across its copies from and
+ * to user memory, and a MAP taking the BAR over meanwhile would unmap it
+ * under the core's feet.  Each page is mapped for the access alone, with
+ * the memory type of the handle covering it (or uncached where none
+ * does), so every page keeps exactly one type and nothing outlives the
+ * call.  Device memory is only touched under memory_lock with memory
+ * decode enabled; user memory is only touched outside any lock of the
+ * driver or the core.
  */
 #include <linux/io.h>
 #include <linux/pci.h>
@@ -95,21 +96,21 @@ static void memattr_io(struct vfio_pci_core_device *vdev, unsigned int bar,
 	}
 }
 
-static struct memattr_handle *memattr_cover(struct memattr_device *mv,
-					    unsigned int bar, u64 pos)
+/* The attribute of the handle covering @pos of @bar, NC if none does. */
+static u8 memattr_cover(struct memattr_device *mv, unsigned int bar, u64 pos)
 {
-	struct memattr_handle *h, *found = NULL;
+	struct memattr_handle *h;
+	u8 attr = VFIO_MEMATTR_NC;
 
 	mutex_lock(&mv->lock);
 	list_for_each_entry(h, &mv->bars[bar].handles, bar_node) {
 		if (pos >= h->offset && pos - h->offset < h->length) {
-			found = h;
-			memattr_handle_get(h);
+			attr = h->attr;
 			break;
 		}
 	}
 	mutex_unlock(&mv->lock);
-	return found;
+	return attr;
 }
 
 /* Access [pos, pos + count) of @bar one page at a time. */
@@ -130,39 +131,41 @@ static ssize_t memattr_bar_rw(struct memattr_device *mv, unsigned int bar,
 	while (done < count) {
 		size_t n = min_t(size_t, count - done,
 				 PAGE_SIZE - offset_in_page(pos));
-		struct memattr_handle *h = memattr_cover(mv, bar, pos);
-		void __iomem *tmp = NULL, *io;
-
-		if (h) {
-			io = h->kva + (pos - h->offset);
-		} else {
-			tmp = ioremap(start + (pos & PAGE_MASK), PAGE_SIZE);
-			if (!tmp) {
-				ret = -ENOMEM;
-				break;
-			}
-			io = tmp + offset_in_page(pos);
-		}
+		void __iomem *io;
+		u8 attr;
 
 		b = buf + offset_in_page(pos);
 		if (iswrite && copy_from_user(b, ubuf + done, n)) {
 			ret = -EFAULT;
-		} else {
-			down_read(&vdev->memory_lock);
-			if (memattr_memory_enabled(vdev)) {
-				memattr_io(vdev, bar, io, b, pos, n, iswrite);
-				if (iswrite && h && h->attr == VFIO_MEMATTR_WC)
-					wmb();	/* drain the write-combining buffers */
-			} else {
-				ret = -EIO;
-			}
-			up_read(&vdev->memory_lock);
+			break;
 		}
 
-		if (tmp)
-			iounmap(tmp);
-		if (h)
-			memattr_handle_put(h);
+		/*
+		 * The type is looked up after the user copy, which may sleep
+		 * for long: a handle created meanwhile is honoured.  A handle
+		 * created between the lookup and the access would find this
+		 * page's mapping in the PAT tree and fail its MAP with EBUSY
+		 * rather than be granted a type it does not have.
+		 */
+		attr = memattr_cover(mv, bar, pos);
+		io = memattr_map_page(start + pos, attr);
+		if (!io) {
+			ret = -ENOMEM;
+			break;
+		}
+		io += offset_in_page(start + pos);
+
+		down_read(&vdev->memory_lock);
+		if (memattr_memory_enabled(vdev)) {
+			memattr_io(vdev, bar, io, b, pos, n, iswrite);
+			if (iswrite && attr == VFIO_MEMATTR_WC)
+				wmb();	/* drain the write-combining buffers */
+		} else {
+			ret = -EIO;
+		}
+		up_read(&vdev->memory_lock);
+		iounmap((void __iomem *)((unsigned long)io & PAGE_MASK));
+
 		if (!ret && !iswrite && copy_to_user(ubuf + done, b, n))
 			ret = -EFAULT;
 		if (ret)
@@ -176,7 +179,7 @@ static ssize_t memattr_bar_rw(struct memattr_device *mv, unsigned int bar,
 
 /*
  * Returns with *handled false when the access is the core's business: a
- * region other than a BAR, or a BAR the driver has not taken over.
+ * region other than a memory BAR.
  */
 ssize_t memattr_rw(struct memattr_device *mv, char __user *buf, size_t count,
 		   loff_t *ppos, bool iswrite, bool *handled)
@@ -188,28 +191,29 @@ ssize_t memattr_rw(struct memattr_device *mv, char __user *buf, size_t count,
 	ssize_t ret;
 
 	*handled = false;
-	if (index >= PCI_STD_NUM_BARS)
+	if (index >= PCI_STD_NUM_BARS ||
+	    !(pci_resource_flags(pdev, index) & IORESOURCE_MEM))
 		return 0;
+	*handled = true;
+	if (!pci_resource_start(pdev, index))
+		return -EINVAL;
+	limit = pci_resource_len(pdev, index);
 
 	if (off >= MEMATTR_WINDOW_START) {
 		struct memattr_handle *h;
 
-		*handled = true;
 		h = memattr_handle_get_by_offset(mv, index, off);
 		if (!h)
 			return -EINVAL;
 		pos = h->offset + ((u64)*ppos - h->mmap_offset);
-		limit = h->offset + h->length;
+		/* A handle of a sub-page BAR covers more than the BAR. */
+		limit = min(limit, h->offset + h->length);
 		memattr_handle_put(h);
 	} else {
-		if (!memattr_bar_taken(mv, index))
-			return 0;
-		*handled = true;
 		pos = off;
-		limit = pci_resource_len(pdev, index);
-		if (pos >= limit)
-			return -EINVAL;
 	}
+	if (pos >= limit)
+		return -EINVAL;
 
 	count = min_t(u64, count, limit - pos);
 	/* As the core's read/write: wake the device from runtime suspend. */

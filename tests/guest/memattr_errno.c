@@ -36,18 +36,36 @@
 
 static uint64_t bp, bsz;
 
+/*
+ * What a failing call must not change: the handles of every BAR, the PAT
+ * entries of BAR2, and the handle ids and mmap offsets handed out.  The
+ * last is seen through a probe: a one-page NC handle of BAR2's last page,
+ * created and released by each snapshot, so consecutive snapshots see
+ * consecutive ids and offsets unless something in between consumed one.
+ */
+#define PROBE_OFF	(4 * MA_MIB - MA_PAGE)
+
 struct snap {
 	int nr[6];
 	int pat;
+	int probe_rc;
+	uint32_t id;
+	uint64_t moff;
 };
 
 static void snap_take(int fd, struct snap *s)
 {
+	struct vfio_device_feature_memattr_map m;
 	int i;
 
 	for (i = 0; i < 6; i++)
 		s->nr[i] = ma_nr_handles(fd, (uint32_t)i);
 	s->pat = pat_count(bp, bp + bsz);
+	s->probe_rc = ma_map1(fd, 2, PROBE_OFF, MA_PAGE, VFIO_MEMATTR_NC, &m);
+	s->id = s->probe_rc ? 0 : m.handle;
+	s->moff = s->probe_rc ? 0 : m.mmap_offset;
+	if (!s->probe_rc)
+		ma_unmap(fd, m.handle);
 }
 
 static int snap_same(int fd, const struct snap *a)
@@ -64,6 +82,14 @@ static int snap_same(int fd, const struct snap *a)
 	if (a->pat != b.pat) {
 		tap_diag("PAT entries on BAR2 %d -> %d", a->pat, b.pat);
 		pat_dump(bp, bp + bsz);
+		ok = 0;
+	}
+	if (a->probe_rc != b.probe_rc) {
+		tap_diag("probe MAP %s -> %s", ma_errname(-a->probe_rc), ma_errname(-b.probe_rc));
+		ok = 0;
+	} else if (!a->probe_rc && (b.id != a->id + 1 || b.moff != a->moff + MA_PAGE)) {
+		tap_diag("handle ids or mmap offsets consumed: probe id 0x%x -> 0x%x, offset 0x%llx -> 0x%llx",
+			 a->id, b.id, (unsigned long long)a->moff, (unsigned long long)b.moff);
 		ok = 0;
 	}
 	return ok;

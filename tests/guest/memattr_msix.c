@@ -4,7 +4,7 @@
  *
  * The PCI core maps the MSI-X table uncached-minus when MSI-X is enabled;
  * on x86 that mapping would silently inherit the type of a WC handle over
- * the table.  So WC and DEV are refused (EPERM) on the table's pages even
+ * the table.  So WC is refused (EPERM) on the table's pages even
  * where the BAR otherwise allows them, NC is allowed there as vfio-pci
  * allows mmap of those pages, and the rest of the BAR is unaffected.
  *
@@ -17,6 +17,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
@@ -56,6 +59,28 @@ static int msix_table(int fd, uint32_t *bir, uint32_t *off, uint32_t *entries)
 	return -ENOENT;
 }
 
+/* One MSI-X vector triggering @efd, or (efd < 0) MSI-X off; 0 or -errno. */
+static int msix_set(int fd, int efd)
+{
+	struct {
+		struct vfio_irq_set s;
+		int32_t fd;
+	} req = {
+		.s.argsz = sizeof(req),
+		.s.index = VFIO_PCI_MSIX_IRQ_INDEX,
+	};
+
+	if (efd >= 0) {
+		req.s.flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+		req.s.count = 1;
+		req.fd = efd;
+	} else {
+		req.s.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
+		req.s.argsz = sizeof(req.s);
+	}
+	return ioctl(fd, VFIO_DEVICE_SET_IRQS, &req) ? -errno : 0;
+}
+
 int main(void)
 {
 	const char *bdf = ma_bdf("MEMATTR_NVME", "0000:00:04.0");
@@ -66,14 +91,14 @@ int main(void)
 	struct vdev d;
 	int ret, nr;
 
-	tap_plan(5);
+	tap_plan(6);
 	if (vdev_open(&d, bdf)) {
-		tap_fail_n(5, "cannot open the NVMe controller");
+		tap_fail_n(6, "cannot open the NVMe controller");
 		return tap_done();
 	}
 	ret = msix_table(d.fd, &bir, &toff, &entries);
 	if (ret || ma_bar_phys(bdf, bir, &bphys, &bsz)) {
-		tap_skip_rest_of(5, "the device has no MSI-X table in a memory BAR");
+		tap_skip_rest_of(6, "the device has no MSI-X table in a memory BAR");
 		vdev_close(&d);
 		return tap_done();
 	}
@@ -86,7 +111,7 @@ int main(void)
 		 bir, toff, entries, (unsigned long long)tpage, (unsigned long long)tend,
 		 (unsigned long long)bsz);
 	if (other + MA_PAGE > bsz) {
-		tap_skip_rest_of(5, "the MSI-X table's BAR has no page outside the table");
+		tap_skip_rest_of(6, "the MSI-X table's BAR has no page outside the table");
 		vdev_close(&d);
 		return tap_done();
 	}
@@ -99,10 +124,13 @@ int main(void)
 	nr = ma_nr_handles(d.fd, bir);
 	ret = ma_map1(d.fd, bir, tpage, tend - tpage, VFIO_MEMATTR_WC, &mp);
 	tap_errno(ret, EPERM, "WC over the MSI-X table's pages, even with the opt-in");
+	/* DEV is the table mapping's own type (ioremap): allowed */
 	ret = ma_map1(d.fd, bir, tpage, tend - tpage, VFIO_MEMATTR_DEV, &mp);
-	tap_ok(ret == -EPERM && ma_nr_handles(d.fd, bir) == nr,
-	       "DEV over the MSI-X table's pages -> EPERM, nothing created (%s)",
+	tap_ok(!ret && mp.attr == VFIO_MEMATTR_DEV && ma_nr_handles(d.fd, bir) == nr + 1,
+	       "DEV over the MSI-X table's pages is allowed (%s)",
 	       ret ? ma_errname(-ret) : "0");
+	if (!ret)
+		ma_unmap(d.fd, mp.handle);
 
 	ret = ma_map1(d.fd, bir, tpage, tend - tpage, VFIO_MEMATTR_NC, &mp);
 	tap_ok(!ret && mp.attr == VFIO_MEMATTR_NC,
@@ -114,8 +142,28 @@ int main(void)
 	tap_ok(!ret && mp.attr == VFIO_MEMATTR_WC,
 	       "WC on a page of the same BAR outside the table is allowed with the opt-in (%s)",
 	       ret ? ma_errname(-ret) : "0");
-	if (!ret)
+
+	/* MSI-X really enabled next to the live WC handle of the same BAR. */
+	if (!ret) {
+		uint64_t bp = 0, bl = 0;
+		int efd = eventfd(0, EFD_CLOEXEC), irq;
+
+		irq = msix_set(d.fd, efd);
+		ma_bar_phys(bdf, bir, &bp, &bl);
+		tap_ok(!irq && bp &&
+		       pat_check_bar(bp, bp + bl, (struct pat_expect[]){
+				{ bp + other, bp + other + MA_PAGE, "write-combining" },
+				{ bp + tpage, bp + tend, "uncached-minus" } }, 2, 1),
+		       "MSI-X enabled (SET_IRQS %s) beside the WC handle: handle page write-combining, table uncached-minus",
+		       irq ? ma_errname(-irq) : "ok");
+		if (!irq)
+			msix_set(d.fd, -1);
+		if (efd >= 0)
+			close(efd);
 		ma_unmap(d.fd, mp.handle);
+	} else {
+		tap_fail_n(1, "no WC handle");
+	}
 
 	sysfs_write_str(attr_path, old[0] == '1' ? "1" : "0");
 	vdev_close(&d);

@@ -120,8 +120,10 @@ struct pat_expect {
 };
 /*
  * The PAT honesty rule for one BAR [bs, be): every entry overlapping it lies
- * inside one of @exp and has its type, and each @exp with must_exact has an
- * entry of exactly its range and type.  Returns 1 if honest (else prints
+ * inside one of @exp and has its type, and with must_exact each
+ * write-combining @exp has an entry of exactly its range (an uncached-minus
+ * @exp needs none: NC and DEV handles reserve nothing, and x86 maps a range
+ * without an entry uncached-minus).  Returns 1 if honest (else prints
  * diagnostics and returns 0).
  */
 int pat_check_bar(uint64_t bs, uint64_t be, const struct pat_expect *exp, int n, int must_exact);

@@ -25,6 +25,22 @@
  * The mmap offsets handed out lie above 2^39 and need a 64-bit off_t
  * (they are served to 64-bit userspace, or to 32-bit userspace using
  * mmap64 with _FILE_OFFSET_BITS=64).
+ *
+ * While a BAR carries handles ("taken over"), the rest of the VFIO uAPI
+ * behaves as under vfio-pci except:
+ *  - mmap of the BAR's legacy region offset fails with EBUSY;
+ *  - VFIO_DEVICE_IOEVENTFD on the BAR fails with EBUSY (create) or
+ *    ENODEV (delete: none can exist), and MAP fails with EBUSY while an
+ *    ioeventfd lives on the BAR or such a call is in progress;
+ *  - VFIO_DEVICE_FEATURE_DMA_BUF (Linux 6.19 and later) of the BAR fails
+ *    with ENODEV; of other BARs it works as under vfio-pci.
+ * pread/pwrite of a BAR, taken over or not, map each page for the access
+ * alone with the attribute of the handle covering it (NC if none does).
+ *
+ * x86: a WC handle reserves write-combining for exactly its range in the
+ * PAT tree (/sys/kernel/debug/x86/pat_memtype_list).  NC and DEV handles
+ * reserve nothing: x86 maps MMIO without a reservation uncached-minus,
+ * and MAP checks that no other type is reserved anywhere in the range.
  */
 #ifndef _UAPI_LINUX_VFIO_MEMATTR_H
 #define _UAPI_LINUX_VFIO_MEMATTR_H
@@ -48,10 +64,11 @@ enum vfio_memattr {
 	VFIO_MEMATTR_NC = 0,
 	VFIO_MEMATTR_WC = 1,
 	VFIO_MEMATTR_DEV = 2,
-	VFIO_MEMATTR_NR,		/* number of known attributes */
+	VFIO_MEMATTR_NR,	/* deprecated: the enum grows; do not size arrays with it */
 };
 
 #define VFIO_MEMATTR_MAX_PREFS	8	/* entries in a preference list */
+#define VFIO_MEMATTR_REASON_SLOTS 8	/* entries of bar_info.reason[] */
 
 /*
  * Why an attribute cannot be requested on a BAR (see BAR_INFO below).
@@ -64,8 +81,9 @@ enum vfio_memattr_reason {
 	VFIO_MEMATTR_NOT_MEM_BAR = 1,
 	/* vfio-pci does not mmap this BAR (not page exclusive): EOPNOTSUPP */
 	VFIO_MEMATTR_NOT_MMAP = 2,
-	/* WC/DEV on a non-prefetchable BAR without the administrator's
-	 * opt-in: EPERM
+	/* WC on a non-prefetchable BAR without the administrator's opt-in
+	 * (DEV is the type of the kernel's own ioremap() and needs none):
+	 * EPERM
 	 */
 	VFIO_MEMATTR_NOT_PREFETCH = 3,
 	/* this architecture or kernel cannot provide it: EOPNOTSUPP */
@@ -106,7 +124,7 @@ struct vfio_device_feature_memattr_bar_info {
 	__u32	nr_handles;		/* out */
 	__u32	reserved;		/* in: must be 0 */
 	/* out: enum vfio_memattr_reason, indexed by attribute */
-	__u32	reason[VFIO_MEMATTR_MAX_PREFS];
+	__u32	reason[VFIO_MEMATTR_REASON_SLOTS];
 };
 
 /*
@@ -139,13 +157,17 @@ struct vfio_device_feature_memattr_bar_info {
  *             capable), or the first preferred attribute is not
  *             available on this architecture/kernel and none other is.
  *  EPERM      the first preferred attribute is refused by policy
- *             (WC/DEV on a non-prefetchable BAR without opt-in, or on
- *             pages of the MSI-X table, which only take NC) and no later
- *             one could be honoured.
+ *             (WC on a non-prefetchable BAR without opt-in, or on pages
+ *             of the MSI-X table, which take NC and DEV) and no later one
+ *             could be honoured.
  *  EBUSY      the range is in use with another attribute: an overlapping
  *             handle, a live mmap of the BAR through its legacy region
- *             offset, an ioeventfd on the BAR, or a memory type already
- *             reserved by someone else (the PAT check failed).
+ *             offset, an ioeventfd on the BAR (or a VFIO_DEVICE_IOEVENTFD
+ *             call in progress on it), or a memory type already reserved
+ *             by someone else (the PAT check failed).
+ *  EFAULT     the argument cannot be read, or the answer cannot be
+ *             written back: a handle this call created is taken back, with
+ *             its id and mmap offset, as if the call had not happened.
  *  ENOSPC     the per-device handle limit (module parameter max_handles)
  *             or the BAR's mmap offset window is exhausted.
  *  ENOMEM     out of memory.
@@ -171,7 +193,7 @@ struct vfio_device_feature_memattr_map {
  *
  * In:  handle, flags = 0.
  * Out: index (source BAR), attr (in force), offset, length, mmap_offset.
- * Errors: EINVAL (argsz, flags, reserved), ENOENT (no such live handle).
+ * Errors: EINVAL (argsz, flags), ENOENT (no such live handle).
  */
 #define VFIO_DEVICE_FEATURE_MEMATTR_HANDLE	0xa002
 
@@ -194,7 +216,7 @@ struct vfio_device_feature_memattr_handle {
  * unmapped, as RDMA mmap entries do; they are revoked like every other
  * BAR mapping on reset or memory disable.  All handles are released
  * when the last reference to the device fd goes.
- * Errors: EINVAL (argsz, flags, reserved), ENOENT (no such live handle).
+ * Errors: EINVAL (argsz, flags), ENOENT (no such live handle).
  */
 #define VFIO_DEVICE_FEATURE_MEMATTR_UNMAP	0xa003
 
@@ -209,7 +231,8 @@ struct vfio_device_feature_memattr_unmap {
  * it is mapped.  The region itself has size = length, offset =
  * mmap_offset, and flags READ | WRITE | MMAP (pread/pwrite at the
  * region's offset access the BAR range through a kernel mapping of the
- * same attribute).
+ * same attribute made for the access; on a BAR smaller than a page they
+ * stop at the end of the BAR).
  */
 #define VFIO_REGION_INFO_CAP_MEMATTR		0xa000
 
