@@ -13,7 +13,7 @@
  *
  * Skipped (with the reason) on kernels without VFIO_DEVICE_CDEV and
  * IOMMUFD (Debian's); runs on the lab's debug kernel.
- * Writes ivshmem0 BAR2 0x170000-0x17ffff (read back in the guest).
+ * Writes ivshmem0 BAR2 0x190000-0x19ffff (read back in the guest).
  */
 #define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64
@@ -31,7 +31,7 @@
 #include "memattr_util.h"
 #include "vfio-memattr.h"
 
-#define OFF	0x170000ull
+#define OFF	0x190000ull
 #define LEN	0x10000ull
 
 /* iommufd uAPI, defined here as the library does (old headers lack it) */

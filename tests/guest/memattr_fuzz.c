@@ -15,7 +15,9 @@
  * every mapping, every ioeventfd and whether memory decode is on, and
  * from that the exact errno of each call.  After each step BAR_INFO's
  * nr_handles must equal the model's; every 256 steps, and at each close,
- * the debugfs handles file and the PAT list are compared with it.
+ * the debugfs handles file and the PAT list (write-combining for exactly
+ * the range of every WC handle, nothing else reserved in the window on
+ * x86: NC and DEV handles reserve nothing) are compared with it.
  *
  * Deterministic: "# seed 0x..." is printed; MEMATTR_FUZZ_SEED=0x... (or
  * argv[1]) replays a run; the default seed is fixed (repeatable CI),
@@ -24,7 +26,7 @@
  * default 1000000 on a "-debug" kernel label, else 20000.  The first
  * disagreement stops the run, printing the step and the replay command.
  *
- * Writes only ivshmem0 BAR2 0x080000-0x0fffff (no host check: random data).
+ * Writes only ivshmem0 BAR2 0x0c0000-0x0fffff (no host check: random data).
  */
 #define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64
@@ -47,8 +49,8 @@
 #include "memattr_util.h"
 
 #define BAR	2u
-#define WIN0	0x080000ull
-#define WINSZ	0x080000ull
+#define WIN0	0x0c0000ull
+#define WINSZ	0x040000ull
 #define MAXH	64
 #define MAXM	32
 #define MAXE	4
@@ -606,8 +608,18 @@ static void check_deep(void)
 		static struct pat_ent pe[PAT_MAX];
 		int np = pat_overlapping(bphys, bphys + bsize, pe, PAT_MAX), j;
 
+		for (j = 0; j < np; j++) {
+			int want = 0;
+
+			for (i = 0; i < MAXH; i++)
+				want |= hs[i].used && hs[i].attr == VFIO_MEMATTR_WC && pe[j].start == bphys + hs[i].off &&
+					pe[j].end == bphys + hs[i].off + hs[i].len && !strcmp(pe[j].type, "write-combining");
+			if (!want && pe[j].start < bphys + WIN0 + WINSZ && bphys + WIN0 < pe[j].end)
+				FAIL("PAT list has [%#" PRIx64 "-%#" PRIx64 "] %s in the window, no WC handle of the model has it",
+				     pe[j].start - bphys, pe[j].end - bphys, pe[j].type);
+		}
 		for (i = 0; i < MAXH; i++) {
-			if (!hs[i].used)
+			if (!hs[i].used || hs[i].attr != VFIO_MEMATTR_WC)
 				continue;
 			for (j = 0, seen = 0; j < np && !seen; j++)
 				seen = pe[j].start == bphys + hs[i].off && pe[j].end == bphys + hs[i].off + hs[i].len &&
