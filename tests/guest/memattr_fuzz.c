@@ -77,9 +77,26 @@ static int efds[MAXE], nefd, mem_off;
 static uint64_t efd_off[MAXE];
 static uint64_t legacy_off;
 static struct vfio_device_feature_memattr_bar_info bi[6];
-static struct pat_snap fresh;
+static struct pat_snap fresh, opened;	/* before the first open; just after it */
+static int foreign_check = 1;		/* fail on PAT entries no handle explains */
 static char failure[512];
-static uint64_t nmap_ok, nmap_busy, nmap_same;
+static uint64_t nmap_ok, nmap_busy, nmap_same, nmap_pat;
+
+/*
+ * Does the PAT list hold, overlapping [off, off+len) of the BAR, a type
+ * other than the one attribute a needs?  (6.1 reserves the range of each
+ * user mapping at fault time; MAP then fails with EBUSY as the uAPI says.)
+ */
+static int pat_conflict(uint64_t off, uint64_t len, unsigned int a)
+{
+	static struct pat_ent pe[PAT_MAX];
+	int n = pat_overlapping(bphys + off, bphys + off + len, pe, PAT_MAX), j;
+
+	for (j = 0; j < n; j++)
+		if (strcmp(pe[j].type, attr_pat_type(a)))
+			return 1;
+	return 0;
+}
 
 static uint64_t rnd(void)
 {
@@ -253,6 +270,15 @@ static void st_map_valid(void)
 	if (!e && objs() >= MAXH)
 		return;		/* the model is full: skip */
 	rc = ma_map(dev.fd, BAR, off, len, prefs, nr, &m);
+	/* a reservation the model does not track explains EBUSY or a later preference */
+	if (!e && pat_available() && ((rc == -EBUSY && pat_conflict(off, len, want)) ||
+				      (!rc && m.attr != want && m.attr < VFIO_MEMATTR_NR && pat_conflict(off, len, want)))) {
+		nmap_pat++;
+		if (rc)
+			e = EBUSY;
+		else
+			want = m.attr;
+	}
 	snprintf(what, sizeof(what), "MAP BAR2 [%#" PRIx64 "+%#" PRIx64 "] prefs %u%s%s%s%s", off, len,
 		 prefs[0], nr > 1 ? "," : "", nr > 1 ? attr_name(prefs[1]) : "", nr > 2 ? "," : "",
 		 nr > 2 ? attr_name(prefs[2]) : "");
@@ -614,7 +640,24 @@ static void check_deep(void)
 			for (i = 0; i < MAXH; i++)
 				want |= hs[i].used && hs[i].attr == VFIO_MEMATTR_WC && pe[j].start == bphys + hs[i].off &&
 					pe[j].end == bphys + hs[i].off + hs[i].len && !strcmp(pe[j].type, "write-combining");
-			if (!want && pe[j].start < bphys + WIN0 + WINSZ && bphys + WIN0 < pe[j].end)
+			/*
+			 * the core's own whole-BAR mapping: on a fresh open (7.2), or
+			 * made for an ioeventfd (6.1, 6.12) until the BAR is taken over
+			 */
+			want |= !objs() && pe[j].start == bphys && pe[j].end == bphys + bsize &&
+				!strcmp(pe[j].type, "uncached-minus");
+			/* 6.1 reserves each user mapping's range at fault time */
+			for (i = 0; i < MAXM; i++) {
+				uint64_t s0 = bphys + ms[i].boff, e0 = s0 + ms[i].len;
+				int wc = !ms[i].legacy && hs[ms[i].h].attr == VFIO_MEMATTR_WC;
+
+				want |= ms[i].used && pe[j].start < e0 && s0 < pe[j].end &&
+					!strcmp(pe[j].type, wc ? "write-combining" : "uncached-minus");
+			}
+			for (i = 0; i < opened.n; i++)
+				want |= pe[j].start == opened.e[i].start && pe[j].end == opened.e[i].end &&
+					!strcmp(pe[j].type, opened.e[i].type);
+			if (foreign_check && !want && pe[j].start < bphys + WIN0 + WINSZ && bphys + WIN0 < pe[j].end)
 				FAIL("PAT list has [%#" PRIx64 "-%#" PRIx64 "] %s in the window, no WC handle of the model has it",
 				     pe[j].start - bphys, pe[j].end - bphys, pe[j].type);
 		}
@@ -698,6 +741,16 @@ int main(int argc, char **argv)
 	if (e && strtoull(e, NULL, 0))
 		ncalls = strtoull(e, NULL, 0);
 	tap_plan(3);
+	/*
+	 * 6.1 maps user VMAs with io_remap_pfn_range() at fault time, which
+	 * reserves their ranges; such uncached-minus entries outlive the
+	 * model's mappings there (found by this fuzzer; see the lab notes),
+	 * so only the WC reservations and the state after close are checked.
+	 */
+	if (lbl && !strcmp(lbl, "6.1")) {
+		foreign_check = 0;
+		tap_diag("6.1: PAT entries of user mappings are not checked mid-run (only WC handles and after close)");
+	}
 	tap_diag("seed %#" PRIx64 " (replay: MEMATTR_FUZZ_SEED=%#" PRIx64 " /tests/memattr_fuzz), %" PRIu64 " calls",
 		 seed, seed, ncalls);
 	bdf = ma_bdf("MEMATTR_IVSHMEM0", NULL);
@@ -706,7 +759,7 @@ int main(int argc, char **argv)
 		return tap_done();
 	}
 	if (ma_bar_phys(bdf, BAR, &bphys, &bsize) || pat_snap_take(bphys, bphys + bsize, &fresh) < 0 ||
-	    dev_open() || !ma_driver_present(dev.fd)) {
+	    dev_open() || !ma_driver_present(dev.fd) || pat_snap_take(bphys, bphys + bsize, &opened) < 0) {
 		tap_fail_n(3, "ivshmem0 is not usable with vfio-pci-memattr");
 		return tap_done();
 	}
@@ -778,7 +831,8 @@ int main(int argc, char **argv)
 	tap_diag("%" PRIu64 " calls in %" PRIu64 " steps, %.1f s, %.0f calls/s, seed %#" PRIx64, calls, step, el,
 		 (double)calls / (el > 0 ? el : 1), seed);
 	tap_diag("MAP: %" PRIu64 " new handles, %" PRIu64 " identical MAPs answered with the same handle, %"
-		 PRIu64 " EBUSY", nmap_ok - nmap_same, nmap_same, nmap_busy);
+		 PRIu64 " EBUSY (%" PRIu64 " explained by a PAT reservation of a user mapping)", nmap_ok - nmap_same,
+		 nmap_same, nmap_busy, nmap_pat);
 	tap_ok(!failure[0], "%" PRIu64 " calls: every errno, handle, mapping, PAT entry and data read back as "
 	       "the model says (seed %#" PRIx64 ")", calls, seed);
 	if (!failure[0])
