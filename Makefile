@@ -1,7 +1,8 @@
 # vfio-memattr top-level Makefile.
 #   make check     host unit tests + guest test suites on Debian's 6.1, 6.12
 #                  and sid kernels in QEMU (KERNELS="6.1" selects; SPARSE=0
-#                  skips the sparse pass of the 6.1 and 6.12 module builds)
+#                  skips the sparse pass of the 6.1 and 6.12 module builds;
+#                  7.2-debug is lab/debug-kernel's KASAN/lockdep build)
 #   make demo      the end-to-end demo (lab/demo)
 #   make setup     only prepare the lab (host packages, kernels, chroot)
 #   make lint      checkpatch --strict and an arm64 W=1 cross build of the module
@@ -10,7 +11,7 @@
 # The lab cache is $VFIO_MEMATTR_CACHE, else $XDG_CACHE_HOME/vfio-memattr,
 # else ~/.cache/vfio-memattr.  See docs/lab.md.
 
-KERNELS ?= 6.1 6.12 7.2
+KERNELS ?= 6.1 6.12 7.2 7.2-debug
 SPARSE ?= 1
 export KERNELS
 export VFIO_MEMATTR_SPARSE := $(SPARSE)

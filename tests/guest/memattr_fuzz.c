@@ -248,7 +248,7 @@ static void st_map_valid(void)
 		len = WIN0 + WINSZ - off;
 	/* ranges from a few slots make duplicates and overlaps likely */
 	if (below(2)) {
-		off = WIN0 + below(8) * 16 * MA_PAGE;
+		off = WIN0 + below(WINSZ / (16 * MA_PAGE)) * 16 * MA_PAGE;
 		len = (1 + below(2) * 3) * 4 * MA_PAGE;
 	}
 	for (k = 0; k < nr; k++)
