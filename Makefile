@@ -2,7 +2,8 @@
 #   make check     host unit tests + guest test suites on Debian's 6.1, 6.12
 #                  and sid kernels in QEMU, x86-64 and arm64 guests
 #                  (KERNELS="6.1 arm64-6.12" selects; SPARSE=0
-#                  skips the sparse pass of the 6.1 and 6.12 module builds)
+#                  skips the sparse pass of the 6.1 and 6.12 module builds;
+#                  7.2-debug is lab/debug-kernel's KASAN/lockdep build)
 #   make demo      the end-to-end demo (lab/demo)
 #   make setup     only prepare the lab (host packages, kernels, chroot)
 #   make lint      checkpatch --strict and an arm64 W=1 cross build of the module

@@ -148,7 +148,7 @@ static const int e_unmap[] = { ENOENT, 0 };
 static const int e_mmap_h[] = { EINVAL, EBUSY, 0 };
 static const int e_mmap_l[] = { EBUSY, EINVAL, 0 };
 static const int e_rw[] = { EIO, EINVAL, EBUSY, 0 };
-static const int e_ioev[] = { EBUSY, EEXIST, ENOENT, EINVAL, 0 };
+static const int e_ioev[] = { EBUSY, EEXIST, ENODEV, EINVAL, 0 };
 static const int e_ctl[] = { EINVAL, EBUSY, EAGAIN, ENOTTY, EIO, 0 };
 
 static int do_map(struct sdev *d, int fd, uint64_t *seed, struct vfio_device_feature_memattr_map *m)
