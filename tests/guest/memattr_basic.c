@@ -57,7 +57,7 @@ static int bar_info_consistent(int fd, unsigned int bar)
 		tap_diag("BAR%u: size differs from sysfs", bar);
 		ok = 0;
 	}
-	for (a = 0; a < VFIO_MEMATTR_NR; a++) {
+	for (a = 0; a < MA_NR_ATTRS; a++) {
 		int sup = !!(bi.supported & (1u << a));
 
 		if (sup != (bi.reason[a] == VFIO_MEMATTR_OK)) {
@@ -71,7 +71,7 @@ static int bar_info_consistent(int fd, unsigned int bar)
 			ok = 0;
 		}
 	}
-	if (bi.supported & ~((1u << VFIO_MEMATTR_NR) - 1)) {
+	if (bi.supported & ~((1u << MA_NR_ATTRS) - 1)) {
 		tap_diag("BAR%u: unknown bits in supported 0x%x", bar, bi.supported);
 		ok = 0;
 	}

@@ -252,7 +252,7 @@ static void st_map_valid(void)
 		len = (1 + below(2) * 3) * 4 * MA_PAGE;
 	}
 	for (k = 0; k < nr; k++)
-		prefs[k] = (uint8_t)below(VFIO_MEMATTR_NR);
+		prefs[k] = (uint8_t)below(MA_NR_ATTRS);
 	for (k = 0; k < nr; k++) {
 		int c = (bi[BAR].supported & (1u << prefs[k])) ? map_conflict(off, len, prefs[k]) :
 			(bi[BAR].reason[prefs[k]] == VFIO_MEMATTR_NOT_PREFETCH ? EPERM : EOPNOTSUPP);
@@ -272,7 +272,7 @@ static void st_map_valid(void)
 	rc = ma_map(dev.fd, BAR, off, len, prefs, nr, &m);
 	/* a reservation the model does not track explains EBUSY or a later preference */
 	if (!e && pat_available() && ((rc == -EBUSY && pat_conflict(off, len, want)) ||
-				      (!rc && m.attr != want && m.attr < VFIO_MEMATTR_NR && pat_conflict(off, len, want)))) {
+				      (!rc && m.attr != want && m.attr < MA_NR_ATTRS && pat_conflict(off, len, want)))) {
 		nmap_pat++;
 		if (rc)
 			e = EBUSY;
@@ -323,7 +323,7 @@ static void st_map_garbage(void)
 	case 0: m.flags = 1u << below(32); break;
 	case 1: m.reserved = (uint32_t)rnd() | 1; break;
 	case 2: m.nr_prefs = below(2) ? 0 : VFIO_MEMATTR_MAX_PREFS + 1 + (uint32_t)below(100); break;
-	case 3: m.prefs[0] = (uint8_t)(VFIO_MEMATTR_NR + below(256 - VFIO_MEMATTR_NR)); break;
+	case 3: m.prefs[0] = (uint8_t)(MA_NR_ATTRS + below(256 - MA_NR_ATTRS)); break;
 	case 4: m.prefs[1 + below(7)] = (uint8_t)(1 + below(255)); break;	/* unused entry */
 	case 5: m.offset += 1 + below(MA_PAGE - 1); break;
 	case 6: m.length = below(2) ? 0 : MA_PAGE + 1 + below(MA_PAGE - 1); break;

@@ -19,6 +19,8 @@
 
 #define MA_PAGE		4096ull
 #define MA_MIB		(1024ull * 1024ull)
+/* attributes known to these tests (the uAPI enum may grow) */
+#define MA_NR_ATTRS	(VFIO_MEMATTR_DEV + 1)
 
 /* ---------------------------------------------------------------- TAP */
 void tap_plan(int n);

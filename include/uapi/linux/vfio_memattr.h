@@ -64,7 +64,6 @@ enum vfio_memattr {
 	VFIO_MEMATTR_NC = 0,
 	VFIO_MEMATTR_WC = 1,
 	VFIO_MEMATTR_DEV = 2,
-	VFIO_MEMATTR_NR,	/* deprecated: the enum grows; do not size arrays with it */
 };
 
 #define VFIO_MEMATTR_MAX_PREFS	8	/* entries in a preference list */
