@@ -71,16 +71,6 @@ void memattr_device_init(struct memattr_device *mv)
 	}
 }
 
-bool memattr_bar_taken(struct memattr_device *mv, unsigned int bar)
-{
-	bool taken;
-
-	mutex_lock(&mv->lock);
-	taken = mv->bars[bar].taken;
-	mutex_unlock(&mv->lock);
-	return taken;
-}
-
 /*
  * The core's ioeventfds point into its kernel mapping of the BAR, so a
  * VFIO_DEVICE_IOEVENTFD call on a BAR and a takeover of that BAR exclude

@@ -130,7 +130,6 @@ int memattr_ioeventfd_begin(struct memattr_device *mv, unsigned int bar,
 			    bool create);
 void memattr_ioeventfd_end(struct memattr_device *mv, unsigned int bar,
 			   bool create, int ret);
-bool memattr_bar_taken(struct memattr_device *mv, unsigned int bar);
 struct memattr_handle *memattr_legacy_handle(struct memattr_device *mv,
 					     unsigned int bar);
 int memattr_set_default(struct memattr_device *mv, unsigned int bar, u8 attr);
