@@ -142,27 +142,6 @@ static void ratio_line(const char *p, const char *what, double r, double bound)
 	printf("# RATIO %s %s %s %.3f %.2f\n", klabel, p, what, r, bound);
 }
 
-/* Reserve 2 * len + 2 MiB and map @len of @fd at @off at a 2 MiB boundary. */
-static volatile uint8_t *map_aligned(int fd, uint64_t off, size_t len, void **res, size_t *rl)
-{
-	uint8_t *r;
-	uintptr_t a;
-	void *p;
-
-	*rl = len + M2;
-	r = mmap(NULL, *rl, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (r == MAP_FAILED)
-		return NULL;
-	a = ((uintptr_t)r + M2 - 1) & ~(uintptr_t)(M2 - 1);
-	p = mmap((void *)a, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
-	if (p == MAP_FAILED) {
-		munmap(r, *rl);
-		return NULL;
-	}
-	*res = r;
-	return p;
-}
-
 static void touch(volatile uint8_t *p, size_t len, uint64_t seed)
 {
 	size_t i;
@@ -212,7 +191,7 @@ static struct p1 p1_stock(uint64_t seed)
 	long f0;
 
 	t0 = now_ns();
-	p = map_aligned(vs->fd, LEGACY_OFF(BAR), P1_LEN, &res, &rl);
+	p = ma_map_aligned(vs->fd, LEGACY_OFF(BAR), P1_LEN, 0, &res, &rl);
 	if (!p)
 		return r;
 	f0 = minflt();
@@ -248,7 +227,7 @@ static struct p1 p1_memattr(uint64_t seed)
 		tap_diag("MAP WC 64 MiB: %s", ma_errname(-rc));
 		return r;
 	}
-	p = map_aligned(vm->fd, m.mmap_offset, P1_LEN, &res, &rl);
+	p = ma_map_aligned(vm->fd, m.mmap_offset, P1_LEN, 0, &res, &rl);
 	if (!p) {
 		ma_unmap(vm->fd, m.handle);
 		return r;

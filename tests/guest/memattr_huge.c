@@ -36,31 +36,6 @@ static int stats(struct st *s)
 	       ma_stat(bdf, "pud_faults", &s->pud) ? -1 : 0;
 }
 
-/* Map @len of the device at @off at an address that is 2 MiB aligned + @skew. */
-static volatile uint8_t *map_aligned(int fd, uint64_t off, size_t len, size_t skew, void **res, size_t *reslen)
-{
-	size_t rl = len + 2 * M2;
-	uint8_t *r = mmap(NULL, rl, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	uintptr_t a;
-	void *p;
-
-	if (r == MAP_FAILED)
-		return NULL;
-	a = ((uintptr_t)r + M2 - 1) & ~(uintptr_t)(M2 - 1);
-	a += skew;
-	p = mmap((void *)a, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
-	if (p == MAP_FAILED) {
-		int e = errno;
-
-		munmap(r, rl);
-		errno = e;
-		return NULL;
-	}
-	*res = r;
-	*reslen = rl;
-	return p;
-}
-
 static int compare_legacy(int fd, volatile uint8_t *p, uint64_t bar_off, size_t len)
 {
 	uint8_t *b = malloc(len);
@@ -123,7 +98,7 @@ int main(void)
 	}
 
 	/* 3 */
-	p = map_aligned(d.fd, m.mmap_offset, M2, 0, &res, &reslen);
+	p = ma_map_aligned(d.fd, m.mmap_offset, M2, 0, &res, &reslen);
 	ok = p && !((uintptr_t)p % M2);
 	if (!p)
 		tap_diag("mmap: %s", strerror(errno));
@@ -194,7 +169,7 @@ int main(void)
 		struct vfio_device_feature_memattr_map m2;
 
 		rc = ma_map1(d.fd, 2, 0, MA_MIB, VFIO_MEMATTR_WC, &m2);
-		p = rc ? NULL : map_aligned(d.fd, m2.mmap_offset, MA_MIB, MA_PAGE, &res, &reslen);
+		p = rc ? NULL : ma_map_aligned(d.fd, m2.mmap_offset, MA_MIB, MA_PAGE, &res, &reslen);
 		ok = p != NULL;
 		tap_ok(ok, "a second WC handle [0, 1M) inside the first, mmapped at aligned + 4K (%s)", ma_errname(-rc));
 		if (p) {

@@ -32,28 +32,6 @@
 #define M2 (2 * MA_MIB)
 #define K64 (64 * 1024ull)
 
-/* Map @len of fd at @off at a 2 MiB aligned address (+ @skew). */
-static volatile uint8_t *map_aligned(int fd, uint64_t off, size_t len, size_t skew,
-				     void **res, size_t *reslen)
-{
-	size_t rl = len + 2 * M2;
-	uint8_t *r = mmap(NULL, rl, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	uintptr_t a;
-	void *p;
-
-	if (r == MAP_FAILED)
-		return NULL;
-	a = (((uintptr_t)r + M2 - 1) & ~(uintptr_t)(M2 - 1)) + skew;
-	p = mmap((void *)a, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
-	if (p == MAP_FAILED) {
-		munmap(r, rl);
-		return NULL;
-	}
-	*res = r;
-	*reslen = rl;
-	return p;
-}
-
 /*
  * Check the entries mapping the first and the last page of [p, p + len):
  * mode, level, PFN (BAR physical @phys), VM_IO|VM_PFNMAP.  Returns 1 if
@@ -127,7 +105,7 @@ static int run_case(const struct hcase *c, int huge_ok, struct pte_info *first)
 		       c->name, attr_name(c->attr), c->off, c->len, ma_errname(-rc), rc ? 0 : m.attr);
 		return 0;
 	}
-	p = map_aligned(c->fd, m.mmap_offset, c->len, c->huge ? 0 : MA_PAGE, &res, &reslen);
+	p = ma_map_aligned(c->fd, m.mmap_offset, c->len, c->huge ? 0 : MA_PAGE, &res, &reslen);
 	if (!p) {
 		tap_diag("mmap: %s", strerror(errno));
 		ok = 0;

@@ -517,6 +517,31 @@ void *ma_map_fd_at(int fd, uint64_t off, size_t len, void *addr)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+volatile uint8_t *ma_map_aligned(int fd, uint64_t off, size_t len, size_t skew,
+				 void **res, size_t *reslen)
+{
+	const uintptr_t m2 = 2 * MA_MIB;
+	size_t rl = len + 2 * m2;
+	uint8_t *r = mmap(NULL, rl, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uintptr_t a;
+	void *p;
+
+	if (r == MAP_FAILED)
+		return NULL;
+	a = (((uintptr_t)r + m2 - 1) & ~(m2 - 1)) + skew;
+	p = mmap((void *)a, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		munmap(r, rl);
+		errno = e;
+		return NULL;
+	}
+	*res = r;
+	*reslen = rl;
+	return p;
+}
+
 void *ma_map_fd(int fd, uint64_t off, size_t len)
 {
 	return ma_map_fd_at(fd, off, len, NULL);

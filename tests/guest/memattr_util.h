@@ -104,6 +104,13 @@ const char *attr_pat_type(unsigned int a);
 /* mmap @len at @off of fd (shared, rw). MAP_FAILED -> NULL and errno set. */
 void *ma_map_fd(int fd, uint64_t off, size_t len);
 void *ma_map_fd_at(int fd, uint64_t off, size_t len, void *addr);
+/*
+ * mmap @len of fd at @off at an address 2 MiB aligned + @skew, inside a
+ * PROT_NONE reservation the caller munmaps (*res, *reslen) when done.
+ * NULL and errno set on failure (nothing left mapped).
+ */
+volatile uint8_t *ma_map_aligned(int fd, uint64_t off, size_t len, size_t skew,
+				 void **res, size_t *reslen);
 
 /* ------------------------------------------------------------------ PAT */
 struct pat_ent {
