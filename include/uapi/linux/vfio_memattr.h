@@ -243,4 +243,142 @@ struct vfio_region_info_cap_memattr {
 	__aligned_u64 length;		/* bytes */
 };
 
+/*
+ * DMABUFs of BAR ranges: an fd that can be mmapped, passed to another
+ * process (SCM_RIGHTS), given a memory attribute and revoked for good by
+ * the owner of the device fd.
+ *
+ * This follows the proposal on the kvm list (Matt Evans, "vfio/pci: Add
+ * mmap() for DMABUFs" and "vfio/pci: Add mmap() attributes to DMABUF
+ * feature", April-May 2026, not merged in any released kernel): export
+ * with the layout of VFIO_DEVICE_FEATURE_DMA_BUF, the attribute an enum
+ * mirroring pgprot_*() (enum vfio_memattr: NC = 0, WC = 1, DEV = 2), GET
+ * reporting the attribute in force, and a permanent revoke.  The feature
+ * numbers are ours, so that a program can move to upstream's when it lands
+ * by changing numbers, not logic.  Differences from the proposal:
+ *  - SET takes a preference list, as MEMATTR_MAP does, and answers the
+ *    attribute it set;
+ *  - SET fails with EBUSY while the DMABUF has live mmaps and the
+ *    attribute would change (upstream: "applies to later mmaps").  Under
+ *    x86 PAT a range has one memory type at a time, and arm64 forbids
+ *    mismatched aliases, so two mappings of one range with two types
+ *    cannot be made honestly;
+ *  - these DMABUFs are for CPU mappings: importers (dma_buf_attach())
+ *    are refused with EOPNOTSUPP.  On Linux 6.19 and later, importers
+ *    (iommufd, RDMA) use VFIO_DEVICE_FEATURE_DMA_BUF, which answers ENODEV
+ *    on a BAR that carries memattr handles or DMABUFs.
+ *
+ * A DMABUF holds the BAR ranges as handles do (policy, memory type
+ * reservation, takeover of the BAR, the max_handles limit: one per
+ * range), but has no handle id and no mmap offset on the device fd.
+ * Its mmaps are revoked with every other BAR mapping (reset, memory
+ * disable, low power) and refault afterwards with the same attribute; an
+ * access while the memory is disabled gets SIGBUS.  Revoke, or the last
+ * close of the device fd, revokes the DMABUF for good: its mmaps get
+ * SIGBUS, later mmaps fail with ENODEV, and it holds nothing of the device
+ * any more (it may outlive the device fd, the driver's binding and the
+ * device itself as a revoked object).
+ *
+ * mmap(2) of a DMABUF fd: MAP_SHARED only (EINVAL), at offsets 0 to its
+ * size (EINVAL past it), PROT_WRITE only if it was opened O_RDWR (EACCES).
+ * /proc/PID/maps names the mapping "/dmabuf:memattr <pci name> BAR<n>
+ * <attr>", e.g. "/dmabuf:memattr 0000:00:02.0 BAR2 WC".
+ */
+#define VFIO_MEMATTR_DMABUF_MAX_RANGES	64
+
+struct vfio_memattr_dma_range {
+	__aligned_u64 offset;		/* in the BAR, page aligned */
+	__aligned_u64 length;		/* page aligned, > 0 */
+};
+
+/*
+ * VFIO_DEVICE_FEATURE_MEMATTR_DMABUF: export a DMABUF.  GET, PROBE.
+ *
+ * The layout of upstream's struct vfio_device_feature_dma_buf.
+ * In:  region_index: a BAR (0..5);
+ *      open_flags: O_CLOEXEC and an access mode (O_RDWR, O_RDONLY);
+ *      flags = 0;
+ *      nr_ranges (1..VFIO_MEMATTR_DMABUF_MAX_RANGES) ranges of the BAR,
+ *      each as in MEMATTR_MAP; they are mapped one after the other, range
+ *      k at the sum of the lengths before it.  argsz covers them all.
+ * Returns the new DMABUF fd.  Its attribute is NC until SET changes it.
+ *
+ * Errors (nothing is created on error):
+ *  EINVAL     argsz, flags, open_flags, region_index, nr_ranges, a range
+ *             not page aligned, empty, overflowing or past the end of the
+ *             page-aligned BAR.
+ *  EOPNOTSUPP the BAR cannot be mapped (I/O, empty, not mmap capable).
+ *  EBUSY      a range is in use with another attribute (as MAP).
+ *  ENOSPC     max_handles, or the BAR's offset window, exhausted.
+ *  ENOMEM, EMFILE, ENFILE.
+ */
+#define VFIO_DEVICE_FEATURE_MEMATTR_DMABUF	0xa004
+
+struct vfio_device_feature_memattr_dmabuf {
+	__u32	region_index;		/* in: BAR */
+	__u32	open_flags;		/* in: O_CLOEXEC | O_RDWR or O_RDONLY */
+	__u32	flags;			/* in: must be 0 */
+	__u32	nr_ranges;		/* in */
+	struct vfio_memattr_dma_range dma_ranges[];
+};
+
+/* vfio_device_feature_memattr_dmabuf_attr.state */
+#define VFIO_MEMATTR_DMABUF_REVOKED	(1 << 0)	/* for good */
+#define VFIO_MEMATTR_DMABUF_MAPPED	(1 << 1)	/* has live mmaps */
+
+/*
+ * VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_ATTR: the memory attribute of a
+ * DMABUF.  SET, GET, PROBE.
+ *
+ * SET in:  dmabuf_fd, flags = 0, reserved = 0, nr_prefs
+ *          (1..VFIO_MEMATTR_MAX_PREFS) attributes in prefs[], most wanted
+ *          first, unused entries 0.  The first one that can be honoured
+ *          for every range of the DMABUF is set, under the rules and with
+ *          the PAT check of MAP; setting the attribute in force succeeds
+ *          and changes nothing.
+ * GET in:  dmabuf_fd, flags = 0, reserved = 0, nr_prefs = 0, prefs[] = 0.
+ * Out (both): attr (in force; the last one for a revoked DMABUF), state
+ *          (VFIO_MEMATTR_DMABUF_*), size (bytes).
+ *
+ * Errors (nothing is changed on error):
+ *  EINVAL     argsz, flags, reserved, nr_prefs, prefs[], dmabuf_fd not a
+ *             DMABUF exported by MEMATTR_DMABUF of this driver.
+ *  ENODEV     a DMABUF of another device; SET of a revoked DMABUF (GET
+ *             reports it revoked when it comes from this device, also
+ *             from an earlier open of it).
+ *  EBUSY      SET: the DMABUF has live mmaps and the attribute would
+ *             change, or a range is in use with another attribute.
+ *  EPERM, EOPNOTSUPP   SET: as MAP, for the first preference.
+ */
+#define VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_ATTR	0xa005
+
+struct vfio_device_feature_memattr_dmabuf_attr {
+	__s32	dmabuf_fd;		/* in */
+	__u32	flags;			/* in: must be 0 */
+	__u32	nr_prefs;		/* in: SET 1..MAX_PREFS, GET 0 */
+	__u32	reserved;		/* in: must be 0 */
+	__u8	prefs[VFIO_MEMATTR_MAX_PREFS];	/* in: enum vfio_memattr */
+	__u32	attr;			/* out: enum vfio_memattr in force */
+	__u32	state;			/* out: VFIO_MEMATTR_DMABUF_* */
+	__aligned_u64 size;		/* out: bytes */
+};
+
+/*
+ * VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_REVOKE: revoke a DMABUF for good.
+ * SET, PROBE.
+ *
+ * Every mmap of it is zapped before the call returns (the next access
+ * gets SIGBUS), later mmaps fail with ENODEV, and its ranges are given
+ * back (memory type reservations, takeover of the BAR).  Revoking a
+ * revoked DMABUF succeeds.
+ * Errors: EINVAL (argsz, flags, dmabuf_fd as in _ATTR), ENODEV (a DMABUF
+ * of another device).
+ */
+#define VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_REVOKE	0xa006
+
+struct vfio_device_feature_memattr_dmabuf_revoke {
+	__s32	dmabuf_fd;		/* in */
+	__u32	flags;			/* in: must be 0 */
+};
+
 #endif /* _UAPI_LINUX_VFIO_MEMATTR_H */
