@@ -17,6 +17,7 @@
 
 #include "vfio-memattr.h"
 #include "vfio-memattr-private.h"
+#include "pat-list.h"
 
 /*
  * Look up the physical range in the x86 PAT memtype list.  Returns 1 if
@@ -24,31 +25,30 @@
  * is at least one, 0 if one is of another type, -errno if the list cannot
  * be read (no debugfs, not root, not x86).
  */
+struct wc_check {
+	int found, bad;
+};
+
+static void wc_check_one(const struct vfio_memattr__pat_entry *e, void *arg)
+{
+	struct wc_check *c = arg;
+
+	if (!strcmp(e->type, "write-combining"))
+		c->found = 1;
+	else
+		c->bad = 1;
+}
+
 int vfio_memattr__pat_check_wc(const char *list, uint64_t start, uint64_t end)
 {
-	char line[256], type[64];
-	unsigned long long s, e;
-	int found = 0, bad = 0;
-	FILE *f = fopen(list, "re");
+	struct wc_check c = { 0 };
+	int ret = vfio_memattr__pat_foreach(list, start, end, wc_check_one, &c);
 
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		const char *p = strstr(line, "[mem ");
-
-		if (!p || sscanf(p, "[mem %llx-%llx] %63s", &s, &e, type) != 3)
-			continue;
-		if (e <= start || s >= end)
-			continue;
-		if (!strcmp(type, "write-combining"))
-			found = 1;
-		else
-			bad = 1;
-	}
-	fclose(f);
-	if (bad)
+	if (ret < 0)
+		return ret;
+	if (c.bad)
 		return 0;
-	return found ? 1 : -ENOENT;
+	return c.found ? 1 : -ENOENT;
 }
 
 static int sysfs_bar_phys(const char *bdf, unsigned int bar, uint64_t *start)

@@ -15,6 +15,7 @@
 
 #include "vfio-memattr.h"
 #include "vfio-memattr-private.h"
+#include "pat-list.h"
 
 /* Root of sysfs when set (host tests); else $VFIO_MEMATTR_SYSFS or /sys. */
 const char *vfio_memattr__sysfs_root;
@@ -29,7 +30,7 @@ const char *sysfs_root(void)
 	return e && *e ? e : "/sys";
 }
 /* The PAT memtype list; tests point it elsewhere. */
-const char *vfio_memattr__pat_list = "/sys/kernel/debug/x86/pat_memtype_list";
+const char *vfio_memattr__pat_list = VFIO_MEMATTR__PAT_LIST;
 
 
 int xioctl(int fd, unsigned long req, void *arg)
