@@ -34,6 +34,7 @@ int main(int argc, char **argv)
 	run_parse_tests();
 	run_mmio_tests();
 	run_lib_tests();
+	run_pat_tests();
 	run_fake_tests();
 	run_adopt_tests();
 	run_cli_tests();
