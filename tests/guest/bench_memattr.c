@@ -32,7 +32,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "memattr_util.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
+#include "lib/vfio.h"
+#include "lib/memattr.h"
+#include "lib/mmio.h"
 
 #define NTESTS		11
 #define BAR		2

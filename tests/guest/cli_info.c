@@ -15,7 +15,8 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "harness.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
 #include "minijson.h"
 
 static char out[8192];
@@ -27,9 +28,9 @@ static int run(const char *cmd)
 
 	unlink("/tmp/cli_info.out");
 	rc = system(cmd);
-	n = harness_read_file("/tmp/cli_info.out", out, sizeof(out) - 1);
+	n = sysfs_read_file("/tmp/cli_info.out", out, sizeof(out) - 1);
 	out[n > 0 ? n : 0] = '\0';
-	harness_diag("%s -> %d: %.300s", cmd, rc, out);
+	tap_diag("%s -> %d: %.300s", cmd, rc, out);
 	return rc;
 }
 
@@ -55,15 +56,15 @@ static bool has_handle(const struct mj *j, unsigned int bar, uint64_t off, uint6
 
 int main(void)
 {
-	const char *bdf = harness_env_bdf("MEMATTR_IVSHMEM0");
+	const char *bdf = ma_bdf("MEMATTR_IVSHMEM0", NULL);
 	char cmd[512];
 	struct mj *j;
 	bool good;
 
-	harness_plan(3);
+	tap_plan(3);
 	if (!bdf) {
-		harness_skip_rest("MEMATTR_IVSHMEM0 not set");
-		return harness_exit();
+		tap_skip_rest("MEMATTR_IVSHMEM0 not set");
+		return tap_done();
 	}
 	snprintf(cmd, sizeof(cmd),
 		 "vfio-memattr map %s 2:0x%llx:0x%llx:WC --run "
@@ -71,10 +72,10 @@ int main(void)
 		 bdf, (unsigned long long)SLICE_OFF, (unsigned long long)SLICE_LEN, bdf);
 	run(cmd);
 	j = out_json();
-	harness_ok(j && mj_bool(j, "in_use") == 1 && mj_int(j, "error.errno", -1) == EBUSY &&
+	tap_ok(j && mj_bool(j, "in_use") == 1 && mj_int(j, "error.errno", -1) == EBUSY &&
 		   mj_is(j, "handles", MJ_ARR),
 		   "info --json while another process holds the device: in use, EBUSY as JSON");
-	harness_ok(has_handle(j, 2, SLICE_OFF, SLICE_LEN, "WC"),
+	tap_ok(has_handle(j, 2, SLICE_OFF, SLICE_LEN, "WC"),
 		   "... and lists that process's live WC handle of BAR2 0x%llx+0x%llx",
 		   (unsigned long long)SLICE_OFF, (unsigned long long)SLICE_LEN);
 	mj_free(j);
@@ -86,7 +87,7 @@ int main(void)
 	good = j && mj_is(j, "error", MJ_NULL) && mj_bool(j, "in_use") == 0 &&
 	       mj_count(j, "handles") == 0 && mj_is(j, "handles", MJ_ARR) &&
 	       mj_count(j, "regions") > 0;
-	harness_ok(good, "info --json of the free device: regions, and its handle gone");
+	tap_ok(good, "info --json of the free device: regions, and its handle gone");
 	mj_free(j);
-	return harness_exit();
+	return tap_done();
 }

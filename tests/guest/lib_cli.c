@@ -38,7 +38,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
+#include "lib/hostcheck.h"
+#include "lib/pat.h"
 #include "pattern.h"
 #include "minijson.h"
 #include "procmaps.h"
@@ -62,7 +65,6 @@
 #define LEN		(64 * KiB)
 #define SEED_WC		0x11bc11000000000aull
 #define SEED_NC		0x11bc11000000000bull
-#define PAT_LIST	"/sys/kernel/debug/x86/pat_memtype_list"
 
 static const char *cli = "vfio-memattr";
 static char out[1 << 16], errout[1 << 14];
@@ -71,14 +73,14 @@ static void lib_log(void *ctx, int level, const char *msg)
 {
 	(void)ctx;
 	if (level <= VFIO_MEMATTR_LOG_WARNING)
-		harness_diag("lib: %s", msg);
+		tap_diag("lib: %s", msg);
 }
 
 /*
  * Run the CLI with args (a shell fragment); stdout into out[], stderr into
  * errout[]; returns the exit status (or -1).
  */
-static int run_cli(const char *fmt, ...) HARNESS_PRINTF(1, 2);
+static int run_cli(const char *fmt, ...) TAP_PRINTF(1, 2);
 static int run_cli(const char *fmt, ...)
 {
 	char args[1024], cmd[2048];
@@ -88,7 +90,7 @@ static int run_cli(const char *fmt, ...)
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
 	snprintf(cmd, sizeof(cmd), "%s %s", cli, args);
-	harness_diag("$ %s %s", cli, args);
+	tap_diag("$ %s %s", cli, args);
 	return capture_run(cmd, out, sizeof(out), errout, sizeof(errout));
 }
 
@@ -97,10 +99,10 @@ static void dump_cli(void)
 	char *s, *save = NULL;
 
 	for (s = strtok_r(out, "\n", &save); s; s = strtok_r(NULL, "\n", &save))
-		harness_diag("stdout: %s", s);
+		tap_diag("stdout: %s", s);
 	save = NULL;
 	for (s = strtok_r(errout, "\n", &save); s; s = strtok_r(NULL, "\n", &save))
-		harness_diag("stderr: %s", s);
+		tap_diag("stderr: %s", s);
 }
 
 /* stdout of the last run_cli() as JSON (NULL, with a diagnostic, if it is not) */
@@ -115,7 +117,7 @@ static bool has(const char *hay, const char *needle)
 	bool r = strstr(hay, needle) != NULL;
 
 	if (!r)
-		harness_diag("expected to find %s", needle);
+		tap_diag("expected to find %s", needle);
 	return r;
 }
 
@@ -125,12 +127,12 @@ static bool has(const char *hay, const char *needle)
  */
 static bool pat_exact(uint64_t start, uint64_t end, const char *type)
 {
-	struct harness_pat_entry e[64];
-	int n = harness_pat_entries(start, end, e, 64), i;
+	struct vfio_memattr__pat_entry e[64];
+	int n = pat_entries(start, end, e, 64), i;
 	bool exact = false, other = false;
 
 	if (n < 0) {
-		harness_diag("cannot read " PAT_LIST ": %s", strerror(-n));
+		tap_diag("cannot read " PAT_LIST ": %s", strerror(-n));
 		return false;
 	}
 	for (i = 0; i < n && i < 64; i++) {
@@ -143,24 +145,21 @@ static bool pat_exact(uint64_t start, uint64_t end, const char *type)
 	if (!strcmp(type, "uncached-minus") && !n)
 		exact = true;
 	if (!exact || other) {
-		harness_diag("want [0x%" PRIx64 "-0x%" PRIx64 ") %s only:", start, end, type);
-		harness_pat_dump(start, end);
+		tap_diag("want [0x%" PRIx64 "-0x%" PRIx64 ") %s only:", start, end, type);
+		pat_dump(start, end);
 	}
 	return exact && !other;
 }
 
 /* The memattr range as seen in text printed by the CLI's --run (cat of
- * the PAT list): a line "[mem 0x...-0x...] write-combining". */
+ * the PAT list): a line "PAT: [mem 0x...-0x...] write-combining". */
 static bool text_has_pat(const char *text, uint64_t start, uint64_t end, const char *type)
 {
-	char want[128];
+	bool r = pat_text_has(text, start, end, type);
 
-#if !defined(__x86_64__) && !defined(__i386__)
-	harness_pat_absent(true);	/* no PAT list to cat: harness.h */
-	return true;
-#endif
-	snprintf(want, sizeof(want), "[mem 0x%016" PRIx64 "-0x%016" PRIx64 "] %s", start, end, type);
-	return has(text, want);
+	if (!r)
+		tap_diag("expected a PAT line [mem 0x%016" PRIx64 "-0x%016" PRIx64 "] %s", start, end, type);
+	return r;
 }
 
 static void ensure_debugfs(void)
@@ -170,7 +169,7 @@ static void ensure_debugfs(void)
 	if (stat(PAT_LIST, &st) == 0)
 		return;
 	if (mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) < 0)
-		harness_diag("mount debugfs: %s", strerror(errno));
+		tap_diag("mount debugfs: %s", strerror(errno));
 }
 
 static const enum vfio_memattr P_WC[] = { VFIO_MEMATTR_WC };
@@ -191,12 +190,12 @@ static bool write_and_check(struct vfio_memattr_mapping *m, uint64_t seed)
 	vfio_memattr_wc_flush();
 	free(buf);
 	if (ret) {
-		harness_diag("wc_copy: %s", strerror(-ret));
+		tap_diag("wc_copy: %s", strerror(-ret));
 		return false;
 	}
 	bad = pattern_check_mmio64(vfio_memattr_mapping_addr(m), len / 8, seed);
 	if (bad != len / 8)
-		harness_diag("readback differs at word %zu", bad);
+		tap_diag("readback differs at word %zu", bad);
 	return bad == len / 8;
 }
 
@@ -206,7 +205,7 @@ static bool mmio_check_pattern(const void *p, size_t len, uint64_t seed)
 	size_t ok = pattern_check_mmio64((const volatile uint64_t *)p, len / 8, seed);
 
 	if (ok != len / 8)
-		harness_diag("readback differs at word %zu", ok);
+		tap_diag("readback differs at word %zu", ok);
 	return ok == len / 8;
 }
 
@@ -238,16 +237,16 @@ static void ivshmem0_lib(const char *bdf)
 
 	ret = vfio_memattr_open(bdf, 0, &dev);
 	good = EXPECT_EQ(ret, 0) && EXPECT_EQ(vfio_memattr_kernel_support(dev), 1);
-	harness_ok(good, "ivshmem0: library opens the device, the driver answers the memattr uAPI");
+	tap_ok(good, "ivshmem0: library opens the device, the driver answers the memattr uAPI");
 	if (ret < 0) {
-		harness_skip("cannot open ivshmem0", "ivshmem0: BAR2 info");
-		harness_skip("cannot open ivshmem0", "ivshmem0: map WC");
-		harness_skip("cannot open ivshmem0", "ivshmem0: map NC");
-		harness_skip("cannot open ivshmem0", "ivshmem0: PAT WC");
-		harness_skip("cannot open ivshmem0", "ivshmem0: PAT NC");
-		harness_skip("cannot open ivshmem0", "ivshmem0: WC data");
-		harness_skip("cannot open ivshmem0", "ivshmem0: NC data");
-		harness_skip("cannot open ivshmem0", "ivshmem0: unmap");
+		tap_skip("cannot open ivshmem0", "ivshmem0: BAR2 info");
+		tap_skip("cannot open ivshmem0", "ivshmem0: map WC");
+		tap_skip("cannot open ivshmem0", "ivshmem0: map NC");
+		tap_skip("cannot open ivshmem0", "ivshmem0: PAT WC");
+		tap_skip("cannot open ivshmem0", "ivshmem0: PAT NC");
+		tap_skip("cannot open ivshmem0", "ivshmem0: WC data");
+		tap_skip("cannot open ivshmem0", "ivshmem0: NC data");
+		tap_skip("cannot open ivshmem0", "ivshmem0: unmap");
 		return;
 	}
 
@@ -259,21 +258,21 @@ static void ivshmem0_lib(const char *bdf)
 	       EXPECT_TRUE(b.supported & (1u << VFIO_MEMATTR_WC)) &&
 	       EXPECT_TRUE(b.supported & (1u << VFIO_MEMATTR_NC)) &&
 	       EXPECT_EQ(b.kernel_support, 1);
-	harness_ok(good, "ivshmem0: BAR2 is 4 MiB, prefetchable, 64-bit, mmap, WC and NC offered");
+	tap_ok(good, "ivshmem0: BAR2 is 4 MiB, prefetchable, 64-bit, mmap, WC and NC offered");
 
 	ret = vfio_memattr_map(dev, 2, WC_OFF, LEN, P_WC, 1, 0, &wc);
 	good = EXPECT_EQ(ret, 0) &&
 	       EXPECT_EQ(vfio_memattr_mapping_attr(wc), VFIO_MEMATTR_WC) &&
 	       EXPECT_EQ(vfio_memattr_mapping_source(wc), VFIO_MEMATTR_SRC_MEMATTR) &&
 	       EXPECT_GE(vfio_memattr_mapping_handle(wc), VFIO_MEMATTR_HANDLE_INDEX_BASE);
-	harness_ok(good, "ivshmem0: map BAR2 1M+0:64K WC -> WC through a memattr handle");
+	tap_ok(good, "ivshmem0: map BAR2 1M+0:64K WC -> WC through a memattr handle");
 
 	ret = vfio_memattr_map(dev, 2, NC_OFF, LEN, P_NC, 1, 0, &nc);
 	good = EXPECT_EQ(ret, 0) &&
 	       EXPECT_EQ(vfio_memattr_mapping_attr(nc), VFIO_MEMATTR_NC) &&
 	       EXPECT_EQ(vfio_memattr_mapping_source(nc), VFIO_MEMATTR_SRC_MEMATTR) &&
 	       EXPECT_NE(vfio_memattr_mapping_handle(nc), vfio_memattr_mapping_handle(wc));
-	harness_ok(good, "ivshmem0: map BAR2 1M+64K:64K NC -> NC through another handle");
+	tap_ok(good, "ivshmem0: map BAR2 1M+64K:64K NC -> NC through another handle");
 
 	/* touch both mappings so that every fault path has run */
 	if (wc)
@@ -281,29 +280,29 @@ static void ivshmem0_lib(const char *bdf)
 	if (nc)
 		(void)vfio_memattr_read32(vfio_memattr_mapping_addr(nc));
 	ensure_debugfs();
-	if (harness_bar_phys(bdf, 2, &phys, &size) < 0 || !phys) {
-		harness_fail("ivshmem0: PAT shows write-combining for the WC range (no BAR address)");
-		harness_fail("ivshmem0: PAT shows uncached-minus for the NC range (no BAR address)");
+	if (ma_bar_phys(bdf, 2, &phys, &size) < 0 || !phys) {
+		tap_fail("ivshmem0: PAT shows write-combining for the WC range (no BAR address)");
+		tap_fail("ivshmem0: PAT shows uncached-minus for the NC range (no BAR address)");
 	} else {
-		harness_diag("ivshmem0 BAR2 at 0x%" PRIx64 " (0x%" PRIx64 " bytes)", phys, size);
-		harness_ok(wc && pat_exact(phys + WC_OFF, phys + WC_OFF + LEN, "write-combining"),
+		tap_diag("ivshmem0 BAR2 at 0x%" PRIx64 " (0x%" PRIx64 " bytes)", phys, size);
+		tap_ok(wc && pat_exact(phys + WC_OFF, phys + WC_OFF + LEN, "write-combining"),
 			   "ivshmem0: PAT shows write-combining for exactly the WC range");
-		harness_ok(nc && pat_exact(phys + NC_OFF, phys + NC_OFF + LEN, "uncached-minus"),
+		tap_ok(nc && pat_exact(phys + NC_OFF, phys + NC_OFF + LEN, "uncached-minus"),
 			   "ivshmem0: PAT shows uncached-minus for exactly the NC range");
 	}
 
 	good = wc && write_and_check(wc, SEED_WC);
-	harness_ok(good, "ivshmem0: pattern written through the WC mapping (wc_copy + flush) reads back");
+	tap_ok(good, "ivshmem0: pattern written through the WC mapping (wc_copy + flush) reads back");
 	if (good)
-		harness_hostcheck("ivshmem0", WC_OFF, LEN, SEED_WC, "lib_cli: library WC mapping");
+		hostcheck("ivshmem0", WC_OFF, LEN, SEED_WC, "lib_cli: library WC mapping");
 	good = nc && write_and_check(nc, SEED_NC);
-	harness_ok(good, "ivshmem0: pattern written through the NC mapping reads back");
+	tap_ok(good, "ivshmem0: pattern written through the NC mapping reads back");
 	if (good)
-		harness_hostcheck("ivshmem0", NC_OFF, LEN, SEED_NC, "lib_cli: library NC mapping");
+		hostcheck("ivshmem0", NC_OFF, LEN, SEED_NC, "lib_cli: library NC mapping");
 
 	good = (!wc || EXPECT_EQ(vfio_memattr_unmap(wc), 0)) &&
 	       (!nc || EXPECT_EQ(vfio_memattr_unmap(nc), 0)) && wc && nc;
-	harness_ok(good, "ivshmem0: both mappings unmapped and their handles released");
+	tap_ok(good, "ivshmem0: both mappings unmapped and their handles released");
 	vfio_memattr_close(dev);
 }
 
@@ -322,13 +321,13 @@ static void adopters_tests(const char *bdf0, const char *bdf1)
 	pid_t pid;
 
 	if (vfio_memattr_open(bdf0, 0, &dev) < 0) {
-		harness_fail("adopters: map_at (ivshmem0 cannot be opened)");
-		harness_fail("adopters: map_handle (ivshmem0 cannot be opened)");
-		harness_fail("adopters: open_shared (ivshmem0 cannot be opened)");
-		harness_fail("adopters: the second device keeps the container (ivshmem0 cannot be opened)");
+		tap_fail("adopters: map_at (ivshmem0 cannot be opened)");
+		tap_fail("adopters: map_handle (ivshmem0 cannot be opened)");
+		tap_fail("adopters: open_shared (ivshmem0 cannot be opened)");
+		tap_fail("adopters: the second device keeps the container (ivshmem0 cannot be opened)");
 		return;
 	}
-	harness_bar_phys(bdf0, 2, &phys, &size);
+	ma_bar_phys(bdf0, 2, &phys, &size);
 
 	/* map_at: a WC range into the middle of a PROT_NONE reservation */
 	r = mmap(NULL, LEN + 2 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
@@ -341,10 +340,10 @@ static void adopters_tests(const char *bdf0, const char *bdf1)
 	       pat_exact(phys + AT_OFF, phys + AT_OFF + LEN, "write-combining") &&
 	       write_and_check(m, SEED_AT);
 	if (good)
-		harness_hostcheck("ivshmem0", AT_OFF, LEN, SEED_AT, "lib_cli: map_at into a reservation");
+		hostcheck("ivshmem0", AT_OFF, LEN, SEED_AT, "lib_cli: map_at into a reservation");
 	good = good && EXPECT_EQ(vfio_memattr_unmap(m), 0) &&
 	       EXPECT_STREQ(procmaps_prot(r + 4096), "---p");	/* reserved again */
-	harness_ok(good, "adopters: map_at puts WC at the caller's address in a reservation, "
+	tap_ok(good, "adopters: map_at puts WC at the caller's address in a reservation, "
 		   "unmap reserves it again");
 	if (r != MAP_FAILED)
 		munmap(r, LEN + 2 * 4096);
@@ -380,12 +379,12 @@ static void adopters_tests(const char *bdf0, const char *bdf1)
 		       EXPECT_EQ(vfio_memattr_region_info(dev, h, NULL, NULL, NULL), 0) &&
 		       mmio_check_pattern(vfio_memattr_mapping_addr(m), LEN, SEED_IMP);
 		if (good)
-			harness_hostcheck("ivshmem0", IMP_OFF, LEN, SEED_IMP,
+			hostcheck("ivshmem0", IMP_OFF, LEN, SEED_IMP,
 					  "lib_cli: handle shared with a secondary");
 		good = good && EXPECT_EQ(vfio_memattr_unmap(m), 0) &&
 		       EXPECT_EQ(vfio_memattr_region_info(dev, h, NULL, NULL, NULL), -EINVAL);
 	}
-	harness_ok(good, "adopters: a secondary maps the primary's WC handle, reads its data, "
+	tap_ok(good, "adopters: a secondary maps the primary's WC handle, reads its data, "
 		   "does not release it");
 
 	/* open_shared: ivshmem1 (another IOMMU group) in ivshmem0's container */
@@ -393,7 +392,7 @@ static void adopters_tests(const char *bdf0, const char *bdf1)
 	link_base(p, g0, sizeof(g0));
 	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/iommu_group", bdf1);
 	link_base(p, g1, sizeof(g1));
-	harness_diag("IOMMU groups: %s %s, %s %s", bdf0, g0, bdf1, g1);
+	tap_diag("IOMMU groups: %s %s, %s %s", bdf0, g0, bdf1, g1);
 	buf = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ret = vfio_memattr_open_shared(bdf1, dev, 0, &dev1);
 	good = EXPECT_EQ(ret, 0) && EXPECT_TRUE(buf != MAP_FAILED) &&
@@ -407,7 +406,7 @@ static void adopters_tests(const char *bdf0, const char *bdf1)
 	       EXPECT_EQ(vfio_memattr_mapping_source(m1), VFIO_MEMATTR_SRC_VFIO_MMAP);
 	if (m1)
 		(void)vfio_memattr_read32(vfio_memattr_mapping_addr(m1));
-	harness_ok(good, "adopters: ivshmem1 opened in ivshmem0's container: one IOVA space");
+	tap_ok(good, "adopters: ivshmem1 opened in ivshmem0's container: one IOVA space");
 	vfio_memattr_close(dev);		/* the first one goes first */
 #if defined(__aarch64__)
 	/*
@@ -421,13 +420,13 @@ static void adopters_tests(const char *bdf0, const char *bdf1)
 		ret = vfio_memattr_dma_map(dev1, buf, iova + LEN, LEN);
 		snprintf(why, sizeof(why), "arm64: MAP_DMA after the first group left answers %s (known, under investigation)",
 			 ret ? strerror(-ret) : "success");
-		harness_skip(why, "adopters: the second device keeps the container after the first closes");
+		tap_skip(why, "adopters: the second device keeps the container after the first closes");
 	}
 	(void)vfio_memattr_dma_unmap(dev1, iova, 2 * LEN);
 #else
 	good = EXPECT_EQ(vfio_memattr_dma_map(dev1, buf, iova + LEN, LEN), 0) &&
 	       EXPECT_EQ(vfio_memattr_dma_unmap(dev1, iova, 2 * LEN), 0);
-	harness_ok(good, "adopters: the second device keeps the container after the first closes");
+	tap_ok(good, "adopters: the second device keeps the container after the first closes");
 #endif
 	vfio_memattr_close(dev1);
 	if (buf != MAP_FAILED)
@@ -456,12 +455,12 @@ static void ivshmem0_cli(const char *bdf)
 	mj_free(j);
 	if (!good)
 		dump_cli();
-	harness_ok(good, "cli: map --write-pattern --json reports WC from a memattr handle and the seed");
+	tap_ok(good, "cli: map --write-pattern --json reports WC from a memattr handle and the seed");
 	if (good)
-		harness_hostcheck("ivshmem0", CLI_OFF, LEN, CLI_OFF,
+		hostcheck("ivshmem0", CLI_OFF, LEN, CLI_OFF,
 				  "lib_cli: vfio-memattr map --write-pattern (seed = BAR offset)");
 
-	harness_bar_phys(bdf, 2, &phys, &size);
+	ma_bar_phys(bdf, 2, &phys, &size);
 #if defined(__x86_64__) || defined(__i386__)
 #define RUN_CMD "cat " PAT_LIST
 #else
@@ -473,13 +472,13 @@ static void ivshmem0_cli(const char *bdf)
 	       text_has_pat(out, phys + RUN_OFF, phys + RUN_OFF + LEN, "write-combining");
 	if (!good)
 		dump_cli();
-	harness_ok(good, "cli: map --run keeps the WC mapping live while the command runs");
+	tap_ok(good, "cli: map --run keeps the WC mapping live while the command runs");
 
 	st = run_cli("map %s 2:0x%llx:64K:NC --run 'exit 3'", bdf, (unsigned long long)RUN2_OFF);
 	good = EXPECT_EQ(st, 3);
 	if (!good)
 		dump_cli();
-	harness_ok(good, "cli: map --run exits with the command's status");
+	tap_ok(good, "cli: map --run exits with the command's status");
 
 	st = run_cli("info %s --json", bdf);
 	j = out_json();
@@ -492,7 +491,7 @@ static void ivshmem0_cli(const char *bdf)
 	mj_free(j);
 	if (!good)
 		dump_cli();
-	harness_ok(good, "cli: info --json shows the memattr uAPI and WC on BAR2");
+	tap_ok(good, "cli: info --json shows the memattr uAPI and WC on BAR2");
 
 	/* list reads sysfs only: attributes unknown without --open */
 	st = run_cli("list --json");
@@ -513,7 +512,7 @@ static void ivshmem0_cli(const char *bdf)
 	mj_free(j);
 	if (!good)
 		dump_cli();
-	harness_ok(good, "cli: list --json is sysfs only; list --open --json lists WC for ivshmem0 BAR2");
+	tap_ok(good, "cli: list --json is sysfs only; list --open --json lists WC for ivshmem0 BAR2");
 
 }
 
@@ -527,17 +526,17 @@ static void edu_tests(const char *bdf)
 
 	ret = vfio_memattr_open(bdf, 0, &dev);
 	if (ret < 0) {
-		harness_fail("edu: library refuses WC on non-prefetchable BAR0 with EPERM (open: %s)",
+		tap_fail("edu: library refuses WC on non-prefetchable BAR0 with EPERM (open: %s)",
 			     strerror(-ret));
-		harness_fail("edu: WC,NC falls back to NC through the memattr handle (open failed)");
+		tap_fail("edu: WC,NC falls back to NC through the memattr handle (open failed)");
 	} else {
 		ret = vfio_memattr_map(dev, 0, 0, 4096, P_WC, 1, 0, &m);
 		good = EXPECT_EQ(ret, -EPERM) && EXPECT_TRUE(m == NULL);
-		harness_ok(good, "edu: library refuses WC on non-prefetchable BAR0 with EPERM");
+		tap_ok(good, "edu: library refuses WC on non-prefetchable BAR0 with EPERM");
 		ret = vfio_memattr_map(dev, 0, 0, 4096, P_WC_NC, 2, 0, &m);
 		good = EXPECT_EQ(ret, 0) && EXPECT_EQ(vfio_memattr_mapping_attr(m), VFIO_MEMATTR_NC) &&
 		       EXPECT_EQ(vfio_memattr_mapping_source(m), VFIO_MEMATTR_SRC_MEMATTR);
-		harness_ok(good, "edu: WC,NC is honoured as NC through a memattr handle");
+		tap_ok(good, "edu: WC,NC is honoured as NC through a memattr handle");
 		vfio_memattr_close(dev);	/* unmaps m */
 	}
 
@@ -554,7 +553,7 @@ static void edu_tests(const char *bdf)
 	mj_free(j);
 	if (!good)
 		dump_cli();
-	harness_ok(good, "cli: map of edu BAR0 WC fails (exit 1, EPERM, policy hint)");
+	tap_ok(good, "cli: map of edu BAR0 WC fails (exit 1, EPERM, policy hint)");
 }
 
 static void ivshmem1_tests(const char *bdf)
@@ -567,9 +566,9 @@ static void ivshmem1_tests(const char *bdf)
 
 	ret = vfio_memattr_open(bdf, 0, &dev);
 	if (ret < 0) {
-		harness_fail("ivshmem1 (vfio-pci): WC,NC falls back to NC via VFIO mmap (open: %s)",
+		tap_fail("ivshmem1 (vfio-pci): WC,NC falls back to NC via VFIO mmap (open: %s)",
 			     strerror(-ret));
-		harness_fail("ivshmem1 (vfio-pci): WC alone is refused (open failed)");
+		tap_fail("ivshmem1 (vfio-pci): WC alone is refused (open failed)");
 	} else {
 		ret = vfio_memattr_map(dev, 2, 1 * MiB, LEN, P_WC_NC, 2, 0, &m);
 		good = EXPECT_EQ(vfio_memattr_kernel_support(dev), 0) && EXPECT_EQ(ret, 0) &&
@@ -578,13 +577,13 @@ static void ivshmem1_tests(const char *bdf)
 		       EXPECT_EQ(vfio_memattr_mapping_handle(m), 0);
 		if (m)
 			(void)vfio_memattr_read32(vfio_memattr_mapping_addr(m));
-		harness_ok(good, "ivshmem1 (vfio-pci): WC,NC falls back to NC via VFIO mmap");
+		tap_ok(good, "ivshmem1 (vfio-pci): WC,NC falls back to NC via VFIO mmap");
 		if (m)
 			vfio_memattr_unmap(m);
 		m = NULL;
 		ret = vfio_memattr_map(dev, 2, 1 * MiB, LEN, P_WC, 1, 0, &m);
 		good = EXPECT_EQ(ret, -EOPNOTSUPP) && EXPECT_TRUE(m == NULL);
-		harness_ok(good, "ivshmem1 (vfio-pci): WC alone is refused with EOPNOTSUPP");
+		tap_ok(good, "ivshmem1 (vfio-pci): WC alone is refused with EOPNOTSUPP");
 		vfio_memattr_close(dev);
 	}
 
@@ -597,7 +596,7 @@ static void ivshmem1_tests(const char *bdf)
 	mj_free(j);
 	if (!good)
 		dump_cli();
-	harness_ok(good, "cli: ivshmem1 map WC,NC reports NC from vfio-mmap");
+	tap_ok(good, "cli: ivshmem1 map WC,NC reports NC from vfio-mmap");
 }
 
 /* bind ivshmem1 to vfio-pci-memattr and give it back to vfio-pci. */
@@ -608,70 +607,70 @@ static void bind_tests(const char *bdf)
 	int st;
 
 	snprintf(state, sizeof(state), "/run/vfio-memattr/%s.driver", bdf);
-	harness_current_driver(bdf, drv, sizeof(drv));
+	ma_pci_driver(bdf, drv, sizeof(drv));
 	if (strcmp(drv, "vfio-pci")) {
-		harness_skip("ivshmem1 is not on vfio-pci", "cli: bind ivshmem1");
-		harness_skip("ivshmem1 is not on vfio-pci", "cli: unbind ivshmem1");
+		tap_skip("ivshmem1 is not on vfio-pci", "cli: bind ivshmem1");
+		tap_skip("ivshmem1 is not on vfio-pci", "cli: unbind ivshmem1");
 		return;
 	}
 	st = run_cli("bind %s", bdf);
-	harness_current_driver(bdf, drv, sizeof(drv));
-	harness_read_file(state, buf, sizeof(buf));
+	ma_pci_driver(bdf, drv, sizeof(drv));
+	sysfs_read_file(state, buf, sizeof(buf));
 	good = EXPECT_EQ(st, 0) && EXPECT_STREQ(drv, "vfio-pci-memattr") &&
 	       EXPECT_TRUE(!strncmp(buf, "vfio-pci\n", 9));
 	if (!good)
 		dump_cli();
-	harness_ok(good, "cli: bind ivshmem1 -> vfio-pci-memattr, previous driver remembered");
+	tap_ok(good, "cli: bind ivshmem1 -> vfio-pci-memattr, previous driver remembered");
 
 	st = run_cli("unbind %s", bdf);
-	harness_current_driver(bdf, drv, sizeof(drv));
+	ma_pci_driver(bdf, drv, sizeof(drv));
 	good = EXPECT_EQ(st, 0) && EXPECT_STREQ(drv, "vfio-pci") &&
 	       EXPECT_TRUE(access(state, F_OK) < 0);
 	if (!good)
 		dump_cli();
-	harness_ok(good, "cli: unbind ivshmem1 -> back to vfio-pci");
-	if (strcmp(drv, "vfio-pci") && harness_bind(bdf, "vfio-pci") < 0)
-		harness_diag("could not give %s back to vfio-pci", bdf);
+	tap_ok(good, "cli: unbind ivshmem1 -> back to vfio-pci");
+	if (strcmp(drv, "vfio-pci") && ma_pci_bind(bdf, "vfio-pci") < 0)
+		tap_diag("could not give %s back to vfio-pci", bdf);
 }
 
 int main(void)
 {
-	const char *iv0 = harness_env_bdf("MEMATTR_IVSHMEM0");
-	const char *iv1 = harness_env_bdf("MEMATTR_IVSHMEM1");
-	const char *edu = harness_env_bdf("MEMATTR_EDU");
+	const char *iv0 = ma_bdf("MEMATTR_IVSHMEM0", NULL);
+	const char *iv1 = ma_bdf("MEMATTR_IVSHMEM1", NULL);
+	const char *edu = ma_bdf("MEMATTR_EDU", NULL);
 	const char *c = getenv("VFIO_MEMATTR_CLI");
 	int i;
 
 	if (c && *c)
 		cli = c;
 	vfio_memattr_set_log(lib_log, NULL);
-	harness_plan(NTESTS);
+	tap_plan(NTESTS);
 
 	if (iv0) {
 		ivshmem0_lib(iv0);
 		ivshmem0_cli(iv0);
 	} else {
 		for (i = 0; i < 14; i++)
-			harness_skip("MEMATTR_IVSHMEM0 not set", "ivshmem0 test %d", i + 1);
+			tap_skip("MEMATTR_IVSHMEM0 not set", "ivshmem0 test %d", i + 1);
 	}
 	if (edu) {
 		edu_tests(edu);
 	} else {
 		for (i = 0; i < 3; i++)
-			harness_skip("MEMATTR_EDU not set", "edu test %d", i + 1);
+			tap_skip("MEMATTR_EDU not set", "edu test %d", i + 1);
 	}
 	if (iv0 && iv1) {
 		adopters_tests(iv0, iv1);
 	} else {
 		for (i = 0; i < 3; i++)
-			harness_skip("MEMATTR_IVSHMEM0/1 not set", "adopters test %d", i + 1);
+			tap_skip("MEMATTR_IVSHMEM0/1 not set", "adopters test %d", i + 1);
 	}
 	if (iv1) {
 		ivshmem1_tests(iv1);
 		bind_tests(iv1);
 	} else {
 		for (i = 0; i < 5; i++)
-			harness_skip("MEMATTR_IVSHMEM1 not set", "ivshmem1 test %d", i + 1);
+			tap_skip("MEMATTR_IVSHMEM1 not set", "ivshmem1 test %d", i + 1);
 	}
-	return harness_exit();
+	return tap_done();
 }

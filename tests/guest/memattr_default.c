@@ -24,7 +24,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "memattr_util.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
+#include "lib/vfio.h"
+#include "lib/memattr.h"
+#include "lib/mmio.h"
+#include "lib/sigbus.h"
+#include "lib/hostcheck.h"
+#include "lib/pat.h"
 
 #define NTESTS		13
 #define SLICE		0x170000ull

@@ -27,7 +27,11 @@
 
 #include <linux/vfio.h>
 
-#include "harness.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
+#include "lib/vfio.h"
+#include "lib/hostcheck.h"
+#include "lib/pat.h"
 #include "pattern.h"
 
 #define DROPIN_SLICE	0x180000ull
@@ -46,44 +50,26 @@
 /* QEMU 7.2's edu refuses a transfer that ends on its buffer's last byte. */
 #define EDU_DMA_LEN	2048
 
-struct dev {
-	int container, group, fd;
-	struct vfio_device_info info;
-};
-
-static int dev_open(const char *bdf, struct dev *d)
-{
-	int ret = harness_vfio_open(bdf, &d->container, &d->group, &d->fd);
-
-	if (ret)
-		return ret;
-	memset(&d->info, 0, sizeof(d->info));
-	d->info.argsz = sizeof(d->info);
-	if (ioctl(d->fd, VFIO_DEVICE_GET_INFO, &d->info))
-		return -errno;
-	return 0;
-}
-
-static uint64_t region_offset(struct dev *d, unsigned int index)
+static uint64_t region_offset(struct vdev *d, unsigned int index)
 {
 	struct vfio_region_info ri;
 
-	if (harness_region_info(d->fd, index, &ri))
+	if (region_info(d->fd, index, &ri))
 		return ~0ull;
 	return ri.offset;
 }
 
-static int rd32(struct dev *d, unsigned int index, uint64_t off, uint32_t *v)
+static int rd32(struct vdev *d, unsigned int index, uint64_t off, uint32_t *v)
 {
 	return pread(d->fd, v, 4, region_offset(d, index) + off) == 4 ? 0 : -1;
 }
 
-static int wr32(struct dev *d, unsigned int index, uint64_t off, uint32_t v)
+static int wr32(struct vdev *d, unsigned int index, uint64_t off, uint32_t v)
 {
 	return pwrite(d->fd, &v, 4, region_offset(d, index) + off) == 4 ? 0 : -1;
 }
 
-static int wr64(struct dev *d, unsigned int index, uint64_t off, uint64_t v)
+static int wr64(struct vdev *d, unsigned int index, uint64_t off, uint64_t v)
 {
 	return pwrite(d->fd, &v, 8, region_offset(d, index) + off) == 8 ? 0 : -1;
 }
@@ -122,12 +108,12 @@ static struct vfio_region_info *region_full(int fd, unsigned int index)
 	return ri;
 }
 
-static void test_same_as_vfio_pci(struct dev *a, struct dev *b)
+static void test_same_as_vfio_pci(struct vdev *a, struct vdev *b)
 {
 	unsigned int i;
 	bool same;
 
-	harness_ok(a->info.flags == b->info.flags &&
+	tap_ok(a->info.flags == b->info.flags &&
 		   a->info.num_regions == b->info.num_regions &&
 		   a->info.num_irqs == b->info.num_irqs,
 		   "DEVICE_GET_INFO equal to vfio-pci's (flags %#x/%#x, regions %u/%u, irqs %u/%u)",
@@ -140,12 +126,12 @@ static void test_same_as_vfio_pci(struct dev *a, struct dev *b)
 		struct vfio_region_info *rb = region_full(b->fd, i);
 
 		if (!ra != !rb) {
-			harness_diag("region %u: answered by only one driver", i);
+			tap_diag("region %u: answered by only one driver", i);
 			same = false;
 		} else if (ra && (ra->argsz != rb->argsz || ra->flags != rb->flags ||
 				  ra->size != rb->size || ra->offset != rb->offset ||
 				  memcmp(ra + 1, rb + 1, ra->argsz - sizeof(*ra)))) {
-			harness_diag("region %u: flags %#x/%#x size %#llx/%#llx argsz %u/%u",
+			tap_diag("region %u: flags %#x/%#x size %#llx/%#llx argsz %u/%u",
 				     i, ra->flags, rb->flags,
 				     (unsigned long long)ra->size,
 				     (unsigned long long)rb->size, ra->argsz, rb->argsz);
@@ -154,7 +140,7 @@ static void test_same_as_vfio_pci(struct dev *a, struct dev *b)
 		free(ra);
 		free(rb);
 	}
-	harness_ok(same, "GET_REGION_INFO of every region (caps included) equal to vfio-pci's");
+	tap_ok(same, "GET_REGION_INFO of every region (caps included) equal to vfio-pci's");
 
 	same = a->info.num_irqs == b->info.num_irqs;
 	for (i = 0; same && i < a->info.num_irqs; i++) {
@@ -164,12 +150,12 @@ static void test_same_as_vfio_pci(struct dev *a, struct dev *b)
 		int rb = ioctl(b->fd, VFIO_DEVICE_GET_IRQ_INFO, &ib);
 
 		if (ra != rb || ia.flags != ib.flags || ia.count != ib.count) {
-			harness_diag("irq %u: rc %d/%d flags %#x/%#x count %u/%u",
+			tap_diag("irq %u: rc %d/%d flags %#x/%#x count %u/%u",
 				     i, ra, rb, ia.flags, ib.flags, ia.count, ib.count);
 			same = false;
 		}
 	}
-	harness_ok(same, "GET_IRQ_INFO of every IRQ index equal to vfio-pci's");
+	tap_ok(same, "GET_IRQ_INFO of every IRQ index equal to vfio-pci's");
 
 	{
 		uint8_t ca[256], cb[256];
@@ -181,12 +167,12 @@ static void test_same_as_vfio_pci(struct dev *a, struct dev *b)
 		/* BAR addresses differ; everything else is the same model. */
 		memset(ca + 0x10, 0, 24);
 		memset(cb + 0x10, 0, 24);
-		harness_ok(ok && !memcmp(ca, cb, sizeof(ca)),
+		tap_ok(ok && !memcmp(ca, cb, sizeof(ca)),
 			   "virtual config space equal to vfio-pci's (BAR addresses aside)");
 	}
 }
 
-static void test_legacy_paths(struct dev *d, const char *bdf)
+static void test_legacy_paths(struct vdev *d, const char *bdf)
 {
 	struct vfio_region_info ri;
 	uint64_t phys, size;
@@ -195,32 +181,32 @@ static void test_legacy_paths(struct dev *d, const char *bdf)
 	void *map;
 	bool ok;
 
-	if (harness_region_info(d->fd, 2, &ri) || harness_bar_phys(bdf, 2, &phys, &size)) {
-		harness_fail("BAR2 region info");
-		harness_fail("BAR2 legacy mmap");
-		harness_fail("BAR0 registers");
+	if (region_info(d->fd, 2, &ri) || ma_bar_phys(bdf, 2, &phys, &size)) {
+		tap_fail("BAR2 region info");
+		tap_fail("BAR2 legacy mmap");
+		tap_fail("BAR0 registers");
 		return;
 	}
 	map = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, ri.offset);
 	if (map == MAP_FAILED) {
-		harness_fail("legacy mmap of BAR2: %s", strerror(errno));
-		harness_fail("BAR2 legacy mmap: PAT");
+		tap_fail("legacy mmap of BAR2: %s", strerror(errno));
+		tap_fail("BAR2 legacy mmap: PAT");
 	} else {
 		volatile uint64_t *w = (volatile uint64_t *)((char *)map + DROPIN_SLICE);
 		uint64_t back[8];
 		ssize_t got;
 		size_t good;
 
-		pattern_fill_mmio64(w, HARNESS_SLICE_SIZE / 8, DROPIN_SEED);
-		good = pattern_check_mmio64(w, HARNESS_SLICE_SIZE / 8, DROPIN_SEED);
+		pattern_fill_mmio64(w, MA_SLICE_SIZE / 8, DROPIN_SEED);
+		good = pattern_check_mmio64(w, MA_SLICE_SIZE / 8, DROPIN_SEED);
 		got = pread(d->fd, back, sizeof(back), ri.offset + DROPIN_SLICE);
-		harness_ok(good == HARNESS_SLICE_SIZE / 8 && got == sizeof(back) &&
+		tap_ok(good == MA_SLICE_SIZE / 8 && got == sizeof(back) &&
 			   back[3] == w[3],
 			   "legacy BAR2 mmap: stores read back (%zu good words), pread agrees (%zd, %#llx/%#llx)",
 			   good, got, (unsigned long long)back[3], (unsigned long long)w[3]);
-		harness_hostcheck("ivshmem0", DROPIN_SLICE, HARNESS_SLICE_SIZE, DROPIN_SEED,
+		hostcheck("ivshmem0", DROPIN_SLICE, MA_SLICE_SIZE, DROPIN_SEED,
 				  "memattr_dropin: legacy BAR2 mmap");
-		harness_ok(harness_pat_lookup(phys, phys + size, type) >= 1 &&
+		tap_ok(pat_lookup(phys, phys + size, type) >= 1 &&
 			   !strcmp(type, "uncached-minus"),
 			   "legacy BAR2 mmap is uncached-minus, as under vfio-pci (%s)", type);
 		munmap(map, ri.size);
@@ -228,7 +214,7 @@ static void test_legacy_paths(struct dev *d, const char *bdf)
 
 	/* ivshmem BAR0: IntrMask is read/write. */
 	ok = !wr32(d, 0, 0, 0x5a5aa5a5) && !rd32(d, 0, 0, &v);
-	harness_ok(ok && v == 0x5a5aa5a5 && !wr32(d, 0, 0, 0),
+	tap_ok(ok && v == 0x5a5aa5a5 && !wr32(d, 0, 0, 0),
 		   "pwrite/pread of BAR0 registers (IntrMask %#x)", v);
 }
 
@@ -244,7 +230,7 @@ static int wait_eventfd(int efd, int ms)
 	return (int)n;
 }
 
-static int set_irq(struct dev *d, unsigned int index, uint32_t action, int efd)
+static int set_irq(struct vdev *d, unsigned int index, uint32_t action, int efd)
 {
 	char buf[sizeof(struct vfio_irq_set) + sizeof(int)];
 	struct vfio_irq_set *s = (struct vfio_irq_set *)buf;
@@ -265,7 +251,7 @@ static int set_irq(struct dev *d, unsigned int index, uint32_t action, int efd)
 	return ioctl(d->fd, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
 }
 
-static void test_edu(struct dev *d)
+static void test_edu(struct vdev *d)
 {
 	uint32_t v = 0, cmd = 0;
 	uint16_t pcicmd = 0;
@@ -274,7 +260,7 @@ static void test_edu(struct dev *d)
 	uint8_t *ram;
 
 	n = !wr32(d, 0, EDU_LIVENESS, 0x12345678) && !rd32(d, 0, EDU_LIVENESS, &v);
-	harness_ok(n && v == ~0x12345678u,
+	tap_ok(n && v == ~0x12345678u,
 		   "edu liveness register through pwrite/pread (%#x)", v);
 
 	/* Memory decode and bus mastering, as a driver would. */
@@ -282,7 +268,7 @@ static void test_edu(struct dev *d)
 		pcicmd |= 0x6;
 		pcicmd &= ~0x400;	/* INTx enabled */
 		if (pwrite(d->fd, &pcicmd, 2, cfg + 4) != 2)
-			harness_diag("config write of PCI_COMMAND: %s", strerror(errno));
+			tap_diag("config write of PCI_COMMAND: %s", strerror(errno));
 	}
 
 	efd = eventfd(0, EFD_CLOEXEC);
@@ -291,7 +277,7 @@ static void test_edu(struct dev *d)
 		n = wait_eventfd(efd, 5000);
 	else if (!n)
 		n = -EIO;
-	harness_ok(n >= 1, "INTx: edu raises an interrupt, the eventfd fires (%d)", n);
+	tap_ok(n >= 1, "INTx: edu raises an interrupt, the eventfd fires (%d)", n);
 	wr32(d, 0, EDU_IRQ_ACK, 1);
 	set_irq(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, -1);
 	set_irq(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, -1);
@@ -301,7 +287,7 @@ static void test_edu(struct dev *d)
 		n = wait_eventfd(efd, 5000);
 	else if (!n)
 		n = -EIO;
-	harness_ok(n >= 1, "MSI: edu raises an interrupt, the eventfd fires (%d)", n);
+	tap_ok(n >= 1, "MSI: edu raises an interrupt, the eventfd fires (%d)", n);
 	wr32(d, 0, EDU_IRQ_ACK, 2);
 	set_irq(d, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, -1);
 	close(efd);
@@ -309,7 +295,7 @@ static void test_edu(struct dev *d)
 	/* DMA: RAM -> edu buffer -> RAM through the IOMMU. */
 	ram = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (ram == MAP_FAILED) {
-		harness_fail("DMA: no memory");
+		tap_fail("DMA: no memory");
 		return;
 	}
 	pattern_fill(ram, 4096, DROPIN_SEED + 1);
@@ -341,7 +327,7 @@ static void test_edu(struct dev *d)
 			}
 			ok = ok && !(cmd & 1);
 		}
-		harness_ok(ok && pattern_check(ram + 4096, EDU_DMA_LEN, DROPIN_SEED + 1) == EDU_DMA_LEN,
+		tap_ok(ok && pattern_check(ram + 4096, EDU_DMA_LEN, DROPIN_SEED + 1) == EDU_DMA_LEN,
 			   "DMA through the IOMMU: edu copies RAM -> device -> RAM intact");
 		ioctl(d->container, VFIO_IOMMU_UNMAP_DMA, &unmap);
 	}
@@ -350,37 +336,37 @@ static void test_edu(struct dev *d)
 
 int main(void)
 {
-	const char *iv0 = harness_env_bdf("MEMATTR_IVSHMEM0");
-	const char *iv1 = harness_env_bdf("MEMATTR_IVSHMEM1");
-	const char *edu = harness_env_bdf("MEMATTR_EDU");
+	const char *iv0 = ma_bdf("MEMATTR_IVSHMEM0", NULL);
+	const char *iv1 = ma_bdf("MEMATTR_IVSHMEM1", NULL);
+	const char *edu = ma_bdf("MEMATTR_EDU", NULL);
 	/* the vfio-pci flavour's phase (lab/vfiopci) runs this as vfio-pci */
 	const char *want = getenv("MEMATTR_FLAVOUR_DRIVER") ?: "vfio-pci-memattr";
-	struct dev a, b, e;
+	struct vdev a, b, e;
 	char drv[64] = "";
 
-	harness_plan(12);
+	tap_plan(12);
 	if (!iv0 || !iv1 || !edu) {
-		harness_skip_rest("MEMATTR_IVSHMEM0/1 or MEMATTR_EDU not set");
-		return harness_exit();
+		tap_skip_rest("MEMATTR_IVSHMEM0/1 or MEMATTR_EDU not set");
+		return tap_done();
 	}
-	harness_current_driver(iv0, drv, sizeof(drv));
-	if (!harness_ok(!strcmp(drv, want),
+	ma_pci_driver(iv0, drv, sizeof(drv));
+	if (!tap_ok(!strcmp(drv, want),
 			"%s is bound to %s (%s)", iv0, want, drv) ||
-	    dev_open(iv0, &a) || dev_open(iv1, &b)) {
-		harness_skip_rest("cannot open both ivshmem devices");
-		return harness_exit();
+	    vdev_open(&a, iv0) || vdev_open(&b, iv1)) {
+		tap_skip_rest("cannot open both ivshmem devices");
+		return tap_done();
 	}
 	test_same_as_vfio_pci(&a, &b);
 	test_legacy_paths(&a, iv0);
-	harness_vfio_close(b.container, b.group, b.fd);
-	harness_vfio_close(a.container, a.group, a.fd);
+	vdev_close(&b);
+	vdev_close(&a);
 
-	harness_current_driver(edu, drv, sizeof(drv));
-	if (strcmp(drv, want) || dev_open(edu, &e)) {
-		harness_skip_rest("edu not bound to the driver under test or not openable");
-		return harness_exit();
+	ma_pci_driver(edu, drv, sizeof(drv));
+	if (strcmp(drv, want) || vdev_open(&e, edu)) {
+		tap_skip_rest("edu not bound to the driver under test or not openable");
+		return tap_done();
 	}
 	test_edu(&e);
-	harness_vfio_close(e.container, e.group, e.fd);
-	return harness_exit();
+	vdev_close(&e);
+	return tap_done();
 }

@@ -22,7 +22,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "memattr_util.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
+#include "lib/vfio.h"
+#include "lib/memattr.h"
+#include "lib/pat.h"
 
 #define NTESTS 63
 

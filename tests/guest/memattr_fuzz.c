@@ -46,7 +46,12 @@
 #include <unistd.h>
 #include <linux/pci_regs.h>
 
-#include "memattr_util.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
+#include "lib/vfio.h"
+#include "lib/memattr.h"
+#include "lib/mmio.h"
+#include "lib/pat.h"
 
 #define BAR	2u
 #define WIN0	0x0c0000ull
@@ -89,7 +94,7 @@ static uint64_t nmap_ok, nmap_busy, nmap_same, nmap_pat;
  */
 static int pat_conflict(uint64_t off, uint64_t len, unsigned int a)
 {
-	static struct pat_ent pe[PAT_MAX];
+	static struct vfio_memattr__pat_entry pe[PAT_MAX];
 	int n = pat_overlapping(bphys + off, bphys + off + len, pe, PAT_MAX), j;
 
 	for (j = 0; j < n; j++)
@@ -634,7 +639,7 @@ static void check_deep(void)
 		return;
 	/* one read of the PAT list, every handle looked up in it */
 	{
-		static struct pat_ent pe[PAT_MAX];
+		static struct vfio_memattr__pat_entry pe[PAT_MAX];
 		int np = pat_overlapping(bphys, bphys + bsize, pe, PAT_MAX), j;
 
 		for (j = 0; j < np; j++) {

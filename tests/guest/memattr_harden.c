@@ -42,7 +42,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "memattr_util.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
+#include "lib/vfio.h"
+#include "lib/memattr.h"
+#include "lib/mmio.h"
+#include "lib/hostcheck.h"
+#include "lib/pat.h"
 
 #define NTESTS	30
 

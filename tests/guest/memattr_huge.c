@@ -19,7 +19,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "memattr_util.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
+#include "lib/vfio.h"
+#include "lib/memattr.h"
+#include "lib/mmio.h"
+#include "lib/sigbus.h"
+#include "lib/pat.h"
 
 #define NTESTS 13
 #define M2 (2 * MA_MIB)

@@ -25,7 +25,11 @@
 #include <linux/vfio.h>
 #include <linux/vfio_memattr.h>
 
-#include "memattr_util.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
+#include "lib/vfio.h"
+#include "lib/memattr.h"
+#include "lib/pat.h"
 
 static int cfg_read32(int fd, uint32_t off, uint32_t *v)
 {

@@ -17,7 +17,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "memattr_util.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
+#include "lib/vfio.h"
+#include "lib/memattr.h"
+#include "lib/mmio.h"
+#include "lib/hostcheck.h"
+#include "lib/pat.h"
 
 #define NTESTS 31
 
@@ -505,7 +511,7 @@ int main(void)
 			ma_hostcheck(LEG_OFF, K64, SEED_LMMAP, "memattr_pat: legacy mmap");
 		tap_ok(ok, "legacy mmap of BAR2 works with no handle; data arrives");
 		if (lm) {
-			struct pat_ent ents[16];
+			struct vfio_memattr__pat_entry ents[16];
 			int i, n = pat_overlapping(bp, bp + bsz, ents, 16);
 
 			for (i = 0; i < n; i++)

@@ -22,7 +22,14 @@
 #include <linux/vfio.h>
 #include <linux/vfio_memattr.h>
 
-#include "memattr_util.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
+#include "lib/vfio.h"
+#include "lib/memattr.h"
+#include "lib/mmio.h"
+#include "lib/sigbus.h"
+#include "lib/hostcheck.h"
+#include "lib/pat.h"
 
 #define OFF	0x330000ull
 #define LEN	0x10000ull

@@ -21,7 +21,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "memattr_util.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
+#include "lib/vfio.h"
+#include "lib/memattr.h"
+#include "lib/mmio.h"
+#include "lib/pat.h"
 
 #define NTESTS 7
 #define NTHR 4

@@ -22,7 +22,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "memattr_util.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
+#include "lib/vfio.h"
+#include "lib/memattr.h"
+#include "lib/mmio.h"
+#include "lib/sigbus.h"
+#include "lib/hostcheck.h"
+#include "lib/pat.h"
 #include "pattern.h"
 
 #define NTESTS 31

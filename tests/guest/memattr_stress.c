@@ -46,7 +46,12 @@
 #include <unistd.h>
 #include <linux/pci_regs.h>
 
-#include "memattr_util.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
+#include "lib/vfio.h"
+#include "lib/memattr.h"
+#include "lib/mmio.h"
+#include "lib/pat.h"
 
 #define NTHR	8
 #define WIN	(512 * 1024ull)		/* per-device window we may write */

@@ -24,8 +24,12 @@
 #include <linux/vfio.h>
 #include <linux/vfio_memattr.h>
 
-#include "harness.h"
-#include "memattr_util.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
+#include "lib/vfio.h"
+#include "lib/memattr.h"
+#include "lib/mmio.h"
+#include "lib/pat.h"
 
 #define LEN	0x10000ull
 
@@ -45,20 +49,21 @@ static int set_req(int fd, int efd)
 
 int main(void)
 {
-	const char *bdf = harness_env_bdf("MEMATTR_IVSHMEM0");
+	const char *bdf = ma_bdf("MEMATTR_IVSHMEM0", NULL);
 	struct vfio_device_feature_memattr_map mp;
 	struct pollfd p;
-	int c, g, d, efd, st = -1, n, ret, go[2];
+	struct vdev dv;
+	int d = -1, efd, st = -1, n, ret, go[2];
 	bool opened;
 	uint64_t phys, size, ev = 0;
 	char drv[64] = "", type[32] = "";
 	volatile uint64_t *w;
 	pid_t pid;
 
-	harness_plan(7);
+	tap_plan(7);
 	if (!bdf) {
-		harness_skip_rest("MEMATTR_IVSHMEM0 not set");
-		return harness_exit();
+		tap_skip_rest("MEMATTR_IVSHMEM0 not set");
+		return tap_done();
 	}
 	/*
 	 * The unbinder is forked before the device is opened: a child forked
@@ -66,8 +71,8 @@ int main(void)
 	 * wait for the very process that asks for it.
 	 */
 	if (pipe(go)) {
-		harness_skip_rest("pipe failed");
-		return harness_exit();
+		tap_skip_rest("pipe failed");
+		return tap_done();
 	}
 	pid = fork();
 	if (pid == 0) {
@@ -77,65 +82,67 @@ int main(void)
 		if (read(go[0], &ch, 1) != 1)
 			_exit(2);
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-		_exit(harness_sysfs_write(path, bdf) ? 1 : 0);
+		_exit(sysfs_write_str(path, bdf) ? 1 : 0);
 	}
 	close(go[0]);
-	if (harness_bar_phys(bdf, 2, &phys, &size) ||
-	    harness_vfio_open(bdf, &c, &g, &d)) {
+	if (ma_bar_phys(bdf, 2, &phys, &size) ||
+	    vdev_open(&dv, bdf)) {
 		close(go[1]);
-		harness_skip_rest("cannot open ivshmem0");
-		return harness_exit();
+		tap_skip_rest("cannot open ivshmem0");
+		return tap_done();
 	}
+	d = dv.fd;
 	ret = ma_map1(d, 2, 0, LEN, VFIO_MEMATTR_WC, &mp);
 	w = ret ? NULL : ma_map_fd(d, mp.mmap_offset, LEN);
 	if (w)
 		w[0] = 0x1234;
-	n = harness_pat_lookup(phys, phys + LEN, type);
-	harness_ok(w && n >= 1 && !strcmp(type, "write-combining"),
+	n = pat_lookup(phys, phys + LEN, type);
+	tap_ok(w && n >= 1 && !strcmp(type, "write-combining"),
 		   "a WC handle of BAR2 is mapped and write-combining (%s)", type);
 
 	efd = eventfd(0, EFD_CLOEXEC);
-	harness_ok(efd >= 0 && !set_req(d, efd), "request eventfd set");
+	tap_ok(efd >= 0 && !set_req(d, efd), "request eventfd set");
 
 	/* Tell the unbinder, which holds no reference to the device, to go. */
 	if (write(go[1], "g", 1) != 1)
-		harness_diag("cannot start the unbind: %s", strerror(errno));
+		tap_diag("cannot start the unbind: %s", strerror(errno));
 	close(go[1]);
 	p.fd = efd;
 	p.events = POLLIN;
 	n = poll(&p, 1, 20000);
 	if (n == 1 && read(efd, &ev, sizeof(ev)) != sizeof(ev))
 		ev = 0;
-	harness_ok(n == 1 && ev >= 1, "unbind asks the user to release the device (%llu requests)",
+	tap_ok(n == 1 && ev >= 1, "unbind asks the user to release the device (%llu requests)",
 		   (unsigned long long)ev);
 
 	/* The user lets go: mapping, handle, fds. */
 	if (w)
 		munmap((void *)w, LEN);
-	harness_vfio_close(c, g, d);
+	vdev_close(&dv);
 	close(efd);
 	if (pid > 0 && waitpid(pid, &st, 0) != pid)
 		st = -1;
-	harness_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		   "the unbind completes once the user unmapped and closed (status %#x)", st);
 
 	drv[0] = '\0';
-	harness_current_driver(bdf, drv, sizeof(drv));
-	n = harness_pat_lookup(phys, phys + size, type);
-	harness_ok(n == 0 && !drv[0],
+	ma_pci_driver(bdf, drv, sizeof(drv));
+	n = pat_lookup(phys, phys + size, type);
+	tap_ok(n == 0 && !drv[0],
 		   "unbound: no PAT entry left on BAR2 (%d), no driver ('%s')", n, drv);
 
-	harness_ok(!harness_bind(bdf, "vfio-pci-memattr") &&
-		   !harness_current_driver(bdf, drv, sizeof(drv)) &&
+	tap_ok(!ma_pci_bind(bdf, "vfio-pci-memattr") &&
+		   !ma_pci_driver(bdf, drv, sizeof(drv)) &&
 		   !strcmp(drv, "vfio-pci-memattr"),
 		   "bound to vfio-pci-memattr again (%s)", drv);
 
-	opened = !harness_vfio_open(bdf, &c, &g, &d);
+	opened = !vdev_open(&dv, bdf);
+	d = dv.fd;
 	ret = opened ? ma_map1(d, 2, 0, LEN, VFIO_MEMATTR_WC, &mp) : -ENODEV;
 	n = ret ? -1 : ma_nr_handles(d, 2);
-	harness_ok(!ret && mp.attr == VFIO_MEMATTR_WC && n == 1,
+	tap_ok(!ret && mp.attr == VFIO_MEMATTR_WC && n == 1,
 		   "after rebind: open and MAP WC work, one handle (%d)", n);
 	if (opened)
-		harness_vfio_close(c, g, d);
-	return harness_exit();
+		vdev_close(&dv);
+	return tap_done();
 }

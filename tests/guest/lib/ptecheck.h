@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR MIT */
 /*
- * ptecheck_util.h - the guest side of the test-only page table oracle
+ * ptecheck.h - the guest side of the test-only page table oracle
  * (tests/ptecheck, /sys/kernel/debug/memattr_ptecheck): what the user page
  * table entry mapping an address of this process says, decoded by the
  * kernel module through the PAT MSR (x86) or MAIR_EL1 (arm64).
  */
-#ifndef PTECHECK_UTIL_H
-#define PTECHECK_UTIL_H
+#ifndef MEMATTR_TEST_PTECHECK_H
+#define MEMATTR_TEST_PTECHECK_H
 
 #include <stdint.h>
 
@@ -36,4 +36,4 @@ int pte_query(const volatile void *addr, struct pte_info *out);
  */
 const char *pte_expected_mode(int attr);
 
-#endif /* PTECHECK_UTIL_H */
+#endif /* MEMATTR_TEST_PTECHECK_H */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
-/* ptecheck_util.c - see ptecheck_util.h */
+/* ptecheck.c - see ptecheck.h */
 #define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64
 #include <errno.h>
@@ -11,7 +11,7 @@
 
 #include <linux/vfio_memattr.h>
 
-#include "ptecheck_util.h"
+#include "ptecheck.h"
 
 int pte_oracle_available(void)
 {

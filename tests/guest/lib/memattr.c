@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/* memattr.c - the vfio-pci-memattr device features, raw, see memattr.h. */
+#define _GNU_SOURCE
+#define _FILE_OFFSET_BITS 64
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "memattr.h"
+
+int ma_feat_raw(int fd, uint32_t flags, const void *in, void *out, size_t len, uint32_t argsz_override)
+{
+	uint64_t buf[64];
+	struct vfio_device_feature *f = (void *)buf;
+
+	if (sizeof(*f) + len > sizeof(buf))
+		return -E2BIG;
+	memset(buf, 0, sizeof(buf));
+	f->argsz = argsz_override ? argsz_override : (uint32_t)(sizeof(*f) + len);
+	f->flags = flags;
+	if (in && len)
+		memcpy(f->data, in, len);
+	if (ioctl(fd, VFIO_DEVICE_FEATURE, f) < 0)
+		return -errno;
+	if (out && len)
+		memcpy(out, f->data, len);
+	return 0;
+}
+
+int ma_feat(int fd, uint32_t flags, void *payload, size_t len)
+{
+	return ma_feat_raw(fd, flags, payload, payload, len, 0);
+}
+
+int ma_bar_info(int fd, uint32_t index, struct vfio_device_feature_memattr_bar_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->index = index;
+	return ma_feat(fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO,
+		    out, sizeof(*out));
+}
+
+int ma_map(int fd, uint32_t index, uint64_t off, uint64_t len, const uint8_t *prefs,
+	   unsigned int nr, struct vfio_device_feature_memattr_map *out)
+{
+	struct vfio_device_feature_memattr_map m;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	m.index = index;
+	m.offset = off;
+	m.length = len;
+	m.nr_prefs = nr;
+	memcpy(m.prefs, prefs, nr < VFIO_MEMATTR_MAX_PREFS ? nr : VFIO_MEMATTR_MAX_PREFS);
+	rc = ma_feat(fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MEMATTR_MAP, &m, sizeof(m));
+	if (out)
+		*out = m;
+	return rc;
+}
+
+int ma_map1(int fd, uint32_t index, uint64_t off, uint64_t len, uint8_t attr,
+	    struct vfio_device_feature_memattr_map *out)
+{
+	return ma_map(fd, index, off, len, &attr, 1, out);
+}
+
+int ma_handle(int fd, uint32_t handle, struct vfio_device_feature_memattr_handle *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->handle = handle;
+	return ma_feat(fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MEMATTR_HANDLE,
+		    out, sizeof(*out));
+}
+
+int ma_unmap(int fd, uint32_t handle)
+{
+	struct vfio_device_feature_memattr_unmap u = { .handle = handle };
+
+	return ma_feat(fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MEMATTR_UNMAP, &u, sizeof(u));
+}
+
+int ma_nr_handles(int fd, uint32_t index)
+{
+	struct vfio_device_feature_memattr_bar_info bi;
+	int rc = ma_bar_info(fd, index, &bi);
+
+	return rc ? rc : (int)bi.nr_handles;
+}
+
+int ma_driver_present(int fd)
+{
+	return ma_feat_raw(fd, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
+			VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO, NULL, NULL, 0, 0) == 0;
+}
+
+const char *attr_name(unsigned int a)
+{
+	switch (a) {
+	case VFIO_MEMATTR_NC: return "NC";
+	case VFIO_MEMATTR_WC: return "WC";
+	case VFIO_MEMATTR_DEV: return "DEV";
+	}
+	return "?";
+}
+
+const char *attr_pat_type(unsigned int a)
+{
+	return a == VFIO_MEMATTR_WC ? "write-combining" : "uncached-minus";
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * memattr.h - the vfio-pci-memattr device features (include/uapi/linux/
+ * vfio_memattr.h), raw, as the guest tests exercise them: BAR_INFO, MAP,
+ * HANDLE, UNMAP.  int helpers return 0 (or a count) or -errno.
+ */
+#ifndef MEMATTR_TEST_MEMATTR_H
+#define MEMATTR_TEST_MEMATTR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vfio.h>
+#include <linux/vfio_memattr.h>
+
+#define MA_PAGE		4096ull
+#define MA_MIB		(1024ull * 1024ull)
+/* attributes known to these tests (the uAPI enum may grow) */
+#define MA_NR_ATTRS	(VFIO_MEMATTR_DEV + 1)
+
+/* VFIO_DEVICE_FEATURE with payload; argsz = sizeof(hdr) + len unless argsz_override != 0. */
+int ma_feat_raw(int fd, uint32_t flags, const void *in, void *out, size_t len, uint32_t argsz_override);
+int ma_feat(int fd, uint32_t flags, void *payload, size_t len);	/* flags incl. feature number */
+
+int ma_bar_info(int fd, uint32_t index, struct vfio_device_feature_memattr_bar_info *out);
+int ma_map(int fd, uint32_t index, uint64_t off, uint64_t len, const uint8_t *prefs,
+	   unsigned int nr, struct vfio_device_feature_memattr_map *out);
+int ma_map1(int fd, uint32_t index, uint64_t off, uint64_t len, uint8_t attr,
+	    struct vfio_device_feature_memattr_map *out);
+int ma_handle(int fd, uint32_t handle, struct vfio_device_feature_memattr_handle *out);
+int ma_unmap(int fd, uint32_t handle);
+/* nr_handles of BAR index, or -errno. */
+int ma_nr_handles(int fd, uint32_t index);
+/* 1 if the device answers the memattr features (BAR_INFO PROBE). */
+int ma_driver_present(int fd);
+
+const char *attr_name(unsigned int a);
+/* The PAT type string for an attribute (x86). */
+const char *attr_pat_type(unsigned int a);
+
+#endif /* MEMATTR_TEST_MEMATTR_H */

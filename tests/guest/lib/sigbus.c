@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/* sigbus.c - probing an access that may raise SIGBUS, see sigbus.h. */
+#define _GNU_SOURCE
+#define _FILE_OFFSET_BITS 64
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+
+#include "mmio.h"
+#include "sigbus.h"
+
+static sigjmp_buf probe_env;
+static volatile sig_atomic_t probe_sig;
+
+static void probe_handler(int sig)
+{
+	probe_sig = sig;
+	siglongjmp(probe_env, 1);
+}
+
+int probe_access(volatile uint64_t *p, int write, uint64_t val, uint64_t *readval)
+{
+	struct sigaction sa, obus, osegv;
+	int ret = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = probe_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &obus);
+	sigaction(SIGSEGV, &sa, &osegv);
+	probe_sig = 0;
+	if (sigsetjmp(probe_env, 1) == 0) {
+		if (write) {
+			*p = val;
+			mmio_sfence();
+		} else {
+			uint64_t v = *p;
+
+			if (readval)
+				*readval = v;
+		}
+	} else {
+		ret = probe_sig;
+	}
+	sigaction(SIGBUS, &obus, NULL);
+	sigaction(SIGSEGV, &osegv, NULL);
+	return ret;
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/* sigbus.h - an access that may raise SIGBUS (a revoked or zapped mapping). */
+#ifndef MEMATTR_TEST_SIGBUS_H
+#define MEMATTR_TEST_SIGBUS_H
+
+#include <stdint.h>
+
+/*
+ * Touch one 64-bit word: read (write=0) or write val (write=1).  Returns 0,
+ * or SIGBUS/SIGSEGV number if the access raised that signal.
+ */
+int probe_access(volatile uint64_t *p, int write, uint64_t val, uint64_t *readval);
+
+#endif /* MEMATTR_TEST_SIGBUS_H */

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/* vfio.c - VFIO devices of the guest tests, see vfio.h. */
+#define _GNU_SOURCE
+#define _FILE_OFFSET_BITS 64
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/pci_regs.h>
+
+#include "tap.h"
+#include "vfio.h"
+
+int vdev_open(struct vdev *d, const char *bdf)
+{
+	char path[PATH_MAX + 64], link[PATH_MAX];
+	struct vfio_group_status gs = { .argsz = sizeof(gs) };
+	const char *g;
+	ssize_t n;
+	int type, rc;
+
+	memset(d, 0, sizeof(*d));
+	d->container = d->group = d->fd = -1;
+	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0) {
+		rc = -errno;
+		tap_diag("%s: %s", path, strerror(errno));
+		return rc;
+	}
+	link[n] = 0;
+	g = strrchr(link, '/');
+	g = g ? g + 1 : link;
+
+	d->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (d->container < 0) {
+		rc = -errno;
+		tap_diag("open /dev/vfio/vfio: %s", strerror(errno));
+		goto fail;
+	}
+	if (ioctl(d->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
+		tap_diag("VFIO API version mismatch");
+		rc = -EINVAL;
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/%s", g);
+	d->group = open(path, O_RDWR | O_CLOEXEC);
+	if (d->group < 0) {
+		rc = -errno;
+		tap_diag("open %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (ioctl(d->group, VFIO_GROUP_GET_STATUS, &gs) < 0) {
+		rc = -errno;
+		tap_diag("VFIO_GROUP_GET_STATUS: %s", strerror(errno));
+		goto fail;
+	}
+	if (!(gs.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		tap_diag("group %s not viable (all devices must be bound to vfio drivers)", g);
+		rc = -EBUSY;
+		goto fail;
+	}
+	if (ioctl(d->group, VFIO_GROUP_SET_CONTAINER, &d->container) < 0) {
+		rc = -errno;
+		tap_diag("VFIO_GROUP_SET_CONTAINER: %s", strerror(errno));
+		goto fail;
+	}
+	type = ioctl(d->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0 ?
+		VFIO_TYPE1v2_IOMMU : VFIO_TYPE1_IOMMU;
+	if (ioctl(d->container, VFIO_SET_IOMMU, type) < 0) {
+		rc = -errno;
+		tap_diag("VFIO_SET_IOMMU: %s", strerror(errno));
+		goto fail;
+	}
+	rc = vdev_get_fd(d);
+	if (rc < 0)
+		goto fail;
+	d->fd = rc;
+	d->info.argsz = sizeof(d->info);
+	if (ioctl(d->fd, VFIO_DEVICE_GET_INFO, &d->info) < 0) {
+		rc = -errno;
+		tap_diag("VFIO_DEVICE_GET_INFO: %s", strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	vdev_close(d);
+	return rc;
+}
+
+int vdev_get_fd(struct vdev *d)
+{
+	int fd = ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, d->bdf);
+
+	if (fd < 0) {
+		int e = errno;
+
+		tap_diag("VFIO_GROUP_GET_DEVICE_FD %s: %s", d->bdf, strerror(e));
+		return -e;
+	}
+	return fd;
+}
+
+void vdev_close(struct vdev *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	if (d->group >= 0)
+		close(d->group);
+	if (d->container >= 0)
+		close(d->container);
+	d->fd = d->group = d->container = -1;
+}
+
+int region_info_buf(int fd, uint32_t index, void *buf, size_t bufsz)
+{
+	struct vfio_region_info *ri = buf;
+
+	memset(buf, 0, bufsz);
+	ri->argsz = (uint32_t)bufsz;
+	ri->index = index;
+	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, ri) < 0)
+		return -errno;
+	return 0;
+}
+
+int region_info(int fd, uint32_t index, struct vfio_region_info *ri)
+{
+	return region_info_buf(fd, index, ri, sizeof(*ri));
+}
+
+void *region_cap(void *buf, size_t bufsz, uint16_t id)
+{
+	struct vfio_region_info *ri = buf;
+	uint32_t off;
+	int guard = 0;
+
+	if (!(ri->flags & VFIO_REGION_INFO_FLAG_CAPS))
+		return NULL;
+	off = ri->cap_offset;
+	while (off && off + sizeof(struct vfio_info_cap_header) <= bufsz && guard++ < 64) {
+		struct vfio_info_cap_header *h = (void *)((char *)buf + off);
+
+		if (h->id == id)
+			return h;
+		off = h->next;
+	}
+	return NULL;
+}
+
+int rawfd_pread(int fd, uint64_t abs_off, void *buf, size_t len)
+{
+	ssize_t n = pread(fd, buf, len, (off_t)abs_off);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int rawfd_pwrite(int fd, uint64_t abs_off, const void *buf, size_t len)
+{
+	ssize_t n = pwrite(fd, buf, len, (off_t)abs_off);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int region_pread(int fd, uint32_t index, uint64_t off, void *buf, size_t len)
+{
+	struct vfio_region_info ri;
+	int rc = region_info(fd, index, &ri);
+
+	if (rc)
+		return rc;
+	return rawfd_pread(fd, ri.offset + off, buf, len);
+}
+
+int region_pwrite(int fd, uint32_t index, uint64_t off, const void *buf, size_t len)
+{
+	struct vfio_region_info ri;
+	int rc = region_info(fd, index, &ri);
+
+	if (rc)
+		return rc;
+	return rawfd_pwrite(fd, ri.offset + off, buf, len);
+}
+
+int cfg_read16(int fd, uint32_t off, uint16_t *v)
+{
+	return region_pread(fd, VFIO_PCI_CONFIG_REGION_INDEX, off, v, 2);
+}
+
+int cfg_write16(int fd, uint32_t off, uint16_t v)
+{
+	return region_pwrite(fd, VFIO_PCI_CONFIG_REGION_INDEX, off, &v, 2);
+}
+
+int cmd_memory(int fd, int enable)
+{
+	uint16_t cmd;
+	int rc = cfg_read16(fd, PCI_COMMAND, &cmd);
+
+	if (rc)
+		return rc;
+	if (enable)
+		cmd |= PCI_COMMAND_MEMORY;
+	else
+		cmd &= (uint16_t)~PCI_COMMAND_MEMORY;
+	rc = cfg_write16(fd, PCI_COMMAND, cmd);
+	if (rc)
+		return rc;
+	rc = cfg_read16(fd, PCI_COMMAND, &cmd);
+	if (rc)
+		return rc;
+	if (!!(cmd & PCI_COMMAND_MEMORY) != !!enable) {
+		tap_diag("PCI_COMMAND reads 0x%04x after %s memory", cmd, enable ? "enabling" : "disabling");
+		return -EIO;
+	}
+	return 0;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * vfio.h - VFIO devices of the guest tests: open through the group/container
+ * API (type1 IOMMU), region info and capabilities, config space, region
+ * reads and writes.  int helpers return 0 or -errno; setup failures are
+ * also printed as TAP diagnostics.
+ */
+#ifndef MEMATTR_TEST_VFIO_H
+#define MEMATTR_TEST_VFIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vfio.h>
+
+struct vdev {
+	int container;
+	int group;
+	int fd;
+	char bdf[32];
+	struct vfio_device_info info;
+};
+
+/* Open bdf through the group/container API (type1v2 where there is one). */
+int vdev_open(struct vdev *d, const char *bdf);
+/* A second device fd on an already open group (same device). */
+int vdev_get_fd(struct vdev *d);
+void vdev_close(struct vdev *d);
+
+/* GET_REGION_INFO into a caller buffer (argsz = bufsz). */
+int region_info_buf(int fd, uint32_t index, void *buf, size_t bufsz);
+/* GET_REGION_INFO, fixed part only. */
+int region_info(int fd, uint32_t index, struct vfio_region_info *ri);
+/* Find capability id in a region info buffer; NULL if none. */
+void *region_cap(void *buf, size_t bufsz, uint16_t id);
+
+/* PCI config region helpers (VFIO_PCI_CONFIG_REGION_INDEX). */
+int cfg_read16(int fd, uint32_t off, uint16_t *v);
+int cfg_write16(int fd, uint32_t off, uint16_t v);
+int cmd_memory(int fd, int enable);	/* set/clear PCI_COMMAND_MEMORY, read back */
+
+/* pread/pwrite of exactly len bytes at off of region index. */
+int region_pread(int fd, uint32_t index, uint64_t off, void *buf, size_t len);
+int region_pwrite(int fd, uint32_t index, uint64_t off, const void *buf, size_t len);
+int rawfd_pread(int fd, uint64_t abs_off, void *buf, size_t len);
+int rawfd_pwrite(int fd, uint64_t abs_off, const void *buf, size_t len);
+
+#endif /* MEMATTR_TEST_VFIO_H */
