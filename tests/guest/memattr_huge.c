@@ -44,26 +44,17 @@ static int stats(struct st *s)
 
 static int compare_legacy(int fd, volatile uint8_t *p, uint64_t bar_off, size_t len)
 {
-	uint8_t *b = malloc(len);
+	uint8_t *b = ma_legacy_read(fd, bar_off, len);
 	size_t i;
-	int rc;
+	int same = b != NULL;
 
-	if (!b)
-		return 0;
-	rc = region_pread(fd, 2, bar_off, b, len);
-	if (rc) {
-		tap_diag("pread: %s", ma_errname(-rc));
-		free(b);
-		return 0;
-	}
-	for (i = 0; i < len; i += 8)
+	for (i = 0; same && i < len; i += 8)
 		if (*(volatile uint64_t *)(p + i) != *(uint64_t *)(b + i)) {
 			tap_diag("mapping and legacy pread differ at 0x%zx", (size_t)bar_off + i);
-			free(b);
-			return 0;
+			same = 0;
 		}
 	free(b);
-	return 1;
+	return same;
 }
 
 int main(void)

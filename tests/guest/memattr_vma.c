@@ -47,20 +47,6 @@
 static uint64_t bp, bsz;
 static struct pat_snap fresh;	/* BAR2 PAT on a fresh open */
 
-static int legacy_check(int fd, uint64_t off, size_t len, uint64_t seed)
-{
-	uint8_t *b = malloc(len);
-	int rc = b ? region_pread(fd, 2, off, b, len) : -ENOMEM;
-	int ok = !rc && buf_check(b, len, seed) == len;
-
-	if (rc)
-		tap_diag("pread legacy: %s", ma_errname(-rc));
-	else if (!ok)
-		tap_diag("legacy data at 0x%" PRIx64 " differs", off);
-	free(b);
-	return ok;
-}
-
 static void fork_tests(int fd)
 {
 	struct vfio_device_feature_memattr_map m;
@@ -111,7 +97,7 @@ static void fork_tests(int fd)
 		tap_diag("pipe write failed");
 	/* 2 */
 	ok = read(to_parent[0], &c, 1) == 1;
-	ok = ok && legacy_check(fd, FORK_OFF, K64, SEED_FORK);
+	ok = ok && ma_legacy_check(fd, FORK_OFF, K64, SEED_FORK);
 	if (ok)
 		ma_hostcheck(FORK_OFF, K64, SEED_FORK, "memattr_vma: WC stores of a forked child");
 	tap_ok(ok, "the child writes through its copy of the mapping; data reaches the BAR");
@@ -187,7 +173,7 @@ int main(void)
 		munmap((void *)(p + 32 * 1024), 32 * 1024);
 	rc = ma_nr_handles(d.fd, 2);
 	ok = rc == 0 && pat_snap_same(bp, bp + bsz, &fresh) &&
-	     legacy_check(d.fd, SPLIT_OFF, K64, SEED_SPLIT);
+	     ma_legacy_check(d.fd, SPLIT_OFF, K64, SEED_SPLIT);
 	if (ok)
 		ma_hostcheck(SPLIT_OFF, K64, SEED_SPLIT, "memattr_vma: split mapping");
 	tap_ok(ok, "last piece unmapped: handle gone (nr_handles %d), BAR2 PAT as on a fresh open, data in the BAR", rc);
@@ -234,7 +220,7 @@ int main(void)
 	if (p) {
 		ok = mmio_check(p, K64, SEED_REL) == K64;
 		munmap((void *)p, K64);
-		ok = ok && legacy_check(d.fd, REL_OFF, K64, SEED_REL);
+		ok = ok && ma_legacy_check(d.fd, REL_OFF, K64, SEED_REL);
 		if (ok)
 			ma_hostcheck(REL_OFF, K64, SEED_REL, "memattr_vma: released WC mapping");
 	}
@@ -278,7 +264,7 @@ int main(void)
 				bad = 1;
 			i += n;
 		}
-		ok = !bad && legacy_check(d.fd, RW_OFF + 1024, sizeof(buf), SEED_RW);
+		ok = !bad && ma_legacy_check(d.fd, RW_OFF + 1024, sizeof(buf), SEED_RW);
 		tap_ok(ok, "pwrite in 1..13-byte pieces at odd handle offsets writes the exact bytes");
 		ok = 1;
 		for (i = 1; i < 60 && ok; i += 7) {

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -27,45 +28,49 @@ static const char sample[] =
 	"PAT: [mem 0x00000000fed00000-0x00000000fed01000] uncached-minus\n"
 	"PAT: [mem 0x000000fe00000000-0x000000fe00004000] uncached-minus\n";
 
+/* Lines of the list and what the parser must make of them. */
+static const struct {
+	const char *line;
+	int ok;
+	uint64_t start, end;
+	const char *type;
+} lines[] = {
+	{ "PAT: [mem 0x00000000fc000000-0x00000000fd000000] write-combining\n", 1,
+	  0xfc000000, 0xfd000000, "write-combining" },
+	{ "PAT: [mem 0x00000000fed00000-0x00000000fed01000] uncached-minus\n", 1,
+	  0xfed00000, 0xfed01000, "uncached-minus" },
+	{ "PAT: [mem 0x000000003ffe0000-0x0000000040000000] write-back", 1,
+	  0x3ffe0000, 0x40000000, "write-back" },
+	/* above 4 GiB (a 64-bit BAR) */
+	{ "PAT: [mem 0x000000fe00000000-0x000000fe00004000] uncached-minus\n", 1,
+	  0xfe00000000, 0xfe00004000, "uncached-minus" },
+	/* the same range as the CLI prints it, inside other text */
+	{ "#   PAT CMB : [mem 0x00000000fc000000-0x00000000fd000000] write-combining\n", 1,
+	  0xfc000000, 0xfd000000, "write-combining" },
+	/* not entries */
+	{ "PAT memtype list:\n", 0, 0, 0, NULL },
+	{ "", 0, 0, 0, NULL },
+	{ "PAT: [mem 0x00000000fc000000-0x00000000fd000000]\n", 0, 0, 0, NULL },	/* no type */
+	{ "PAT: [mem 0x00000000fc000000-0x00000000fd000000 write-combining\n", 0, 0, 0, NULL },
+	{ "PAT: [mem 0x00000000fd000000-0x00000000fc000000] write-combining\n", 0, 0, 0, NULL },
+	{ "PAT: [mem 0x00000000fc000000-0x00000000fd000000] write_combining!\n", 0, 0, 0, NULL },
+};
+
 static void parse_lines(void)
 {
 	struct vfio_memattr__pat_entry e;
+	size_t i;
 
-	CHECK_EQ(vfio_memattr__pat_parse_line(
-		"PAT: [mem 0x00000000fc000000-0x00000000fd000000] write-combining\n", &e), 1);
-	CHECK_EQ(e.start, 0xfc000000ull);
-	CHECK_EQ(e.end, 0xfd000000ull);
-	CHECK_STR(e.type, "write-combining");
-	CHECK_EQ(vfio_memattr__pat_parse_line(
-		"PAT: [mem 0x00000000fed00000-0x00000000fed01000] uncached-minus\n", &e), 1);
-	CHECK_EQ(e.start, 0xfed00000ull);
-	CHECK_EQ(e.end, 0xfed01000ull);
-	CHECK_STR(e.type, "uncached-minus");
-	CHECK_EQ(vfio_memattr__pat_parse_line(
-		"PAT: [mem 0x000000003ffe0000-0x0000000040000000] write-back", &e), 1);
-	CHECK_EQ(e.start, 0x3ffe0000ull);
-	CHECK_EQ(e.end, 0x40000000ull);
-	CHECK_STR(e.type, "write-back");
-	/* above 4 GiB (a 64-bit BAR) */
-	CHECK_EQ(vfio_memattr__pat_parse_line(
-		"PAT: [mem 0x000000fe00000000-0x000000fe00004000] uncached-minus\n", &e), 1);
-	CHECK_EQ(e.start, 0xfe00000000ull);
-	CHECK_EQ(e.end, 0xfe00004000ull);
-	/* the same range as the CLI prints it, inside other text */
-	CHECK_EQ(vfio_memattr__pat_parse_line(
-		"#   PAT CMB : [mem 0x00000000fc000000-0x00000000fd000000] write-combining\n", &e), 1);
-	CHECK_STR(e.type, "write-combining");
-	/* not entries */
-	CHECK_EQ(vfio_memattr__pat_parse_line("PAT memtype list:\n", &e), 0);
-	CHECK_EQ(vfio_memattr__pat_parse_line("", &e), 0);
-	CHECK_EQ(vfio_memattr__pat_parse_line(
-		"PAT: [mem 0x00000000fc000000-0x00000000fd000000]\n", &e), 0);		/* no type */
-	CHECK_EQ(vfio_memattr__pat_parse_line(
-		"PAT: [mem 0x00000000fc000000-0x00000000fd000000 write-combining\n", &e), 0);	/* no ] */
-	CHECK_EQ(vfio_memattr__pat_parse_line(
-		"PAT: [mem 0x00000000fd000000-0x00000000fc000000] write-combining\n", &e), 0);	/* end < start */
-	CHECK_EQ(vfio_memattr__pat_parse_line(
-		"PAT: [mem 0x00000000fc000000-0x00000000fd000000] write_combining!\n", &e), 0);
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		int ok = vfio_memattr__pat_parse_line(lines[i].line, &e);
+
+		CHECK_EQ(ok, lines[i].ok);
+		if (!ok || !lines[i].ok)
+			continue;
+		CHECK_EQ(e.start, lines[i].start);
+		CHECK_EQ(e.end, lines[i].end);
+		CHECK_STR(e.type, lines[i].type);
+	}
 }
 
 static char *write_sample(char *path)

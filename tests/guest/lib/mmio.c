@@ -96,20 +96,26 @@ int ma_fill_check(volatile uint8_t *p, size_t len, uint64_t seed)
 	return bad == len;
 }
 
-int ma_legacy_check(int fd, uint64_t off, size_t len, uint64_t seed)
+void *ma_legacy_read(int fd, uint64_t off, size_t len)
 {
 	uint8_t *buf = malloc(len);
-	size_t bad;
-	int rc;
+	int rc = buf ? region_pread(fd, 2, off, buf, len) : -ENOMEM;
 
-	if (!buf)
-		return 0;
-	rc = region_pread(fd, 2, off, buf, len);
-	bad = rc ? 0 : buf_check(buf, len, seed);
-	if (rc)
+	if (rc) {
 		tap_diag("pread legacy BAR2 at 0x%" PRIx64 ": %s", off, ma_errname(-rc));
-	else if (bad != len)
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int ma_legacy_check(int fd, uint64_t off, size_t len, uint64_t seed)
+{
+	uint8_t *buf = ma_legacy_read(fd, off, len);
+	size_t bad = buf ? buf_check(buf, len, seed) : 0;
+
+	if (buf && bad != len)
 		tap_diag("pread legacy BAR2 at 0x%" PRIx64 " differs at byte %zu", off, bad);
 	free(buf);
-	return !rc && bad == len;
+	return buf && bad == len;
 }

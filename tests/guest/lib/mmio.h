@@ -32,6 +32,8 @@ size_t buf_check(const void *buf, size_t len, uint64_t seed);
 void buf_fill(void *buf, size_t len, uint64_t seed);
 /* Fill a mapping with the pattern, sfence, read it back; 1 if intact. */
 int ma_fill_check(volatile uint8_t *p, size_t len, uint64_t seed);
+/* len bytes of the legacy BAR2 region at off, malloc'ed (NULL, diagnostics printed, on failure). */
+void *ma_legacy_read(int fd, uint64_t off, size_t len);
 /* pread of the legacy BAR2 region at off holds the pattern; 1 if so. */
 int ma_legacy_check(int fd, uint64_t off, size_t len, uint64_t seed);
 

@@ -121,6 +121,14 @@ int pat_has_exact(uint64_t s, uint64_t e, const char *type)
 	return 0;
 }
 
+/* e has x's type and lies inside x's range (exact: is x's range). */
+static bool entry_in(const struct vfio_memattr__pat_entry *e, const struct pat_expect *x, bool exact)
+{
+	if (exact ? e->start != x->start || e->end != x->end : e->start < x->start || e->end > x->end)
+		return false;
+	return !strcmp(e->type, x->type);
+}
+
 int pat_check_bar(uint64_t bs, uint64_t be, const struct pat_expect *exp, int n, int must_exact)
 {
 	int i, j, cnt, ok = 1;
@@ -134,39 +142,29 @@ int pat_check_bar(uint64_t bs, uint64_t be, const struct pat_expect *exp, int n,
 		return 0;
 	}
 	for (i = 0; i < cnt; i++) {
-		int covered = 0;
-
-		for (j = 0; j < n; j++)
-			if (exp[j].start <= pat_buf[i].start && pat_buf[i].end <= exp[j].end &&
-			    !strcmp(exp[j].type, pat_buf[i].type))
-				covered = 1;
-		if (!covered) {
+		for (j = 0; j < n && !entry_in(&pat_buf[i], &exp[j], false); j++)
+			;
+		if (j == n) {
 			tap_diag("PAT entry [0x%" PRIx64 "-0x%" PRIx64 "] %s is not inside a range expected with that type",
 				 pat_buf[i].start, pat_buf[i].end, pat_buf[i].type);
 			ok = 0;
 		}
 	}
-	if (must_exact) {
-		for (j = 0; j < n; j++) {
-			int found = 0;
-
-			/*
-			 * NC and DEV handles reserve nothing: a range without an
-			 * entry is uncached-minus on x86, and an entry of another
-			 * type inside it was already refused above.
-			 */
-			if (!strcmp(exp[j].type, "uncached-minus"))
-				continue;
-
-			for (i = 0; i < cnt; i++)
-				if (pat_buf[i].start == exp[j].start && pat_buf[i].end == exp[j].end &&
-				    !strcmp(pat_buf[i].type, exp[j].type))
-					found = 1;
-			if (!found) {
-				tap_diag("no PAT entry of exactly [0x%" PRIx64 "-0x%" PRIx64 "] %s",
-					 exp[j].start, exp[j].end, exp[j].type);
-				ok = 0;
-			}
+	/*
+	 * With must_exact, each write-combining range has its entry.  NC and
+	 * DEV handles reserve nothing: a range without an entry is
+	 * uncached-minus on x86, and an entry of another type inside it was
+	 * already refused above.
+	 */
+	for (j = 0; must_exact && j < n; j++) {
+		if (!strcmp(exp[j].type, "uncached-minus"))
+			continue;
+		for (i = 0; i < cnt && !entry_in(&pat_buf[i], &exp[j], true); i++)
+			;
+		if (i == cnt) {
+			tap_diag("no PAT entry of exactly [0x%" PRIx64 "-0x%" PRIx64 "] %s",
+				 exp[j].start, exp[j].end, exp[j].type);
+			ok = 0;
 		}
 	}
 	if (!ok)

@@ -165,25 +165,21 @@ int ma_bar_phys(const char *bdf, unsigned int bar, uint64_t *start, uint64_t *si
 
 int ma_stat(const char *bdf, const char *key, int64_t *v)
 {
-	char path[PATH_MAX], line[256];
+	char path[PATH_MAX], buf[4096], *line, *save = NULL;
 	size_t kl = strlen(key);
-	FILE *fp;
+	ssize_t n;
 
 	snprintf(path, sizeof(path), "/sys/kernel/debug/vfio-pci-memattr/%s/stats", bdf);
-	fp = fopen(path, "re");
-	if (!fp)
-		return -errno;
-	while (fgets(line, sizeof(line), fp)) {
-		if (!strncmp(line, key, kl) && (line[kl] == ' ' || line[kl] == '\t' || line[kl] == ':')) {
-			char *p = line + kl;
-
-			while (*p == ' ' || *p == '\t' || *p == ':')
-				p++;
-			*v = strtoll(p, NULL, 0);
-			fclose(fp);
-			return 0;
-		}
+	n = sysfs_read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, key, kl) || !strchr(" \t:", line[kl]) || !line[kl])
+			continue;
+		line += kl;
+		line += strspn(line, " \t:");
+		*v = strtoll(line, NULL, 0);
+		return 0;
 	}
-	fclose(fp);
 	return -ENOENT;
 }

@@ -108,13 +108,14 @@ int vdev_get_fd(struct vdev *d)
 
 void vdev_close(struct vdev *d)
 {
-	if (d->fd >= 0)
-		close(d->fd);
-	if (d->group >= 0)
-		close(d->group);
-	if (d->container >= 0)
-		close(d->container);
-	d->fd = d->group = d->container = -1;
+	int *fds[] = { &d->fd, &d->group, &d->container };	/* in this order */
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
 }
 
 int region_info_buf(int fd, uint32_t index, void *buf, size_t bufsz)
