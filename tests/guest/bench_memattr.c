@@ -185,6 +185,18 @@ struct p1 {
 	int ok;
 };
 
+/* The first touch of the P1 mapping: its faults, its time, and the time since t0. */
+static void touch_timed(struct p1 *r, volatile uint8_t *p, uint64_t seed, uint64_t t0)
+{
+	long f0 = minflt();
+
+	r->tfault = now_ns();
+	touch(p, P1_LEN, seed);
+	r->flt = minflt() - f0;
+	r->t = now_ns() - t0;
+	r->tfault = now_ns() - r->tfault;
+}
+
 static struct p1 p1_stock(uint64_t seed)
 {
 	struct p1 r = { 0 };
@@ -192,18 +204,12 @@ static struct p1 p1_stock(uint64_t seed)
 	uint64_t t0;
 	size_t rl;
 	void *res;
-	long f0;
 
 	t0 = now_ns();
 	p = ma_map_aligned(vs->fd, LEGACY_OFF(BAR), P1_LEN, 0, &res, &rl);
 	if (!p)
 		return r;
-	f0 = minflt();
-	r.tfault = now_ns();
-	touch(p, P1_LEN, seed);
-	r.flt = minflt() - f0;
-	r.t = now_ns() - t0;
-	r.tfault = now_ns() - r.tfault;
+	touch_timed(&r, p, seed, t0);
 	r.ok = touched_ok(p, P1_LEN, seed);
 	munmap(res, rl);
 	return r;
@@ -218,7 +224,6 @@ static struct p1 p1_memattr(uint64_t seed)
 	uint64_t t0;
 	size_t rl;
 	void *res;
-	long f0;
 	int rc;
 
 	s0[0] = drv_stat("pte_faults");
@@ -236,12 +241,7 @@ static struct p1 p1_memattr(uint64_t seed)
 		ma_unmap(vm->fd, m.handle);
 		return r;
 	}
-	f0 = minflt();
-	r.tfault = now_ns();
-	touch(p, P1_LEN, seed);
-	r.flt = minflt() - f0;
-	r.t = now_ns() - t0;
-	r.tfault = now_ns() - r.tfault;
+	touch_timed(&r, p, seed, t0);
 	r.ok = m.attr == VFIO_MEMATTR_WC && touched_ok(p, P1_LEN, seed);
 	munmap(res, rl);
 	ma_unmap(vm->fd, m.handle);
