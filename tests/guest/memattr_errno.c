@@ -122,6 +122,37 @@ static void call_case(int fd, uint32_t flags, void *payload, size_t len, uint32_
 	tap_ok(ok, "%s -> %s, nothing changed", desc, ma_errname(want));
 }
 
+/* HANDLE GET of handle with flags (short: argsz one byte short of the payload) */
+static void handle_case(int fd, uint32_t handle, uint32_t flags, bool short_argsz, int want,
+			const char *desc)
+{
+	struct vfio_device_feature_memattr_handle hg = { .handle = handle, .flags = flags };
+
+	call_case(fd, F_GET | VFIO_DEVICE_FEATURE_MEMATTR_HANDLE, &hg, sizeof(hg),
+		  short_argsz ? HDR + sizeof(hg) - 1 : 0, want, desc);
+}
+
+static void unmap_case(int fd, uint32_t handle, uint32_t flags, int want, const char *desc)
+{
+	struct vfio_device_feature_memattr_unmap u = { .handle = handle, .flags = flags };
+
+	call_case(fd, F_SET | VFIO_DEVICE_FEATURE_MEMATTR_UNMAP, &u, sizeof(u), 0, want, desc);
+}
+
+/* BAR_INFO GET that must fail with EINVAL */
+static void bar_info_case(int fd, uint32_t index, uint32_t flags, uint32_t reserved,
+			  bool short_argsz, const char *desc)
+{
+	struct vfio_device_feature_memattr_bar_info bi;
+
+	memset(&bi, 0, sizeof(bi));
+	bi.index = index;
+	bi.flags = flags;
+	bi.reserved = reserved;
+	call_case(fd, F_GET | VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO, &bi, sizeof(bi),
+		  short_argsz ? HDR + sizeof(bi) - 1 : 0, EINVAL, desc);
+}
+
 static struct vfio_device_feature_memattr_map good_map(void)
 {
 	struct vfio_device_feature_memattr_map m;
@@ -321,58 +352,20 @@ int main(void)
 	}
 
 	/* 45-50: HANDLE and UNMAP */
-	{
-		struct vfio_device_feature_memattr_handle hg;
-		struct vfio_device_feature_memattr_unmap u;
-
-		memset(&hg, 0, sizeof(hg));
-		hg.handle = VFIO_MEMATTR_HANDLE_INDEX_BASE + 0xfffff;
-		call_case(d.fd, F_GET | VFIO_DEVICE_FEATURE_MEMATTR_HANDLE, &hg, sizeof(hg), 0, ENOENT,
-			  "HANDLE GET of a bogus handle");
-		hg.handle = 0;
-		call_case(d.fd, F_GET | VFIO_DEVICE_FEATURE_MEMATTR_HANDLE, &hg, sizeof(hg), 0, ENOENT,
-			  "HANDLE GET of handle 0 (a BAR index)");
-		hg.handle = h1.handle;
-		hg.flags = 1;
-		call_case(d.fd, F_GET | VFIO_DEVICE_FEATURE_MEMATTR_HANDLE, &hg, sizeof(hg), 0, EINVAL,
-			  "HANDLE GET flags 1");
-		hg.flags = 0;
-		call_case(d.fd, F_GET | VFIO_DEVICE_FEATURE_MEMATTR_HANDLE, &hg, sizeof(hg), HDR + sizeof(hg) - 1,
-			  EINVAL, "HANDLE GET argsz one byte short");
-		memset(&u, 0, sizeof(u));
-		u.handle = VFIO_MEMATTR_HANDLE_INDEX_BASE + 0xfffff;
-		call_case(d.fd, F_SET | VFIO_DEVICE_FEATURE_MEMATTR_UNMAP, &u, sizeof(u), 0, ENOENT,
-			  "UNMAP of a bogus handle");
-		u.handle = h1.handle;
-		u.flags = 1;
-		call_case(d.fd, F_SET | VFIO_DEVICE_FEATURE_MEMATTR_UNMAP, &u, sizeof(u), 0, EINVAL,
-			  "UNMAP flags 1 (the live handle survives)");
-	}
+	handle_case(d.fd, VFIO_MEMATTR_HANDLE_INDEX_BASE + 0xfffff, 0, false, ENOENT,
+		    "HANDLE GET of a bogus handle");
+	handle_case(d.fd, 0, 0, false, ENOENT, "HANDLE GET of handle 0 (a BAR index)");
+	handle_case(d.fd, h1.handle, 1, false, EINVAL, "HANDLE GET flags 1");
+	handle_case(d.fd, h1.handle, 0, true, EINVAL, "HANDLE GET argsz one byte short");
+	unmap_case(d.fd, VFIO_MEMATTR_HANDLE_INDEX_BASE + 0xfffff, 0, ENOENT, "UNMAP of a bogus handle");
+	unmap_case(d.fd, h1.handle, 1, EINVAL, "UNMAP flags 1 (the live handle survives)");
 
 	/* 51-54: BAR_INFO */
-	{
-		struct vfio_device_feature_memattr_bar_info bi;
-
-		memset(&bi, 0, sizeof(bi));
-		bi.index = 2;
-		bi.flags = 1;
-		call_case(d.fd, F_GET | VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO, &bi, sizeof(bi), 0, EINVAL,
-			  "BAR_INFO flags 1");
-		bi.flags = 0;
-		bi.reserved = 1;
-		call_case(d.fd, F_GET | VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO, &bi, sizeof(bi), 0, EINVAL,
-			  "BAR_INFO reserved != 0");
-		bi.reserved = 0;
-		bi.index = VFIO_PCI_ROM_REGION_INDEX;
-		call_case(d.fd, F_GET | VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO, &bi, sizeof(bi), 0, EINVAL,
-			  "BAR_INFO index 6");
-		bi.index = h1.handle;
-		call_case(d.fd, F_GET | VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO, &bi, sizeof(bi), 0, EINVAL,
-			  "BAR_INFO with a live handle index as index");
-		bi.index = 2;
-		call_case(d.fd, F_GET | VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO, &bi, sizeof(bi), HDR + sizeof(bi) - 1,
-			  EINVAL, "BAR_INFO argsz one byte short");
-	}
+	bar_info_case(d.fd, 2, 1, 0, false, "BAR_INFO flags 1");
+	bar_info_case(d.fd, 2, 0, 1, false, "BAR_INFO reserved != 0");
+	bar_info_case(d.fd, VFIO_PCI_ROM_REGION_INDEX, 0, 0, false, "BAR_INFO index 6");
+	bar_info_case(d.fd, h1.handle, 0, 0, false, "BAR_INFO with a live handle index as index");
+	bar_info_case(d.fd, 2, 0, 0, true, "BAR_INFO argsz one byte short");
 
 	/* 55: GET_REGION_INFO of an index that is no handle */
 	{

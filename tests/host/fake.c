@@ -41,15 +41,10 @@ static int fake_region_info(struct vfio_region_info *ri)
 		ri->size = 256;
 		ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
 		return 0;
-	case VFIO_PCI_BAR0_REGION_INDEX:
-		ri->offset = BAR0_OFF;
-		ri->size = BAR0_SIZE;
-		ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
-			    VFIO_REGION_INFO_FLAG_MMAP;
-		return 0;
-	case VFIO_PCI_BAR2_REGION_INDEX:
-		ri->offset = BAR2_OFF;
-		ri->size = BAR2_SIZE;
+	case VFIO_PCI_BAR0_REGION_INDEX: case VFIO_PCI_BAR2_REGION_INDEX:
+		/* two mmap-able BARs, 0 and 2 */
+		ri->offset = idx == VFIO_PCI_BAR0_REGION_INDEX ? BAR0_OFF : BAR2_OFF;
+		ri->size = idx == VFIO_PCI_BAR0_REGION_INDEX ? BAR0_SIZE : BAR2_SIZE;
 		ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
 			    VFIO_REGION_INFO_FLAG_MMAP;
 		return 0;
