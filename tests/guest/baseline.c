@@ -42,7 +42,7 @@ static bool pread_all(int fd, void *buf, size_t len, off_t off)
 
 		if (n <= 0) {
 			tap_diag("pread at 0x%llx: %s", (unsigned long long)(off + (off_t)done),
-				     n < 0 ? strerror(errno) : "short read");
+				 n < 0 ? strerror(errno) : "short read");
 			return false;
 		}
 		done += (size_t)n;
@@ -59,7 +59,7 @@ static bool pwrite_all(int fd, const void *buf, size_t len, off_t off)
 
 		if (n <= 0) {
 			tap_diag("pwrite at 0x%llx: %s", (unsigned long long)(off + (off_t)done),
-				     n < 0 ? strerror(errno) : "short write");
+				 n < 0 ? strerror(errno) : "short write");
 			return false;
 		}
 		done += (size_t)n;
@@ -128,7 +128,7 @@ int main(void)
 			tap_diag("mismatch at word %zu", bad);
 		tap_ok(bad == MA_SLICE_SIZE / 8, "mmap BAR2, write and read back slice 0");
 		hostcheck("ivshmem1", MA_SLICE(0), MA_SLICE_SIZE, SEED_MMAP,
-				  "baseline mmap write of slice 0");
+			  "baseline mmap write of slice 0");
 	}
 
 	/* The PAT entry may only appear once the mapping was touched: check now. */
@@ -185,7 +185,7 @@ int main(void)
 	tap_ok(good, "pwrite/pread of BAR2 slice 1 round-trips (mapping agrees)");
 	if (good)
 		hostcheck("ivshmem1", MA_SLICE(1), MA_SLICE_SIZE, SEED_PWRITE,
-				  "baseline pwrite of slice 1");
+			  "baseline pwrite of slice 1");
 
 	ret = region_info(device, VFIO_PCI_BAR0_REGION_INDEX, &bar0);
 	/* arm64 lab guests page-align (so resize) the ivshmem BAR0s: docs/lab.md */

@@ -73,11 +73,11 @@ int main(void)
 	run(cmd);
 	j = out_json();
 	tap_ok(j && mj_bool(j, "in_use") == 1 && mj_int(j, "error.errno", -1) == EBUSY &&
-		   mj_is(j, "handles", MJ_ARR),
-		   "info --json while another process holds the device: in use, EBUSY as JSON");
+	       mj_is(j, "handles", MJ_ARR),
+	       "info --json while another process holds the device: in use, EBUSY as JSON");
 	tap_ok(has_handle(j, 2, SLICE_OFF, SLICE_LEN, "WC"),
-		   "... and lists that process's live WC handle of BAR2 0x%llx+0x%llx",
-		   (unsigned long long)SLICE_OFF, (unsigned long long)SLICE_LEN);
+	       "... and lists that process's live WC handle of BAR2 0x%llx+0x%llx",
+	       (unsigned long long)SLICE_OFF, (unsigned long long)SLICE_LEN);
 	mj_free(j);
 
 	snprintf(cmd, sizeof(cmd), "vfio-memattr info %s --json > /tmp/cli_info.out 2>/dev/null",

@@ -286,9 +286,9 @@ static void ivshmem0_lib(const char *bdf)
 	} else {
 		tap_diag("ivshmem0 BAR2 at 0x%" PRIx64 " (0x%" PRIx64 " bytes)", phys, size);
 		tap_ok(wc && pat_exact(phys + WC_OFF, phys + WC_OFF + LEN, "write-combining"),
-			   "ivshmem0: PAT shows write-combining for exactly the WC range");
+		       "ivshmem0: PAT shows write-combining for exactly the WC range");
 		tap_ok(nc && pat_exact(phys + NC_OFF, phys + NC_OFF + LEN, "uncached-minus"),
-			   "ivshmem0: PAT shows uncached-minus for exactly the NC range");
+		       "ivshmem0: PAT shows uncached-minus for exactly the NC range");
 	}
 
 	good = wc && write_and_check(wc, SEED_WC);
@@ -344,7 +344,7 @@ static void adopters_tests(const char *bdf0, const char *bdf1)
 	good = good && EXPECT_EQ(vfio_memattr_unmap(m), 0) &&
 	       EXPECT_STREQ(procmaps_prot(r + 4096), "---p");	/* reserved again */
 	tap_ok(good, "adopters: map_at puts WC at the caller's address in a reservation, "
-		   "unmap reserves it again");
+	       "unmap reserves it again");
 	if (r != MAP_FAILED)
 		munmap(r, LEN + 2 * 4096);
 
@@ -380,12 +380,12 @@ static void adopters_tests(const char *bdf0, const char *bdf1)
 		       mmio_check_pattern(vfio_memattr_mapping_addr(m), LEN, SEED_IMP);
 		if (good)
 			hostcheck("ivshmem0", IMP_OFF, LEN, SEED_IMP,
-					  "lib_cli: handle shared with a secondary");
+				  "lib_cli: handle shared with a secondary");
 		good = good && EXPECT_EQ(vfio_memattr_unmap(m), 0) &&
 		       EXPECT_EQ(vfio_memattr_region_info(dev, h, NULL, NULL, NULL), -EINVAL);
 	}
 	tap_ok(good, "adopters: a secondary maps the primary's WC handle, reads its data, "
-		   "does not release it");
+	       "does not release it");
 
 	/* open_shared: ivshmem1 (another IOMMU group) in ivshmem0's container */
 	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/iommu_group", bdf0);
@@ -458,7 +458,7 @@ static void ivshmem0_cli(const char *bdf)
 	tap_ok(good, "cli: map --write-pattern --json reports WC from a memattr handle and the seed");
 	if (good)
 		hostcheck("ivshmem0", CLI_OFF, LEN, CLI_OFF,
-				  "lib_cli: vfio-memattr map --write-pattern (seed = BAR offset)");
+			  "lib_cli: vfio-memattr map --write-pattern (seed = BAR offset)");
 
 	ma_bar_phys(bdf, 2, &phys, &size);
 #if defined(__x86_64__) || defined(__i386__)

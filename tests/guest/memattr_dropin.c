@@ -114,11 +114,11 @@ static void test_same_as_vfio_pci(struct vdev *a, struct vdev *b)
 	bool same;
 
 	tap_ok(a->info.flags == b->info.flags &&
-		   a->info.num_regions == b->info.num_regions &&
-		   a->info.num_irqs == b->info.num_irqs,
-		   "DEVICE_GET_INFO equal to vfio-pci's (flags %#x/%#x, regions %u/%u, irqs %u/%u)",
-		   a->info.flags, b->info.flags, a->info.num_regions,
-		   b->info.num_regions, a->info.num_irqs, b->info.num_irqs);
+	       a->info.num_regions == b->info.num_regions &&
+	       a->info.num_irqs == b->info.num_irqs,
+	       "DEVICE_GET_INFO equal to vfio-pci's (flags %#x/%#x, regions %u/%u, irqs %u/%u)",
+	       a->info.flags, b->info.flags, a->info.num_regions,
+	       b->info.num_regions, a->info.num_irqs, b->info.num_irqs);
 
 	same = a->info.num_regions == b->info.num_regions;
 	for (i = 0; same && i < a->info.num_regions; i++) {
@@ -132,9 +132,9 @@ static void test_same_as_vfio_pci(struct vdev *a, struct vdev *b)
 				  ra->size != rb->size || ra->offset != rb->offset ||
 				  memcmp(ra + 1, rb + 1, ra->argsz - sizeof(*ra)))) {
 			tap_diag("region %u: flags %#x/%#x size %#llx/%#llx argsz %u/%u",
-				     i, ra->flags, rb->flags,
-				     (unsigned long long)ra->size,
-				     (unsigned long long)rb->size, ra->argsz, rb->argsz);
+				 i, ra->flags, rb->flags,
+				 (unsigned long long)ra->size,
+				 (unsigned long long)rb->size, ra->argsz, rb->argsz);
 			same = false;
 		}
 		free(ra);
@@ -151,7 +151,7 @@ static void test_same_as_vfio_pci(struct vdev *a, struct vdev *b)
 
 		if (ra != rb || ia.flags != ib.flags || ia.count != ib.count) {
 			tap_diag("irq %u: rc %d/%d flags %#x/%#x count %u/%u",
-				     i, ra, rb, ia.flags, ib.flags, ia.count, ib.count);
+				 i, ra, rb, ia.flags, ib.flags, ia.count, ib.count);
 			same = false;
 		}
 	}
@@ -168,7 +168,7 @@ static void test_same_as_vfio_pci(struct vdev *a, struct vdev *b)
 		memset(ca + 0x10, 0, 24);
 		memset(cb + 0x10, 0, 24);
 		tap_ok(ok && !memcmp(ca, cb, sizeof(ca)),
-			   "virtual config space equal to vfio-pci's (BAR addresses aside)");
+		       "virtual config space equal to vfio-pci's (BAR addresses aside)");
 	}
 }
 
@@ -201,21 +201,21 @@ static void test_legacy_paths(struct vdev *d, const char *bdf)
 		good = pattern_check_mmio64(w, MA_SLICE_SIZE / 8, DROPIN_SEED);
 		got = pread(d->fd, back, sizeof(back), ri.offset + DROPIN_SLICE);
 		tap_ok(good == MA_SLICE_SIZE / 8 && got == sizeof(back) &&
-			   back[3] == w[3],
-			   "legacy BAR2 mmap: stores read back (%zu good words), pread agrees (%zd, %#llx/%#llx)",
-			   good, got, (unsigned long long)back[3], (unsigned long long)w[3]);
+		       back[3] == w[3],
+		       "legacy BAR2 mmap: stores read back (%zu good words), pread agrees (%zd, %#llx/%#llx)",
+		       good, got, (unsigned long long)back[3], (unsigned long long)w[3]);
 		hostcheck("ivshmem0", DROPIN_SLICE, MA_SLICE_SIZE, DROPIN_SEED,
-				  "memattr_dropin: legacy BAR2 mmap");
+			  "memattr_dropin: legacy BAR2 mmap");
 		tap_ok(pat_lookup(phys, phys + size, type) >= 1 &&
-			   !strcmp(type, "uncached-minus"),
-			   "legacy BAR2 mmap is uncached-minus, as under vfio-pci (%s)", type);
+		       !strcmp(type, "uncached-minus"),
+		       "legacy BAR2 mmap is uncached-minus, as under vfio-pci (%s)", type);
 		munmap(map, ri.size);
 	}
 
 	/* ivshmem BAR0: IntrMask is read/write. */
 	ok = !wr32(d, 0, 0, 0x5a5aa5a5) && !rd32(d, 0, 0, &v);
 	tap_ok(ok && v == 0x5a5aa5a5 && !wr32(d, 0, 0, 0),
-		   "pwrite/pread of BAR0 registers (IntrMask %#x)", v);
+	       "pwrite/pread of BAR0 registers (IntrMask %#x)", v);
 }
 
 static int wait_eventfd(int efd, int ms)
@@ -261,7 +261,7 @@ static void test_edu(struct vdev *d)
 
 	n = !wr32(d, 0, EDU_LIVENESS, 0x12345678) && !rd32(d, 0, EDU_LIVENESS, &v);
 	tap_ok(n && v == ~0x12345678u,
-		   "edu liveness register through pwrite/pread (%#x)", v);
+	       "edu liveness register through pwrite/pread (%#x)", v);
 
 	/* Memory decode and bus mastering, as a driver would. */
 	if (pread(d->fd, &pcicmd, 2, cfg + 4) == 2) {
@@ -328,7 +328,7 @@ static void test_edu(struct vdev *d)
 			ok = ok && !(cmd & 1);
 		}
 		tap_ok(ok && pattern_check(ram + 4096, EDU_DMA_LEN, DROPIN_SEED + 1) == EDU_DMA_LEN,
-			   "DMA through the IOMMU: edu copies RAM -> device -> RAM intact");
+		       "DMA through the IOMMU: edu copies RAM -> device -> RAM intact");
 		ioctl(d->container, VFIO_IOMMU_UNMAP_DMA, &unmap);
 	}
 	munmap(ram, 8192);
@@ -351,7 +351,7 @@ int main(void)
 	}
 	ma_pci_driver(iv0, drv, sizeof(drv));
 	if (!tap_ok(!strcmp(drv, want),
-			"%s is bound to %s (%s)", iv0, want, drv) ||
+		    "%s is bound to %s (%s)", iv0, want, drv) ||
 	    vdev_open(&a, iv0) || vdev_open(&b, iv1)) {
 		tap_skip_rest("cannot open both ivshmem devices");
 		return tap_done();

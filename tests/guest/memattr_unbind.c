@@ -98,7 +98,7 @@ int main(void)
 		w[0] = 0x1234;
 	n = pat_lookup(phys, phys + LEN, type);
 	tap_ok(w && n >= 1 && !strcmp(type, "write-combining"),
-		   "a WC handle of BAR2 is mapped and write-combining (%s)", type);
+	       "a WC handle of BAR2 is mapped and write-combining (%s)", type);
 
 	efd = eventfd(0, EFD_CLOEXEC);
 	tap_ok(efd >= 0 && !set_req(d, efd), "request eventfd set");
@@ -113,7 +113,7 @@ int main(void)
 	if (n == 1 && read(efd, &ev, sizeof(ev)) != sizeof(ev))
 		ev = 0;
 	tap_ok(n == 1 && ev >= 1, "unbind asks the user to release the device (%llu requests)",
-		   (unsigned long long)ev);
+	       (unsigned long long)ev);
 
 	/* The user lets go: mapping, handle, fds. */
 	if (w)
@@ -123,25 +123,25 @@ int main(void)
 	if (pid > 0 && waitpid(pid, &st, 0) != pid)
 		st = -1;
 	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		   "the unbind completes once the user unmapped and closed (status %#x)", st);
+	       "the unbind completes once the user unmapped and closed (status %#x)", st);
 
 	drv[0] = '\0';
 	ma_pci_driver(bdf, drv, sizeof(drv));
 	n = pat_lookup(phys, phys + size, type);
 	tap_ok(n == 0 && !drv[0],
-		   "unbound: no PAT entry left on BAR2 (%d), no driver ('%s')", n, drv);
+	       "unbound: no PAT entry left on BAR2 (%d), no driver ('%s')", n, drv);
 
 	tap_ok(!ma_pci_bind(bdf, "vfio-pci-memattr") &&
-		   !ma_pci_driver(bdf, drv, sizeof(drv)) &&
-		   !strcmp(drv, "vfio-pci-memattr"),
-		   "bound to vfio-pci-memattr again (%s)", drv);
+	       !ma_pci_driver(bdf, drv, sizeof(drv)) &&
+	       !strcmp(drv, "vfio-pci-memattr"),
+	       "bound to vfio-pci-memattr again (%s)", drv);
 
 	opened = !vdev_open(&dv, bdf);
 	d = dv.fd;
 	ret = opened ? ma_map1(d, 2, 0, LEN, VFIO_MEMATTR_WC, &mp) : -ENODEV;
 	n = ret ? -1 : ma_nr_handles(d, 2);
 	tap_ok(!ret && mp.attr == VFIO_MEMATTR_WC && n == 1,
-		   "after rebind: open and MAP WC work, one handle (%d)", n);
+	       "after rebind: open and MAP WC work, one handle (%d)", n);
 	if (opened)
 		vdev_close(&dv);
 	return tap_done();
