@@ -50,5 +50,6 @@ void run_abi_tests(void);
 void run_lab_tests(void);
 void run_adopt_tests(void);
 void run_pat_tests(void);
+void run_tap_tests(void);
 
 #endif

@@ -35,6 +35,7 @@ int main(int argc, char **argv)
 	run_mmio_tests();
 	run_lib_tests();
 	run_pat_tests();
+	run_tap_tests();
 	run_fake_tests();
 	run_adopt_tests();
 	run_cli_tests();
