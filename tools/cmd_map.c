@@ -73,9 +73,12 @@ static const char *dmabuf_hint(int e, const char *bdf, bool kernel)
 
 	switch (e) {
 	case -ENOTTY:
+		if (kernel)
+			return "this " DRIVER " module has no DMABUF export (it came before 2.1): "
+			       "install a newer one";
 		snprintf(buf, sizeof(buf), "the driver of %s does not export DMABUFs (stock "
-			 "vfio-pci, or " DRIVER " before 2.1): bind it with \"vfio-memattr bind "
-			 "%s\" to a driver that has them", bdf, bdf);
+			 "vfio-pci): bind it to " DRIVER " 2.1 or later with \"vfio-memattr bind "
+			 "%s\"", bdf, bdf);
 		return buf;
 	case -EBUSY:
 		return "a range is in use with another attribute (a handle, a plain mmap of the "
