@@ -42,6 +42,7 @@
 #include "lib/sysfs.h"
 #include "lib/hostcheck.h"
 #include "lib/pat.h"
+#include "lib/cli.h"
 #include "pattern.h"
 #include "minijson.h"
 #include "procmaps.h"
@@ -66,9 +67,6 @@
 #define SEED_WC		0x11bc11000000000aull
 #define SEED_NC		0x11bc11000000000bull
 
-static const char *cli = "vfio-memattr";
-static char out[1 << 16], errout[1 << 14];
-
 static void lib_log(void *ctx, int level, const char *msg)
 {
 	(void)ctx;
@@ -76,80 +74,12 @@ static void lib_log(void *ctx, int level, const char *msg)
 		tap_diag("lib: %s", msg);
 }
 
-/*
- * Run the CLI with args (a shell fragment); stdout into out[], stderr into
- * errout[]; returns the exit status (or -1).
- */
-static int run_cli(const char *fmt, ...) TAP_PRINTF(1, 2);
-static int run_cli(const char *fmt, ...)
-{
-	char args[1024], cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "%s %s", cli, args);
-	tap_diag("$ %s %s", cli, args);
-	return capture_run(cmd, out, sizeof(out), errout, sizeof(errout));
-}
-
-static void dump_cli(void)
-{
-	char *s, *save = NULL;
-
-	for (s = strtok_r(out, "\n", &save); s; s = strtok_r(NULL, "\n", &save))
-		tap_diag("stdout: %s", s);
-	save = NULL;
-	for (s = strtok_r(errout, "\n", &save); s; s = strtok_r(NULL, "\n", &save))
-		tap_diag("stderr: %s", s);
-}
-
-/* stdout of the last run_cli() as JSON (NULL, with a diagnostic, if it is not) */
-#define out_json()		mj_parse_print(out, "# ", "stdout")
+/* stdout of the last cli_run() as JSON (NULL, with a diagnostic, if it is not) */
+#define out_json()		mj_parse_print(cli_out, "# ", "stdout")
 /* the BAR object @bar of the "bars" of @dev */
 #define find_bar(dev, bar)	mj_find(dev, "bars", "bar", NULL, bar)
 /* the entry for @attr in a BAR's "attributes" array */
 #define bar_attr(b, attr)	mj_find(b, "attributes", "attr", attr, 0)
-
-static bool has(const char *hay, const char *needle)
-{
-	bool r = strstr(hay, needle) != NULL;
-
-	if (!r)
-		tap_diag("expected to find %s", needle);
-	return r;
-}
-
-/*
- * The PAT list must show exactly [start, end) reserved as type, and nothing
- * of another type overlapping it.
- */
-static bool pat_exact(uint64_t start, uint64_t end, const char *type)
-{
-	struct vfio_memattr__pat_entry e[64];
-	int n = pat_entries(start, end, e, 64), i;
-	bool exact = false, other = false;
-
-	if (n < 0) {
-		tap_diag("cannot read " PAT_LIST ": %s", strerror(-n));
-		return false;
-	}
-	for (i = 0; i < n && i < 64; i++) {
-		if (strcmp(e[i].type, type))
-			other = true;
-		else if (e[i].start == start && e[i].end == end)
-			exact = true;
-	}
-	/* NC reserves nothing: uncached-minus is what x86 gives a range without an entry */
-	if (!strcmp(type, "uncached-minus") && !n)
-		exact = true;
-	if (!exact || other) {
-		tap_diag("want [0x%" PRIx64 "-0x%" PRIx64 ") %s only:", start, end, type);
-		pat_dump(start, end);
-	}
-	return exact && !other;
-}
 
 /* The memattr range as seen in text printed by the CLI's --run (cat of
  * the PAT list): a line "PAT: [mem 0x...-0x...] write-combining". */
@@ -441,7 +371,7 @@ static void ivshmem0_cli(const char *bdf)
 	bool good;
 	int st;
 
-	st = run_cli("map %s 2:0x%llx:64K:WC --write-pattern --json", bdf,
+	st = cli_run("map %s 2:0x%llx:64K:WC --write-pattern --json", bdf,
 		     (unsigned long long)CLI_OFF);
 	j = out_json();
 	good = EXPECT_EQ(st, 0) && EXPECT_TRUE(j) &&
@@ -454,7 +384,7 @@ static void ivshmem0_cli(const char *bdf)
 	       EXPECT_TRUE(mj_is(j, "error", MJ_NULL));
 	mj_free(j);
 	if (!good)
-		dump_cli();
+		cli_dump();
 	tap_ok(good, "cli: map --write-pattern --json reports WC from a memattr handle and the seed");
 	if (good)
 		hostcheck("ivshmem0", CLI_OFF, LEN, CLI_OFF,
@@ -466,21 +396,21 @@ static void ivshmem0_cli(const char *bdf)
 #else
 #define RUN_CMD "true"
 #endif
-	st = run_cli("map %s 2:0x%llx:64K:WC --run '" RUN_CMD "'", bdf,
+	st = cli_run("map %s 2:0x%llx:64K:WC --run '" RUN_CMD "'", bdf,
 		     (unsigned long long)RUN_OFF);
 	good = EXPECT_EQ(st, 0) && phys &&
-	       text_has_pat(out, phys + RUN_OFF, phys + RUN_OFF + LEN, "write-combining");
+	       text_has_pat(cli_out, phys + RUN_OFF, phys + RUN_OFF + LEN, "write-combining");
 	if (!good)
-		dump_cli();
+		cli_dump();
 	tap_ok(good, "cli: map --run keeps the WC mapping live while the command runs");
 
-	st = run_cli("map %s 2:0x%llx:64K:NC --run 'exit 3'", bdf, (unsigned long long)RUN2_OFF);
+	st = cli_run("map %s 2:0x%llx:64K:NC --run 'exit 3'", bdf, (unsigned long long)RUN2_OFF);
 	good = EXPECT_EQ(st, 3);
 	if (!good)
-		dump_cli();
+		cli_dump();
 	tap_ok(good, "cli: map --run exits with the command's status");
 
-	st = run_cli("info %s --json", bdf);
+	st = cli_run("info %s --json", bdf);
 	j = out_json();
 	b = find_bar(j, 2);
 	good = EXPECT_EQ(st, 0) && EXPECT_TRUE(j) && EXPECT_EQ(mj_bool(j, "memattr_uapi"), 1) &&
@@ -490,11 +420,11 @@ static void ivshmem0_cli(const char *bdf)
 	       EXPECT_EQ(mj_int(bar_attr(b, "WC"), "reason", -1), 0);
 	mj_free(j);
 	if (!good)
-		dump_cli();
+		cli_dump();
 	tap_ok(good, "cli: info --json shows the memattr uAPI and WC on BAR2");
 
 	/* list reads sysfs only: attributes unknown without --open */
-	st = run_cli("list --json");
+	st = cli_run("list --json");
 	j = out_json();
 	d = mj_find(j, "devices", "bdf", bdf, 0);
 	b = find_bar(d, 2);
@@ -502,7 +432,7 @@ static void ivshmem0_cli(const char *bdf)
 	       EXPECT_EQ(mj_count(b, "attributes"), 0) &&
 	       EXPECT_EQ(mj_int(b, "size", -1), 4 * MiB);
 	mj_free(j);
-	st = run_cli("list --open --json");
+	st = cli_run("list --open --json");
 	j = out_json();
 	d = mj_find(j, "devices", "bdf", bdf, 0);
 	b = find_bar(d, 2);
@@ -511,7 +441,7 @@ static void ivshmem0_cli(const char *bdf)
 	       EXPECT_EQ(mj_bool(bar_attr(b, "WC"), "supported"), 1);
 	mj_free(j);
 	if (!good)
-		dump_cli();
+		cli_dump();
 	tap_ok(good, "cli: list --json is sysfs only; list --open --json lists WC for ivshmem0 BAR2");
 
 }
@@ -562,7 +492,7 @@ static void edu_cli(const char *bdf)
 	bool good;
 	int st;
 
-	st = run_cli("map %s 0:0:4K:WC --json", bdf);
+	st = cli_run("map %s 0:0:4K:WC --json", bdf);
 	j = out_json();
 	good = EXPECT_EQ(st, 1) && EXPECT_TRUE(j) && EXPECT_EQ(mj_bool(j, "mappings.0.ok"), 0) &&
 	       EXPECT_EQ(mj_int(j, "mappings.0.error.errno", -1), EPERM) &&
@@ -571,10 +501,10 @@ static void edu_cli(const char *bdf)
 	       EXPECT_EQ(mj_int(j, "error.errno", -1), EPERM) &&
 	       EXPECT_TRUE(mj_str(j, "mappings.0.error.hint") &&
 			   strstr(mj_str(j, "mappings.0.error.hint"), "opt-in")) &&
-	       has(errout, "opt-in");
+	       text_has(cli_err, "opt-in");
 	mj_free(j);
 	if (!good)
-		dump_cli();
+		cli_dump();
 	tap_ok(good, "cli: map of edu BAR0 WC fails (exit 1, EPERM, policy hint)");
 }
 
@@ -608,7 +538,7 @@ static void ivshmem1_tests(const char *bdf)
 		vfio_memattr_close(dev);
 	}
 
-	st = run_cli("map %s 2:1M:64K:WC,NC --json", bdf);
+	st = cli_run("map %s 2:1M:64K:WC,NC --json", bdf);
 	j = out_json();
 	good = EXPECT_EQ(st, 0) && EXPECT_TRUE(j) && EXPECT_STREQ(mj_str(j, "mappings.0.attr"), "NC") &&
 	       EXPECT_STREQ(mj_str(j, "mappings.0.source"), "vfio-mmap") &&
@@ -616,7 +546,7 @@ static void ivshmem1_tests(const char *bdf)
 	       EXPECT_EQ(mj_bool(j, "memattr_uapi"), 0);
 	mj_free(j);
 	if (!good)
-		dump_cli();
+		cli_dump();
 	tap_ok(good, "cli: ivshmem1 map WC,NC reports NC from vfio-mmap");
 }
 
@@ -634,21 +564,21 @@ static void bind_tests(const char *bdf)
 		tap_skip("ivshmem1 is not on vfio-pci", "cli: unbind ivshmem1");
 		return;
 	}
-	st = run_cli("bind %s", bdf);
+	st = cli_run("bind %s", bdf);
 	ma_pci_driver(bdf, drv, sizeof(drv));
 	sysfs_read_file(state, buf, sizeof(buf));
 	good = EXPECT_EQ(st, 0) && EXPECT_STREQ(drv, "vfio-pci-memattr") &&
 	       EXPECT_TRUE(!strncmp(buf, "vfio-pci\n", 9));
 	if (!good)
-		dump_cli();
+		cli_dump();
 	tap_ok(good, "cli: bind ivshmem1 -> vfio-pci-memattr, previous driver remembered");
 
-	st = run_cli("unbind %s", bdf);
+	st = cli_run("unbind %s", bdf);
 	ma_pci_driver(bdf, drv, sizeof(drv));
 	good = EXPECT_EQ(st, 0) && EXPECT_STREQ(drv, "vfio-pci") &&
 	       EXPECT_TRUE(access(state, F_OK) < 0);
 	if (!good)
-		dump_cli();
+		cli_dump();
 	tap_ok(good, "cli: unbind ivshmem1 -> back to vfio-pci");
 	if (strcmp(drv, "vfio-pci") && ma_pci_bind(bdf, "vfio-pci") < 0)
 		tap_diag("could not give %s back to vfio-pci", bdf);
@@ -663,7 +593,7 @@ int main(void)
 	int i;
 
 	if (c && *c)
-		cli = c;
+		cli_set_path(c);
 	vfio_memattr_set_log(lib_log, NULL);
 	tap_plan(NTESTS);
 

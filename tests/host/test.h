@@ -51,5 +51,6 @@ void run_lab_tests(void);
 void run_adopt_tests(void);
 void run_pat_tests(void);
 void run_tap_tests(void);
+void run_dmabuf_tests(void);
 
 #endif

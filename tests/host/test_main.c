@@ -38,6 +38,7 @@ int main(int argc, char **argv)
 	run_tap_tests();
 	run_fake_tests();
 	run_adopt_tests();
+	run_dmabuf_tests();
 	run_cli_tests();
 	run_lab_tests();
 	printf("%d passed, %d failed\n", passed, failed);

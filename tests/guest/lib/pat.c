@@ -64,6 +64,51 @@ int pat_lookup(uint64_t s, uint64_t e, char *type_out)
 	return n;
 }
 
+bool pat_exact(uint64_t start, uint64_t end, const char *type)
+{
+	struct vfio_memattr__pat_entry e[64];
+	int n = pat_entries(start, end, e, 64), i;
+	bool exact = false, other = false;
+
+	if (n < 0) {
+		tap_diag("cannot read " PAT_LIST ": %s", strerror(-n));
+		return false;
+	}
+	for (i = 0; i < n && i < 64; i++) {
+		if (strcmp(e[i].type, type))
+			other = true;
+		else if (e[i].start == start && e[i].end == end)
+			exact = true;
+	}
+	/* NC reserves nothing: uncached-minus is what x86 gives a range without an entry */
+	if (!strcmp(type, "uncached-minus") && !n)
+		exact = true;
+	if (!exact || other) {
+		tap_diag("want [0x%" PRIx64 "-0x%" PRIx64 ") %s only:", start, end, type);
+		pat_dump(start, end);
+	}
+	return exact && !other;
+}
+
+bool pat_none_of(uint64_t start, uint64_t end, const char *type)
+{
+	struct vfio_memattr__pat_entry e[64];
+	int n = pat_entries(start, end, e, 64), i;
+
+	if (n < 0) {
+		tap_diag("cannot read " PAT_LIST ": %s", strerror(-n));
+		return false;
+	}
+	for (i = 0; i < n && i < 64 && strcmp(e[i].type, type); i++)
+		;
+	if (i < n && i < 64) {
+		tap_diag("a %s entry is left over [0x%" PRIx64 "-0x%" PRIx64 "):", type, start, end);
+		pat_dump(start, end);
+		return false;
+	}
+	return true;
+}
+
 bool pat_text_has(const char *text, uint64_t s, uint64_t e, const char *type)
 {
 	struct vfio_memattr__pat_entry ent;

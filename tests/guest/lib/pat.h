@@ -82,6 +82,15 @@ int pat_snap_take(uint64_t s, uint64_t e, struct pat_snap *sn);
 /* 1 if the entries of [s, e) are exactly those of sn (else diagnostics). */
 int pat_snap_same(uint64_t s, uint64_t e, const struct pat_snap *sn);
 
+/*
+ * Exactly [s, e) is reserved as type and nothing of another type overlaps
+ * it (for uncached-minus, no entry at all is as good: NC reserves nothing
+ * and x86 maps a range without an entry uncached-minus).  Diagnostics if
+ * not; pat_absent(true) on arm64.
+ */
+bool pat_exact(uint64_t s, uint64_t e, const char *type);
+/* No entry of type overlaps [s, e) (diagnostics if one does); pat_absent(true) on arm64. */
+bool pat_none_of(uint64_t s, uint64_t e, const char *type);
 /* 1 if text (a CLI's output) holds the PAT line of exactly [s, e) type; pat_absent(true) on arm64. */
 bool pat_text_has(const char *text, uint64_t s, uint64_t e, const char *type);
 
