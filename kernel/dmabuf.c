@@ -294,7 +294,8 @@ static int memattr_dmabuf_mmap(struct dma_buf *dmabuf,
 	struct memattr_dmabuf *d = dmabuf->priv;
 	int ret = 0;
 
-	if (!(vma->vm_flags & VM_SHARED))
+	/* do_mmap() drops VM_SHARED of a shared mapping of a read-only file */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	mutex_lock(&d->lock);
 	if (!d->mv) {
