@@ -46,7 +46,7 @@
 #include "pattern.h"
 #include "ptecheck_util.h"
 
-#define NTESTS 101
+#define NTESTS 103
 
 #define PG		MA_PAGE
 #define SLICE		0x3e0000ull
@@ -732,7 +732,7 @@ static void case_revoke(void)
 	int rc, ok;
 	dattr_t a;
 
-	sec_begin("revoke", 8);
+	sec_begin("revoke", 9);
 	if (dmabuf2 < 0 || !pmap2 || !cmap2)
 		goto out;
 	rc = dmabuf_revoke(d.fd, dmabuf2);
@@ -755,6 +755,18 @@ static void case_revoke(void)
 	if (r != -ENODEV || rc != -ENODEV)
 		tap_diag("mmap after revoke: client %s, owner %s", ma_errname((int)-r), ma_errname(-rc));
 	tap_ok(r == -ENODEV && rc == -ENODEV, "dmabuf: after REVOKE a new mmap fails with ENODEV (client and owner)");
+	{
+		char name[256] = "", want[128];
+		uint64_t end = 0;
+
+		snprintf(want, sizeof(want), "/dmabuf:memattr %s revoked", bdf);
+		rc = maps_name(cpid, cmap2, &end, name, sizeof(name));
+		if (rc || strcmp(name, want))
+			tap_diag("/proc/%d/maps after revoke: %s '%s'; want '%s'", (int)cpid,
+				 rc ? ma_errname(-rc) : "", name, want);
+		tap_ok(!rc && !strcmp(name, want),
+		       "dmabuf: after REVOKE /proc/<client>/maps names the mapping \"/dmabuf:memattr <bdf> revoked\"");
+	}
 	tap_ok(attr_is(d.fd, dmabuf2, VFIO_MEMATTR_WC, VFIO_MEMATTR_DMABUF_REVOKED, VFIO_MEMATTR_DMABUF_REVOKED,
 		       R1_LEN + R2_LEN, "revoked"),
 	       "dmabuf: GET_ATTR after REVOKE: REVOKED, the last attribute (WC), size 16 KiB");
@@ -1007,7 +1019,7 @@ static void case_bad(struct vdev *nv, int nv_bar, struct vdev *edu)
 	dattr_t a;
 	char desc[160];
 
-	sec_begin("bad inputs", 47);
+	sec_begin("bad inputs", 48);
 	bad_begin(&c);
 	/* export */
 	rc = export_raw(d.fd, 0, 2, O_RDWR, 0, &e1, 1, 0, -(int)sizeof(struct vfio_device_feature_memattr_dmabuf));
@@ -1209,6 +1221,18 @@ static void case_bad(struct vdev *nv, int nv_bar, struct vdev *edu)
 			close(efd);
 	}
 
+	/* read(2)/write(2) of a DMABUF fd are not supported (dma-buf: no .read/.write) */
+	{
+		char b[8] = { 0 };
+		ssize_t rn = read(fd, b, sizeof(b)), wn;
+		int re = errno;
+
+		wn = write(fd, b, sizeof(b));
+		rc = rn < 0 && re == EINVAL && wn < 0 && errno == EINVAL ? -EINVAL : -EIO;
+		if (rc != -EINVAL)
+			tap_diag("read -> %zd (%s), write -> %zd (%s)", rn, strerror(re), wn, strerror(errno));
+		bad_check(&c, rc, EINVAL, 0, "read(2) and write(2) of a DMABUF fd");
+	}
 	/* mmap of the DMABUF */
 	rc = mmap_try(fd, PG, 0, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	bad_check(&c, rc, EINVAL, 0, "mmap MAP_PRIVATE of a DMABUF");
