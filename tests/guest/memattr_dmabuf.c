@@ -41,10 +41,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "memattr_util.h"
+#include "lib/tap.h"
+#include "lib/sysfs.h"
+#include "lib/vfio.h"
+#include "lib/memattr.h"
+#include "lib/mmio.h"
+#include "lib/sigbus.h"
+#include "lib/hostcheck.h"
+#include "lib/pat.h"
+#include "lib/ptecheck.h"
 #include "pattern.h"
-#include "ptecheck_util.h"
 
 #define NTESTS 106
 
@@ -1595,7 +1601,7 @@ static void case_unbind(void)
 	       signame((int)s), ma_errname(-rc));
 	ccall(C_UNMAP, 0, 0, 0, NULL);
 	ccall(C_CLOSE, 0, 0, 0, NULL);
-	rc = harness_bind(bdf, "vfio-pci-memattr");
+	rc = ma_pci_bind(bdf, "vfio-pci-memattr");
 	ok = !rc && !ma_pci_driver(bdf, drv, sizeof(drv)) && !strcmp(drv, "vfio-pci-memattr");
 	rc = ok ? vdev_open(&d, bdf) : -ENODEV;
 	ok = ok && !rc && nr_handles_is(0, "after rebind") && pat_fresh();
@@ -1669,7 +1675,7 @@ int main(void)
 			if (read(go[0], &ch, 1) != 1)
 				_exit(2);
 			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-			_exit(harness_sysfs_write(path, bdf) ? 1 : 0);
+			_exit(sysfs_write_str(path, bdf) ? 1 : 0);
 		}
 		close(go[0]);
 		ub_go = go[1];
