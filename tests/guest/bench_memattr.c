@@ -11,10 +11,11 @@
  *   P4  memory-disable revocation (config space) and refault of N mapped
  *       handles vs N legacy mmaps of stock vfio-pci
  * Every figure is min/median/max of repeated runs; the two sides are
- * interleaved, and a bound that fails is measured again (up to 3 times,
- * 5 for P1)
- * before it counts, so that the noise of a shared 2-core TCG machine does
- * not fail it while a real regression (an O(n) walk) fails every round.
+ * interleaved, and a bound that fails is measured again (up to 3 rounds;
+ * for P1 a round is both device orders) before it counts, so that the
+ * noise of a shared 2-core TCG machine does not fail it while a real
+ * regression (an O(n) walk) fails every round.  A timed run does nothing
+ * on one side that it does not do on the other (see p1_memattr()).
  *
  * bench_memattr [--full]: without --full (make check) few repetitions;
  * with --full (make bench) more.  Lines "# BENCH ..." carry the figures.
@@ -44,12 +45,16 @@
 #define P1_ROUNDS	6	/* halves: 3 rounds of both device orders */
 
 /*
- * P1's bound is 1.05 in make bench; the short version in make check, which
- * runs among the other jobs of a shared machine, fails at 1.20: MAP alone
- * is about 2.5 % of P1 under TCG, the noise of a loaded machine up to 10 %,
- * and the regression it exists for (one fault per page on 6.1) is 5.7x.
+ * P1's bound is 1.05 in make bench; the short version in make check (31
+ * pairs per order instead of 41, among the other jobs of the machine)
+ * fails at 1.10.  MAP alone is about 2.5 % of P1 under TCG, and on 6.1 the
+ * driver's whole-VMA fill about 2 % more than stock's (apply_to_page_range()
+ * calls back once per PTE, remap_pfn_range() does not), so 6.1 mostly
+ * measures 1.03 to 1.05; with 1.05 in make check, one of seven short 6.1
+ * runs on a loaded machine failed all three rounds (1.064, 1.105, 1.117).
+ * The regression the bound exists for (one fault per page on 6.1) is 5.7x.
  */
-#define P1_BOUND	(full ? 1.05 : 1.20)
+#define P1_BOUND	(full ? 1.05 : 1.10)
 #define P3_BOUND	1.5
 #define P4_BOUND	1.5
 
