@@ -17,6 +17,10 @@
 #endif
 #include <linux/vfio_pci_core.h>
 
+#ifndef __counted_by
+#define __counted_by(member)
+#endif
+
 #ifndef MEMATTR_HAVE_VM_FLAGS_SET
 static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
 {

@@ -53,6 +53,7 @@ static int memattr_handles_show(struct seq_file *s, void *unused)
 			seq_printf(s, "%#x %u %#llx %#llx %s %#llx %s\n",
 				   h->id, h->bar, h->offset, h->length,
 				   memattr_names[h->attr], h->mmap_offset,
+				   h->kind == MEMATTR_KIND_DMABUF ? "dmabuf" :
 				   h->released ? "released" :
 				   h->id ? "live" : "legacy-default");
 	}

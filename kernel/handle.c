@@ -63,6 +63,7 @@ void memattr_device_init(struct memattr_device *mv)
 
 	mutex_init(&mv->lock);
 	xa_init(&mv->handles);
+	INIT_LIST_HEAD(&mv->dmabufs);
 	mt_init(&mv->offsets);
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
 		INIT_LIST_HEAD(&mv->bars[i].handles);
@@ -110,7 +111,7 @@ void memattr_ioeventfd_end(struct memattr_device *mv, unsigned int bar,
 }
 
 /* Why @attr cannot be requested on @bar; VFIO_MEMATTR_OK if it can. */
-static u32 memattr_reason(struct memattr_device *mv, unsigned int bar, u8 attr)
+u32 memattr_reason(struct memattr_device *mv, unsigned int bar, u8 attr)
 {
 	struct pci_dev *pdev = mv->core.pdev;
 	unsigned long flags = pci_resource_flags(pdev, bar);
@@ -297,13 +298,18 @@ static bool memattr_hits_msix(struct memattr_device *mv, unsigned int bar,
 }
 
 /*
- * Find or create a handle for one attribute.  Caller holds mv->lock.
- * Returns the handle with a reference for the caller, or an ERR_PTR.
+ * Find or create an object holding [off, off + len) of @bar with @attr:
+ * a handle (MEMATTR_KIND_HANDLE: id, mmap offset, found again by an equal
+ * request), the legacy default handle of a BAR (no id, the legacy
+ * offsets) or a range of a DMABUF (no id; its mmap offset is the DMABUF's
+ * business).  Caller holds mv->lock.  Returns the object with a reference
+ * for the caller (handles also have the table's), or an ERR_PTR.
  */
-static struct memattr_handle *memattr_try(struct memattr_device *mv,
-					  unsigned int bar, u64 off, u64 len,
-					  u8 attr, bool legacy)
+struct memattr_handle *memattr_try(struct memattr_device *mv, unsigned int bar,
+				   u64 off, u64 len, u8 attr,
+				   enum memattr_kind kind)
 {
+	bool legacy = kind == MEMATTR_KIND_LEGACY;
 	struct pci_dev *pdev = mv->core.pdev;
 	struct memattr_bar *b = &mv->bars[bar];
 	struct memattr_handle *h;
@@ -317,7 +323,7 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 	     h = memattr_range_iter_next(h, off, off + len - 1)) {
 		if (h->attr != attr)
 			return ERR_PTR(-EBUSY);
-		if (!legacy && !h->released && h->id &&
+		if (kind == MEMATTR_KIND_HANDLE && !h->released && h->id &&
 		    h->offset == off && h->length == len) {
 			h->pending = false;	/* now another caller's too */
 			memattr_handle_get(h);
@@ -330,7 +336,8 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 		return ERR_PTR(-EBUSY);
 	if (!legacy && mv->nr_handles >= READ_ONCE(memattr_max_handles))
 		return ERR_PTR(-ENOSPC);
-	if (!legacy && len > MEMATTR_WINDOW_SIZE - b->next_mmap)
+	if (kind == MEMATTR_KIND_HANDLE &&
+	    len > MEMATTR_WINDOW_SIZE - b->next_mmap)
 		return ERR_PTR(-ENOSPC);
 
 	h = kzalloc_obj(*h, GFP_KERNEL_ACCOUNT);
@@ -351,7 +358,7 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 	if (legacy) {
 		/* No id, and the legacy offsets of the BAR (see mmap.c). */
 		h->mmap_offset = VFIO_PCI_INDEX_TO_OFFSET(bar);
-	} else {
+	} else if (kind == MEMATTR_KIND_HANDLE) {
 		h->id = VFIO_MEMATTR_HANDLE_INDEX_BASE + mv->next_id;
 		ret = xa_err(xa_store(&mv->handles, mv->next_id, h,
 				      GFP_KERNEL_ACCOUNT));
@@ -373,11 +380,13 @@ static struct memattr_handle *memattr_try(struct memattr_device *mv,
 		h->pending = true;
 	}
 
-	kref_init(&h->ref);		/* the table's reference */
-	memattr_handle_get(h);		/* the caller's */
+	kref_init(&h->ref);		/* the table's, or the caller's */
+	if (kind != MEMATTR_KIND_DMABUF)
+		memattr_handle_get(h);	/* the caller's */
 	h->mv = mv;
 	h->bar = bar;
 	h->attr = attr;
+	h->kind = kind;
 	h->offset = off;
 	h->length = len;
 	list_add_tail(&h->bar_node, &b->handles);
@@ -395,6 +404,55 @@ err_handback:
 err_free:
 	kfree(h);
 	return ERR_PTR(ret);
+}
+
+/*
+ * Give @h, an object that no VMA maps and no id names (a range of a
+ * DMABUF), the attribute @attr, under the rules of memattr_try().  Fails
+ * without changing anything, unless the old type cannot be had back
+ * (someone else reserved the range in between): then *@lost is set, @h
+ * holds no memory type, and the caller must revoke what it serves.
+ * Caller holds mv->lock.
+ */
+int memattr_retype(struct memattr_device *mv, struct memattr_handle *h,
+		   u8 attr, bool *lost)
+{
+	struct memattr_bar *b = &mv->bars[h->bar];
+	u64 last = memattr_range_last_of(h);
+	struct memattr_handle *o;
+	u8 old = h->attr;
+	int ret;
+
+	lockdep_assert_held(&mv->lock);
+	*lost = false;
+	if (attr == old)
+		return 0;
+	ret = memattr_reason_errno(memattr_reason(mv, h->bar, attr));
+	if (ret)
+		return ret;
+	for (o = memattr_range_iter_first(&b->ranges, h->offset, last); o;
+	     o = memattr_range_iter_next(o, h->offset, last)) {
+		if (o != h && o->attr != attr)
+			return -EBUSY;
+	}
+	if (attr == VFIO_MEMATTR_WC &&
+	    memattr_hits_msix(mv, h->bar, h->offset, h->length))
+		return -EPERM;
+
+	/* The old type must go first: PAT would hand it out again. */
+	if (h->reserved)
+		memattr_unreserve(h->phys, h->length, old);
+	ret = memattr_reserve(h->phys, h->length, attr, &h->reserved);
+	if (!ret) {
+		h->attr = attr;
+		return 0;
+	}
+	if (memattr_reserve(h->phys, h->length, old, &h->reserved)) {
+		pci_warn(mv->core.pdev, "BAR %u [%#llx+%#llx]: memory type lost\n",
+			 h->bar, h->offset, h->length);
+		*lost = true;
+	}
+	return ret;
 }
 
 /*
@@ -416,7 +474,8 @@ struct memattr_handle *memattr_legacy_handle(struct memattr_device *mv,
 		memattr_handle_get(h);
 		return h;
 	}
-	h = memattr_try(mv, bar, 0, len, mv->default_attr[bar], true);
+	h = memattr_try(mv, bar, 0, len, mv->default_attr[bar],
+			MEMATTR_KIND_LEGACY);
 	if (!IS_ERR(h))
 		b->legacy = h;		/* keeps the table's reference */
 	return h;
@@ -496,8 +555,8 @@ static void memattr_forget(struct memattr_device *mv, struct memattr_handle *h)
  * read the payload.  Returns 1 when there is work to do, else what the
  * caller returns (0 for PROBE).
  */
-static int memattr_feature_in(u32 flags, size_t argsz, u32 ops,
-			      void __user *arg, void *req, size_t size)
+int memattr_feature_in(u32 flags, size_t argsz, u32 ops, void __user *arg,
+		       void *req, size_t size)
 {
 	int ret = vfio_check_feature(flags, argsz, ops, size);
 
@@ -549,7 +608,7 @@ static int memattr_feature_map(struct memattr_device *mv, u32 flags,
 		struct memattr_handle *t;
 
 		t = memattr_try(mv, req.index, req.offset, req.length,
-				req.prefs[i], false);
+				req.prefs[i], MEMATTR_KIND_HANDLE);
 		if (!IS_ERR(t)) {
 			h = t;
 			break;
@@ -681,6 +740,12 @@ int memattr_feature(struct memattr_device *mv, u32 flags,
 		    void __user *arg, size_t argsz)
 {
 	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_MEMATTR_DMABUF:
+		return memattr_dmabuf_export(mv, flags, arg, argsz);
+	case VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_ATTR:
+		return memattr_dmabuf_attr(mv, flags, arg, argsz);
+	case VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_REVOKE:
+		return memattr_dmabuf_revoke(mv, flags, arg, argsz);
 	case VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO:
 		return memattr_feature_bar_info(mv, flags, arg, argsz);
 	case VFIO_DEVICE_FEATURE_MEMATTR_MAP:
@@ -725,6 +790,7 @@ void memattr_device_close(struct memattr_device *mv)
 	struct memattr_handle *h;
 	unsigned long id;
 
+	memattr_dmabuf_close_all(mv);
 	mutex_lock(&mv->lock);
 	xa_for_each(&mv->handles, id, h) {
 		xa_erase(&mv->handles, id);

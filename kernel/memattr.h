@@ -59,6 +59,7 @@ struct memattr_handle {
 	u32 id;				/* region index */
 	u8 bar;
 	u8 attr;
+	u8 kind;			/* enum memattr_kind */
 	bool released;			/* out of the table */
 	bool pending;			/* MAP has not answered its creator yet */
 	bool reserved;			/* holds a memory type reservation */
@@ -81,6 +82,13 @@ struct memattr_bar {
 	struct memattr_handle *legacy;	/* serves legacy mmaps (default_attr) */
 };
 
+/* What an object of a BAR range is (see memattr_try()). */
+enum memattr_kind {
+	MEMATTR_KIND_HANDLE,
+	MEMATTR_KIND_LEGACY,
+	MEMATTR_KIND_DMABUF,
+};
+
 struct memattr_stats {
 	atomic64_t pte_faults;
 	atomic64_t pmd_faults;
@@ -96,6 +104,7 @@ struct memattr_device {
 	u32 next_id;
 	unsigned int nr_handles;		/* live objects, all BARs */
 	struct memattr_bar bars[PCI_STD_NUM_BARS];
+	struct list_head dmabufs;		/* attached memattr_dmabuf */
 	bool allow_nonprefetchable;
 	u8 default_attr[PCI_STD_NUM_BARS];	/* of legacy mmaps; NC: the core's */
 	struct memattr_stats stats;
@@ -133,6 +142,61 @@ void memattr_ioeventfd_end(struct memattr_device *mv, unsigned int bar,
 struct memattr_handle *memattr_legacy_handle(struct memattr_device *mv,
 					     unsigned int bar);
 int memattr_set_default(struct memattr_device *mv, unsigned int bar, u8 attr);
+struct memattr_handle *memattr_try(struct memattr_device *mv, unsigned int bar,
+				   u64 off, u64 len, u8 attr,
+				   enum memattr_kind kind);
+u32 memattr_reason(struct memattr_device *mv, unsigned int bar, u8 attr);
+int memattr_retype(struct memattr_device *mv, struct memattr_handle *h,
+		   u8 attr, bool *lost);
+int memattr_feature_in(u32 flags, size_t argsz, u32 ops, void __user *arg,
+		       void *req, size_t size);
+
+/* mmap.c: the fault path shared by handle and DMABUF mappings */
+struct memattr_span {
+	unsigned long pfn;		/* of the page asked for */
+	unsigned long pages;		/* contiguous PFNs from it */
+};
+
+typedef void (*memattr_span_fn)(struct vm_area_struct *vma,
+				unsigned long addr, struct memattr_span *s);
+vm_fault_t memattr_fault(struct memattr_device *mv, struct vm_fault *vmf,
+			 unsigned int order, memattr_span_fn span);
+void memattr_vma_setup(struct vm_area_struct *vma, u8 attr);
+void memattr_vma_copied(struct vm_area_struct *vma);
+void memattr_vma_list_del(struct vfio_pci_core_device *vdev,
+			  struct vm_area_struct *vma);
+int memattr_vm_mremap(struct vm_area_struct *vma);
+
+/* dmabuf.c */
+#if IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)
+int memattr_dmabuf_export(struct memattr_device *mv, u32 flags,
+			  void __user *arg, size_t argsz);
+int memattr_dmabuf_attr(struct memattr_device *mv, u32 flags,
+			void __user *arg, size_t argsz);
+int memattr_dmabuf_revoke(struct memattr_device *mv, u32 flags,
+			  void __user *arg, size_t argsz);
+void memattr_dmabuf_close_all(struct memattr_device *mv);
+#else
+static inline int memattr_dmabuf_export(struct memattr_device *mv, u32 flags,
+					void __user *arg, size_t argsz)
+{
+	return -ENOTTY;
+}
+
+static inline int memattr_dmabuf_attr(struct memattr_device *mv, u32 flags,
+				      void __user *arg, size_t argsz)
+{
+	return -ENOTTY;
+}
+
+static inline int memattr_dmabuf_revoke(struct memattr_device *mv, u32 flags,
+					void __user *arg, size_t argsz)
+{
+	return -ENOTTY;
+}
+
+static inline void memattr_dmabuf_close_all(struct memattr_device *mv) {}
+#endif
 
 /* mmap.c */
 int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma);

@@ -17,46 +17,56 @@
 #include "compat.h"
 #include "memattr.h"
 
-static unsigned long memattr_vma_pfn(struct memattr_handle *h,
-				     struct vm_area_struct *vma,
-				     unsigned long addr)
-{
-	u64 pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
-
-	return PHYS_PFN(h->phys) + pgoff - (h->mmap_offset >> PAGE_SHIFT);
-}
-
-static void memattr_vm_open(struct vm_area_struct *vma)
+/* The span of a handle's VMA at @addr: the rest of the handle. */
+static void memattr_handle_span(struct vm_area_struct *vma, unsigned long addr,
+				struct memattr_span *s)
 {
 	struct memattr_handle *h = vma->vm_private_data;
+	u64 pg = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT) -
+		 (h->mmap_offset >> PAGE_SHIFT);
 
-	memattr_handle_get(h);
-#if MEMATTR_VMA_LIST
-	/* A copy is not on the core's vma_list: let it fault itself in. */
-	zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
-#endif
+	s->pfn = PHYS_PFN(h->phys) + pg;
+	s->pages = (h->length >> PAGE_SHIFT) - pg;
+}
+
+/*
+ * The VMA of a handle or a DMABUF has the attribute's page protection:
+ * the type of the object's reservation, or uncached-minus where there is
+ * none, as MAP checked.
+ */
+void memattr_vma_setup(struct vm_area_struct *vma, u8 attr)
+{
+	vma->vm_page_prot = memattr_pgprot(attr, vma->vm_page_prot);
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP |
+			  MEMATTR_VM_ALLOW_ANY_UNCACHED);
 }
 
 #if MEMATTR_VMA_LIST
+/* A copy (fork, split) is not on the core's vma_list: let it fault itself in. */
+void memattr_vma_copied(struct vm_area_struct *vma)
+{
+	zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+}
+
 /*
  * mremap() moves the page table entries into the new VMA after .open ran,
  * so the moved mapping would be populated without being on vma_list, out
  * of reach of the core's zap.  Empty it: its next access faults and puts
  * it on the list.
  */
-static int memattr_vm_mremap(struct vm_area_struct *vma)
+int memattr_vm_mremap(struct vm_area_struct *vma)
 {
 	zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
 	return 0;
 }
 
 /*
- * A VMA has at most one entry (see memattr_vm_fault()); entries are added
+ * A VMA has at most one entry (see memattr_fault()); entries are added
  * at the head, so the walk is as long as the number of VMAs that faulted
  * after this one, as in the core's own close.
  */
-static void memattr_vma_list_del(struct vfio_pci_core_device *vdev,
-				 struct vm_area_struct *vma)
+void memattr_vma_list_del(struct vfio_pci_core_device *vdev,
+			  struct vm_area_struct *vma)
 {
 	struct memattr_core_mmap_vma *e;
 
@@ -102,16 +112,39 @@ static int memattr_fill_pte(pte_t *pte, unsigned long addr, void *data)
 	return 0;
 }
 
+/* Map the whole VMA, one run of contiguous PFNs at a time. */
+static int memattr_fill_vma(struct vm_area_struct *vma, memattr_span_fn span)
+{
+	unsigned long addr = vma->vm_start;
+	struct memattr_fill f;
+	struct memattr_span sp;
+	int err = 0;
+
+	f.mm = vma->vm_mm;
+	f.prot = vma->vm_page_prot;
+	while (!err && addr < vma->vm_end) {
+		unsigned long len;
+
+		span(vma, addr, &sp);
+		len = min_t(u64, (u64)sp.pages << PAGE_SHIFT, vma->vm_end - addr);
+		f.start = addr;
+		f.pfn = sp.pfn;
+		err = apply_to_page_range(vma->vm_mm, addr, len,
+					  memattr_fill_pte, &f);
+		addr += len;
+	}
+	return err;
+}
+
 /*
  * As the core's own handler does, the first fault of a VMA since the last
  * zap maps the whole VMA and puts it on vdev->vma_list, so that the core's
  * zap revokes it: one fault per VMA, not one per page.  Unlike the core's
  * io_remap_pfn_range(), it adds no VM_PAT reservation to the VMA (6.1
  * frees those wrongly when a VMA is split or moved) and looks up no memory
- * type per page: the VMA's page protection carries the handle's type
- * (memattr_pgprot()), which is the type of the handle's reservation, or
- * uncached-minus where there is none, as MAP checked; that is the type
- * vmf_insert_pfn() would look up in the PAT tree for every page.
+ * type per page: the VMA's page protection carries the object's type
+ * (memattr_vma_setup()), which is the type vmf_insert_pfn() would look up
+ * in the PAT tree for every page.
  *
  * A VMA on the list is therefore mapped whole (a split-off or moved copy
  * is emptied by .open or .mremap and is not on the list), so a fault whose
@@ -119,14 +152,12 @@ static int memattr_fill_pte(pte_t *pte, unsigned long addr, void *data)
  * needs no walk of the list; a page found mapped was populated by a
  * concurrent fault.
  */
-static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
+vm_fault_t memattr_fault(struct memattr_device *mv, struct vm_fault *vmf,
+			 unsigned int order, memattr_span_fn span)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct memattr_handle *h = vma->vm_private_data;
-	struct memattr_device *mv = h->mv;
 	struct vfio_pci_core_device *vdev = &mv->core;
 	struct memattr_core_mmap_vma *e;
-	struct memattr_fill f;
 	vm_fault_t ret = VM_FAULT_NOPAGE;
 	int err;
 
@@ -147,13 +178,7 @@ static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
 	}
 	e->vma = vma;
 	list_add(&e->vma_next, &vdev->vma_list);
-	f.mm = vma->vm_mm;
-	f.start = vma->vm_start;
-	f.pfn = memattr_vma_pfn(h, vma, vma->vm_start);
-	f.prot = vma->vm_page_prot;
-	err = apply_to_page_range(vma->vm_mm, vma->vm_start,
-				  vma->vm_end - vma->vm_start,
-				  memattr_fill_pte, &f);
+	err = memattr_fill_vma(vma, span);
 	if (err)
 		ret = vmf_error(err);
 	if (ret == VM_FAULT_NOPAGE) {
@@ -170,6 +195,15 @@ out:
 	return ret;
 }
 #else
+void memattr_vma_copied(struct vm_area_struct *vma)
+{
+}
+
+void memattr_vma_list_del(struct vfio_pci_core_device *vdev,
+			  struct vm_area_struct *vma)
+{
+}
+
 static vm_fault_t memattr_insert(struct vfio_pci_core_device *vdev,
 				 struct vm_fault *vmf, unsigned long pfn,
 				 unsigned int order)
@@ -191,25 +225,29 @@ static vm_fault_t memattr_insert(struct vfio_pci_core_device *vdev,
 #endif
 }
 
-static vm_fault_t memattr_vm_huge_fault(struct vm_fault *vmf,
-					unsigned int order)
+/*
+ * One PTE, PMD or PUD of the object at the fault address, under
+ * memory_lock as the core's fault handler does: a zap of the core (reset,
+ * memory disable) cannot run in between, and the memory must be enabled.
+ */
+vm_fault_t memattr_fault(struct memattr_device *mv, struct vm_fault *vmf,
+			 unsigned int order, memattr_span_fn span)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct memattr_handle *h = vma->vm_private_data;
-	struct memattr_device *mv = h->mv;
 	unsigned long size = PAGE_SIZE << order;
 	unsigned long addr = vmf->address & ~(size - 1);
-	unsigned long pfn;
+	struct memattr_span sp;
 	vm_fault_t ret;
 
 	if (order && (addr < vma->vm_start || addr + size > vma->vm_end))
 		return VM_FAULT_FALLBACK;
-	pfn = memattr_vma_pfn(h, vma, addr);
-	if (order && (pfn & ((1UL << order) - 1)))
+	span(vma, addr, &sp);
+	if (order && ((sp.pfn & ((1UL << order) - 1)) ||
+		      sp.pages < (1UL << order)))
 		return VM_FAULT_FALLBACK;
 
 	down_read(&mv->core.memory_lock);
-	ret = memattr_insert(&mv->core, vmf, pfn, order);
+	ret = memattr_insert(&mv->core, vmf, sp.pfn, order);
 	up_read(&mv->core.memory_lock);
 
 	if (ret == VM_FAULT_NOPAGE) {
@@ -224,20 +262,32 @@ static vm_fault_t memattr_vm_huge_fault(struct vm_fault *vmf,
 	}
 	return ret;
 }
+#endif
+
+static void memattr_vm_open(struct vm_area_struct *vma)
+{
+	memattr_handle_get(vma->vm_private_data);
+	memattr_vma_copied(vma);
+}
+
+static vm_fault_t memattr_vm_huge_fault(struct vm_fault *vmf,
+					unsigned int order)
+{
+	struct memattr_handle *h = vmf->vma->vm_private_data;
+
+	return memattr_fault(h->mv, vmf, order, memattr_handle_span);
+}
 
 static vm_fault_t memattr_vm_fault(struct vm_fault *vmf)
 {
 	return memattr_vm_huge_fault(vmf, 0);
 }
-#endif
 
 static void memattr_vm_close(struct vm_area_struct *vma)
 {
 	struct memattr_handle *h = vma->vm_private_data;
 
-#if MEMATTR_VMA_LIST
 	memattr_vma_list_del(&h->mv->core, vma);
-#endif
 	memattr_handle_put(h);
 }
 
@@ -263,9 +313,7 @@ static int memattr_mmap_setup(struct memattr_handle *h,
 	    len > h->length - (start - h->mmap_offset))
 		return -EINVAL;
 	vma->vm_private_data = h;
-	vma->vm_page_prot = memattr_pgprot(h->attr, vma->vm_page_prot);
-	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP |
-			  MEMATTR_VM_ALLOW_ANY_UNCACHED);
+	memattr_vma_setup(vma, h->attr);
 	vma->vm_ops = &memattr_vm_ops;
 	return 0;
 }

@@ -34,6 +34,8 @@
  *    ioeventfd lives on the BAR or such a call is in progress;
  *  - VFIO_DEVICE_FEATURE_DMA_BUF (Linux 6.19 and later) of the BAR fails
  *    with ENODEV; of other BARs it works as under vfio-pci.
+ * A BAR is taken over while it carries handles or ranges of DMABUFs
+ * exported by VFIO_DEVICE_FEATURE_MEMATTR_DMABUF (below).
  * pread/pwrite of a BAR, taken over or not, map each page for the access
  * alone with the attribute of the handle covering it (NC if none does).
  *
@@ -282,7 +284,10 @@ struct vfio_region_info_cap_memattr {
  * mmap(2) of a DMABUF fd: MAP_SHARED only (EINVAL), at offsets 0 to its
  * size (EINVAL past it), PROT_WRITE only if it was opened O_RDWR (EACCES).
  * /proc/PID/maps names the mapping "/dmabuf:memattr <pci name> BAR<n>
- * <attr>", e.g. "/dmabuf:memattr 0000:00:02.0 BAR2 WC".
+ * <attr>", e.g. "/dmabuf:memattr 0000:00:02.0 BAR2 WC", and "/dmabuf:memattr
+ * <pci name> revoked" once revoked; its offset column is where the DMABUF
+ * lies in the device file's BAR window (the mmap offset is 0-based).
+ * read(2)/write(2) of a DMABUF fd are not supported.
  */
 #define VFIO_MEMATTR_DMABUF_MAX_RANGES	64
 
