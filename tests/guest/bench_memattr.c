@@ -213,7 +213,7 @@ static struct p1 p1_stock(uint64_t seed)
 /*
  * @counters: read the driver's PTE/PMD/PUD counters (debugfs) around it.
  * Only untimed runs do: three reads of the stats file just before a
- * timed run made its touch 25 % to 45 % slower (the minima; stock vfio-pci's
+ * timed run made its touch 11 % to 49 % slower (the minima; stock vfio-pci's
  * touch as much when the same reads preceded it), and stock has nothing to
  * read, so timed runs on either side read nothing.
  */
