@@ -294,7 +294,8 @@ static int memattr_dmabuf_mmap(struct dma_buf *dmabuf,
 	struct memattr_dmabuf *d = dmabuf->priv;
 	int ret = 0;
 
-	if (!(vma->vm_flags & VM_SHARED))
+	/* do_mmap() drops VM_SHARED of a shared mapping of a read-only file */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	mutex_lock(&d->lock);
 	if (!d->mv) {
@@ -467,8 +468,10 @@ int memattr_dmabuf_export(struct memattr_device *mv, u32 flags,
 				 &req, sizeof(req));
 	if (ret != 1)
 		return ret;
+	/* An fd that cannot be read cannot be mmapped: O_WRONLY is refused. */
 	if (req.flags || (req.open_flags & ~(O_CLOEXEC | O_ACCMODE)) ||
-	    (req.open_flags & O_ACCMODE) == O_ACCMODE ||
+	    ((req.open_flags & O_ACCMODE) != O_RDONLY &&
+	     (req.open_flags & O_ACCMODE) != O_RDWR) ||
 	    req.region_index >= PCI_STD_NUM_BARS || !req.nr_ranges ||
 	    req.nr_ranges > VFIO_MEMATTR_DMABUF_MAX_RANGES ||
 	    argsz < struct_size(&req, dma_ranges, req.nr_ranges))

@@ -23,6 +23,8 @@ struct feat_buf {
 		struct vfio_device_feature_memattr_map map;
 		struct vfio_device_feature_memattr_handle handle;
 		struct vfio_device_feature_memattr_unmap unmap;
+		struct vfio_device_feature_memattr_dmabuf_attr dmabuf_attr;
+		struct vfio_device_feature_memattr_dmabuf_revoke dmabuf_revoke;
 	} u;
 };
 

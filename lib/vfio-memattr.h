@@ -9,9 +9,12 @@
  * honour.  When the device is not bound to vfio-pci-memattr it falls back
  * to a plain VFIO mmap (reported NC), and, only when asked, to the sysfs
  * resourceN_wc file (reported WC, source SYSFS_WC, no VFIO revocation).
+ * It also exports BAR ranges as DMABUF fds with a memory attribute, for
+ * other processes to mmap, and revokes them (since 2.1).
  *
  * Conventions:
- *  - every function returning int returns 0 or a negative errno value;
+ *  - every function returning int returns 0 or a negative errno value
+ *    (vfio_memattr_dmabuf_export(): the new fd, or a negative errno);
  *  - the library prints nothing: messages go to the callback installed
  *    with vfio_memattr_dev_set_log() for one device, else to the one of
  *    vfio_memattr_set_log() (none by default); a callback is never called
@@ -237,6 +240,74 @@ int vfio_memattr_dma_unmap(struct vfio_memattr_dev *dev, uint64_t iova,
 /* VFIO_DEVICE_RESET.  Mappings are revoked by the kernel until the memory
  * space is enabled again; they stay in the library's list. */
 int vfio_memattr_reset(struct vfio_memattr_dev *dev);
+
+/*
+ * DMABUFs of BAR ranges (2.1; <linux/vfio_memattr.h> is the spec): an fd
+ * the caller may mmap (MAP_SHARED, offsets 0 to its size), pass to another
+ * process (SCM_RIGHTS: the caller's job) and close; the owner of the
+ * device revokes it for good.  The library keeps no list of them: closing
+ * the device does not close them, and the kernel revokes them when the
+ * last reference to the device fd goes.
+ *
+ * A driver without the feature (stock vfio-pci, vfio-pci-memattr before
+ * 2.1) answers -ENOTTY to each of these functions.  There is no fallback:
+ * nothing else gives a DMABUF.
+ */
+
+/* What vfio_memattr_dmabuf_info() reports.  Fixed layout (32 bytes). */
+struct vfio_memattr_dmabuf_info {
+	uint64_t size;			/* bytes: the sum of the ranges' lengths */
+	uint32_t attr;			/* enum vfio_memattr in force (the last one if revoked) */
+	uint32_t state;			/* VFIO_MEMATTR_DMABUF_REVOKED, _MAPPED (uAPI) */
+	uint32_t reserved[4];		/* zero */
+};
+
+/*
+ * Export @nr_ranges (1..VFIO_MEMATTR_DMABUF_MAX_RANGES) page-aligned ranges
+ * of BAR @bar (0..5) as one DMABUF, range k at the sum of the lengths
+ * before it.  @open_flags: O_RDWR or O_RDONLY, optionally | O_CLOEXEC.
+ * Its attribute is NC until vfio_memattr_dmabuf_set_attr().  The new
+ * DMABUF is read back (size, attribute NC, not revoked) before it is
+ * returned; a disagreement closes it and returns -EPROTO.
+ * Returns the DMABUF fd (>= 0), or -EINVAL (arguments, checked before any
+ * call), -ENOTTY (no such feature), or the kernel's errno (EOPNOTSUPP,
+ * EBUSY, ENOSPC, ENOMEM, EMFILE, ENFILE, EINVAL).
+ */
+int vfio_memattr_dmabuf_export(struct vfio_memattr_dev *dev, unsigned int bar,
+			       const struct vfio_memattr_dma_range *ranges,
+			       unsigned int nr_ranges, unsigned int open_flags);
+
+/*
+ * Give DMABUF @dmabuf_fd of @dev the first attribute of @prefs[0..@nr_prefs)
+ * (1 <= nr_prefs <= VFIO_MEMATTR_MAX_PREFS) the kernel can honour for every
+ * range, in one call; @attr (may be NULL) receives it.  Setting the
+ * attribute in force changes nothing.  Errors: -EINVAL (arguments, not a
+ * DMABUF of this driver), -ENODEV (a DMABUF of another device, or revoked),
+ * -EBUSY (live mmaps and the attribute would change; a range in use with
+ * another attribute), -EPERM and -EOPNOTSUPP (as vfio_memattr_map(), for
+ * the first preference), -ENOTTY, -EPROTO (the kernel answered an attribute
+ * that was not asked for).
+ */
+int vfio_memattr_dmabuf_set_attr(struct vfio_memattr_dev *dev, int dmabuf_fd,
+				 const enum vfio_memattr *prefs, unsigned int nr_prefs,
+				 enum vfio_memattr *attr);
+
+/*
+ * Attribute in force, state and size of DMABUF @dmabuf_fd of @dev (also of a
+ * revoked one, state VFIO_MEMATTR_DMABUF_REVOKED).  Errors: -EINVAL, -ENODEV
+ * (a DMABUF of another device), -ENOTTY, -EPROTO (an attribute this library
+ * does not know).
+ */
+int vfio_memattr_dmabuf_info(struct vfio_memattr_dev *dev, int dmabuf_fd,
+			     struct vfio_memattr_dmabuf_info *out);
+
+/*
+ * Revoke DMABUF @dmabuf_fd of @dev for good: its mmaps (in every process)
+ * get SIGBUS at their next access, later mmaps fail with ENODEV, and its
+ * ranges are given back.  Revoking a revoked DMABUF succeeds.  The fd stays
+ * open (close it).  Errors: -EINVAL, -ENODEV (another device's), -ENOTTY.
+ */
+int vfio_memattr_dmabuf_revoke(struct vfio_memattr_dev *dev, int dmabuf_fd);
 
 /* "NC", "WC", "DEV"; "?" for an unknown value. */
 const char *vfio_memattr_attr_name(enum vfio_memattr a);

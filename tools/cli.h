@@ -24,8 +24,9 @@ extern const char *proc_root;
 
 /* The options and operands of one command. */
 struct cli_args {
-	bool json, pattern, allow_sysfs, open, force;
+	bool json, pattern, allow_sysfs, open, force, no_revoke;
 	const char *run;
+	const char *dmabuf, *attr;	/* map --dmabuf SPEC, --attr LIST */
 	char **pos;
 	int npos;
 };

@@ -71,7 +71,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 int vm_parse_spec(const char *s, struct vm_spec *out, char *err, size_t errlen)
 {
-	char buf[256], *f[4], *p, *save = NULL, *a;
+	char buf[256], *f[4], *p;
 	unsigned int n = 0, i;
 	uint64_t bar;
 	int ret;
@@ -121,23 +121,107 @@ int vm_parse_spec(const char *s, struct vm_spec *out, char *err, size_t errlen)
 		return -ERANGE;
 	}
 
-	if (f[3][strlen(f[3]) - 1] == ',' || f[3][0] == ',' || strstr(f[3], ",,"))
-		return fail(err, errlen, "SPEC \"%s\": empty attribute in \"%s\"", s, f[3]);
-	for (a = strtok_r(f[3], ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+	ret = vm_parse_attrs(f[3], out->prefs, &out->nr_prefs, err, errlen);
+	if (ret < 0 && err && errlen) {
+		char m[256];
+
+		snprintf(m, sizeof(m), "%s", err);
+		snprintf(err, errlen, "SPEC \"%s\": %s", s, m);
+	}
+	return ret;
+}
+
+int vm_parse_attrs(const char *s, enum vfio_memattr *prefs, unsigned int *nr, char *err,
+		   size_t errlen)
+{
+	char buf[256], *a, *save = NULL;
+	unsigned int i;
+
+	*nr = 0;
+	if (!*s)
+		return fail(err, errlen, "no attribute");
+	if (strlen(s) >= sizeof(buf))
+		return fail(err, errlen, "attribute list too long");
+	strcpy(buf, s);
+	if (buf[strlen(buf) - 1] == ',' || buf[0] == ',' || strstr(buf, ",,"))
+		return fail(err, errlen, "empty attribute in \"%s\"", s);
+	for (a = strtok_r(buf, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
 		enum vfio_memattr v;
 
 		if (vfio_memattr_attr_parse(a, &v) < 0)
-			return fail(err, errlen, "SPEC \"%s\": unknown attribute \"%s\" (NC, WC, DEV)", s, a);
-		if (out->nr_prefs == VFIO_MEMATTR_MAX_PREFS)
-			return fail(err, errlen, "SPEC \"%s\": more than %d attributes", s,
-				    VFIO_MEMATTR_MAX_PREFS);
-		for (i = 0; i < out->nr_prefs; i++)
-			if (out->prefs[i] == v)
-				return fail(err, errlen, "SPEC \"%s\": attribute %s listed twice", s,
+			return fail(err, errlen, "unknown attribute \"%s\" (NC, WC, DEV)", a);
+		if (*nr == VFIO_MEMATTR_MAX_PREFS)
+			return fail(err, errlen, "more than %d attributes", VFIO_MEMATTR_MAX_PREFS);
+		for (i = 0; i < *nr; i++)
+			if (prefs[i] == v)
+				return fail(err, errlen, "attribute %s listed twice",
 					    vfio_memattr_attr_name(v));
-		out->prefs[out->nr_prefs++] = v;
+		prefs[(*nr)++] = v;
 	}
-	if (!out->nr_prefs)
-		return fail(err, errlen, "SPEC \"%s\": no attribute", s);
+	if (!*nr)
+		return fail(err, errlen, "no attribute");
+	return 0;
+}
+
+int vm_parse_dmabuf(const char *s, struct vm_dmabuf_spec *out, char *err, size_t errlen)
+{
+	char buf[4096], *p, *item, *save = NULL, *colon;
+	uint64_t bar, total = 0;
+	int ret;
+
+	if (!s || !out)
+		return fail(err, errlen, "no DMABUF SPEC");
+	memset(out, 0, sizeof(*out));
+	if (strlen(s) >= sizeof(buf))
+		return fail(err, errlen, "DMABUF SPEC too long");
+	strcpy(buf, s);
+	p = strchr(buf, ':');
+	if (!p || p == buf || !p[1])
+		return fail(err, errlen, "DMABUF SPEC \"%s\": want BAR:OFFSET:LENGTH[,OFFSET:LENGTH...]",
+			    s);
+	*p++ = 0;
+	ret = vm_parse_size(buf, &bar);
+	if (ret < 0 || bar > 5 || strpbrk(buf, "kKmMgG"))
+		return fail(err, errlen, "DMABUF SPEC \"%s\": BAR \"%s\" is not 0..5", s, buf);
+	out->bar = (unsigned int)bar;
+	if (p[strlen(p) - 1] == ',' || p[0] == ',' || strstr(p, ",,"))
+		return fail(err, errlen, "DMABUF SPEC \"%s\": empty range", s);
+	for (item = strtok_r(p, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		struct vfio_memattr_dma_range *r;
+		uint64_t off, len;
+
+		if (out->nr_ranges == VFIO_MEMATTR_DMABUF_MAX_RANGES)
+			return fail(err, errlen, "DMABUF SPEC: more than %d ranges",
+				    VFIO_MEMATTR_DMABUF_MAX_RANGES);
+		r = &out->ranges[out->nr_ranges];
+		colon = strchr(item, ':');
+		if (!colon || colon == item || !colon[1] || strchr(colon + 1, ':'))
+			return fail(err, errlen, "DMABUF SPEC \"%s\": range \"%s\" is not OFFSET:LENGTH",
+				    s, item);
+		*colon = 0;
+		ret = vm_parse_size(item, &off);
+		if (ret < 0) {
+			fail(err, errlen, "DMABUF SPEC \"%s\": OFFSET \"%s\" %s", s, item,
+			     ret == -ERANGE ? "overflows 64 bits" : "is not a number");
+			return ret;
+		}
+		ret = vm_parse_size(colon + 1, &len);
+		if (ret < 0) {
+			fail(err, errlen, "DMABUF SPEC \"%s\": LENGTH \"%s\" %s", s, colon + 1,
+			     ret == -ERANGE ? "overflows 64 bits" : "is not a number");
+			return ret;
+		}
+		r->offset = off;
+		r->length = len;
+		if (!len)
+			return fail(err, errlen, "DMABUF SPEC \"%s\": LENGTH is 0", s);
+		if (off + len < off || total + len < total) {
+			fail(err, errlen, "DMABUF SPEC \"%s\": a range or the total overflows 64 bits", s);
+			return -ERANGE;
+		}
+		total += len;
+		out->nr_ranges++;
+	}
+	out->size = total;
 	return 0;
 }

@@ -32,4 +32,22 @@ int vm_parse_size(const char *s, uint64_t *out);
  */
 int vm_parse_spec(const char *s, struct vm_spec *out, char *err, size_t errlen);
 
+/*
+ * An attribute list "WC,NC" (names of vfio_memattr_attr_parse(), up to
+ * VFIO_MEMATTR_MAX_PREFS, none twice) into @prefs, @nr.  0 or -EINVAL.
+ */
+int vm_parse_attrs(const char *s, enum vfio_memattr *prefs, unsigned int *nr, char *err,
+		   size_t errlen);
+
+/* BAR:OFFSET:LENGTH[,OFFSET:LENGTH...]: the ranges of one DMABUF */
+struct vm_dmabuf_spec {
+	unsigned int bar;			/* 0..5 */
+	unsigned int nr_ranges;			/* 1..VFIO_MEMATTR_DMABUF_MAX_RANGES */
+	struct vfio_memattr_dma_range ranges[VFIO_MEMATTR_DMABUF_MAX_RANGES];
+	uint64_t size;				/* sum of the lengths */
+};
+
+/* Parse a DMABUF SPEC: 0, -EINVAL or -ERANGE, a message in @err. */
+int vm_parse_dmabuf(const char *s, struct vm_dmabuf_spec *out, char *err, size_t errlen);
+
 #endif

@@ -43,6 +43,7 @@ static const char usage_main[] =
 	"  unbind BDF                    give it back to its previous driver\n"
 	"  info BDF [--json]             VFIO regions and attributes per BAR\n"
 	"  map BDF SPEC... [options]     map BAR ranges (SPEC = BAR:OFFSET:LENGTH:ATTR[,ATTR...])\n"
+	"  map BDF --dmabuf D [options]  export BAR ranges as a DMABUF for --run CMD\n"
 	"\n"
 	"Options:\n"
 	"  -v, --verbose   print the library's debug messages on stderr\n"
@@ -98,6 +99,8 @@ static const char usage_info[] =
 static const char usage_map[] =
 	"Usage: vfio-memattr map BDF SPEC... [--write-pattern] [--run CMD] [--json]\n"
 	"                        [--allow-sysfs]\n"
+	"       vfio-memattr map BDF [SPEC...] --dmabuf BAR:OFFSET:LENGTH[,OFFSET:LENGTH...]\n"
+	"                        [--attr ATTR[,ATTR...]] [--no-revoke] [--run CMD] [--json]\n"
 	"\n"
 	"Map every SPEC at once and print each mapping's attribute in force and its\n"
 	"source (memattr, vfio-mmap, sysfs-wc).  SPEC is BAR:OFFSET:LENGTH:ATTR[,ATTR...]:\n"
@@ -114,8 +117,23 @@ static const char usage_map[] =
 	"                   memattr uAPI (prefetchable BARs; not revoked by VFIO; only\n"
 	"                   when the x86 PAT list confirms write-combining)\n"
 	"\n"
-	"Exit status: 0 all mapped, 1 a SPEC failed (reason and what to do on stderr),\n"
-	"2 usage error.\n";
+	"DMABUF (vfio-pci-memattr 2.1 and later; other drivers: ENOTTY):\n"
+	"  --dmabuf BAR:OFFSET:LENGTH[,OFFSET:LENGTH...]\n"
+	"                   export the ranges of BAR (page aligned, up to 64) as one\n"
+	"                   DMABUF, mapped one after the other; CMD inherits its fd\n"
+	"                   (not close-on-exec) with VFIO_MEMATTR_DMABUF_FD (fd number),\n"
+	"                   VFIO_MEMATTR_DMABUF_SIZE (bytes) and VFIO_MEMATTR_DMABUF_ATTR\n"
+	"                   (NC, WC or DEV) in its environment.  After CMD exits (or at\n"
+	"                   once without --run) the DMABUF is revoked: every mmap of it,\n"
+	"                   in any process, gets SIGBUS, and new mmaps fail\n"
+	"  --attr ATTR[,ATTR...]\n"
+	"                   give the DMABUF the first attribute the kernel can honour\n"
+	"                   (default: none asked, the DMABUF stays NC)\n"
+	"  --no-revoke      do not revoke it after CMD; it is revoked all the same when\n"
+	"                   the device is closed, as this command exits\n"
+	"\n"
+	"Exit status: 0 all mapped, 1 a SPEC or the DMABUF failed (reason and what to\n"
+	"do on stderr), 2 usage error; with --run, CMD's status.\n";
 
 /* options a command accepts */
 #define O_JSON		(1u << 0)
@@ -124,6 +142,7 @@ static const char usage_map[] =
 #define O_SYSFS		(1u << 3)
 #define O_RUN		(1u << 4)
 #define O_FORCE		(1u << 5)
+#define O_DMABUF	(1u << 6)
 
 struct command {
 	const char *name;
@@ -138,7 +157,7 @@ static const struct command commands[] = {
 	{ "bind", usage_bind, O_FORCE, 1, 1, cmd_bind },
 	{ "unbind", usage_unbind, 0, 1, 1, cmd_unbind },
 	{ "info", usage_info, O_JSON, 1, 1, cmd_info },
-	{ "map", usage_map, O_JSON | O_PATTERN | O_SYSFS | O_RUN, 2, -1, cmd_map },
+	{ "map", usage_map, O_JSON | O_PATTERN | O_SYSFS | O_RUN | O_DMABUF, 2, -1, cmd_map },
 };
 
 static const struct {
@@ -147,7 +166,8 @@ static const struct {
 } options[] = {
 	{ "--json", O_JSON }, { "--open", O_OPEN }, { "--no-open", O_OPEN },
 	{ "--write-pattern", O_PATTERN }, { "--allow-sysfs", O_SYSFS }, { "--run", O_RUN },
-	{ "--force", O_FORCE },
+	{ "--force", O_FORCE }, { "--dmabuf", O_DMABUF }, { "--attr", O_DMABUF },
+	{ "--no-revoke", O_DMABUF },
 };
 
 /* A usage error: message and usage on stderr, JSON error with --json. */
@@ -239,9 +259,24 @@ static int parse_args(const struct command *c, int argc, char **argv, int i,
 			if (++i >= argc)
 				return usage_error(a->json, c->usage, "%s needs a command", s);
 			a->run = argv[i];
+		} else if (!strcmp(s, "--no-revoke")) {
+			a->no_revoke = true;
+		} else if (opt == O_DMABUF) {
+			if (++i >= argc)
+				return usage_error(a->json, c->usage, "%s needs an argument", s);
+			if (!strcmp(s, "--dmabuf") && a->dmabuf)
+				return usage_error(a->json, c->usage, "%s given twice", s);
+			if (!strcmp(s, "--dmabuf"))
+				a->dmabuf = argv[i];
+			else
+				a->attr = argv[i];
 		}
 	}
-	if (a->npos < c->min_pos || (c->max_pos >= 0 && a->npos > c->max_pos))
+	if ((a->attr || a->no_revoke) && !a->dmabuf)
+		return usage_error(a->json, c->usage, "%s needs --dmabuf",
+				   a->attr ? "--attr" : "--no-revoke");
+	/* map with --dmabuf needs no SPEC */
+	if (a->npos < (a->dmabuf ? 1 : c->min_pos) || (c->max_pos >= 0 && a->npos > c->max_pos))
 		return usage_error(a->json, c->usage, NULL, NULL);
 	return -1;	/* go on */
 }

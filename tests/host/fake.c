@@ -87,6 +87,144 @@ static int fake_region_info(struct vfio_region_info *ri)
 	return -EINVAL;
 }
 
+struct fake_dmabuf *fake_dmabuf_of(int fd)
+{
+	unsigned int i;
+
+	for (i = fk.nbufs; i-- > 0;)	/* the newest: fd numbers are reused */
+		if (fk.bufs[i].fd == fd)
+			return &fk.bufs[i];
+	return NULL;
+}
+
+/* MEMATTR_DMABUF (GET): the new fd is a memfd of the DMABUF's size, so that
+ * it can be mmapped; the checks are the uAPI's. */
+static int fake_dmabuf_export(struct vfio_device_feature *f)
+{
+	struct vfio_device_feature_memattr_dmabuf *db = (void *)f->data;
+	uint64_t total = 0;
+	unsigned int i;
+	int fd;
+
+	if (f->argsz < sizeof(*f) + sizeof(*db))
+		return -EINVAL;
+	if (f->flags & VFIO_DEVICE_FEATURE_PROBE)
+		return (f->flags & VFIO_DEVICE_FEATURE_GET) ? 0 : -EINVAL;
+	fk.export_calls++;
+	fk.last_argsz = fk.export_argsz = f->argsz;
+	fk.last_flags = f->flags;
+	fk.last_db = *db;
+	if (!(f->flags & VFIO_DEVICE_FEATURE_GET) || (f->flags & VFIO_DEVICE_FEATURE_SET) ||
+	    db->flags || !db->nr_ranges || db->nr_ranges > VFIO_MEMATTR_DMABUF_MAX_RANGES ||
+	    f->argsz < sizeof(*f) + sizeof(*db) + db->nr_ranges * sizeof(db->dma_ranges[0]) ||
+	    db->region_index > 5 || (db->open_flags & ~(unsigned int)(O_CLOEXEC | O_ACCMODE)))
+		return -EINVAL;
+	memcpy(fk.last_ranges, db->dma_ranges, db->nr_ranges * sizeof(db->dma_ranges[0]));
+	for (i = 0; i < db->nr_ranges; i++) {
+		struct vfio_memattr_dma_range *r = &db->dma_ranges[i];
+
+		if (!r->length || (r->offset | r->length) & 4095 ||
+		    r->offset + r->length < r->offset || r->offset + r->length > BAR2_SIZE)
+			return -EINVAL;
+		total += r->length;
+	}
+	if (db->region_index != 2)
+		return -EOPNOTSUPP;	/* the fake has one mappable BAR */
+	if (fk.dmabuf_errno)
+		return -fk.dmabuf_errno;
+	if (fk.nbufs == 8)
+		return -ENOSPC;
+	fd = memfd_create("fake-dmabuf", (db->open_flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)total) < 0) {
+		close(fd);
+		return -ENOMEM;
+	}
+	fk.bufs[fk.nbufs].fd = fd;
+	fk.bufs[fk.nbufs].attr = VFIO_MEMATTR_NC;
+	fk.bufs[fk.nbufs].state = 0;
+	fk.bufs[fk.nbufs].size = total;
+	fk.nbufs++;
+	return fd;
+}
+
+static int fake_dmabuf_attr(struct vfio_device_feature *f)
+{
+	struct vfio_device_feature_memattr_dmabuf_attr *a = (void *)f->data;
+	struct fake_dmabuf *b;
+	unsigned int i;
+
+	if (f->argsz < sizeof(*f) + sizeof(*a))
+		return -EINVAL;
+	if (f->flags & VFIO_DEVICE_FEATURE_PROBE)
+		return 0;
+	fk.attr_calls++;
+	fk.last_argsz = f->argsz;
+	fk.last_flags = f->flags;
+	fk.last_attr = *a;
+	if (a->flags || a->reserved)
+		return -EINVAL;
+	if (a->dmabuf_fd == fk.foreign_fd && fk.foreign_fd > 0)
+		return -ENODEV;
+	b = fake_dmabuf_of(a->dmabuf_fd);
+	if (!b)
+		return -EINVAL;
+	if (f->flags & VFIO_DEVICE_FEATURE_GET) {
+		if (a->nr_prefs)
+			return -EINVAL;
+		for (i = 0; i < VFIO_MEMATTR_MAX_PREFS; i++)
+			if (a->prefs[i])
+				return -EINVAL;
+	} else {
+		uint32_t mask = fk.set_mask ? fk.set_mask : 0x7;
+
+		if (!a->nr_prefs || a->nr_prefs > VFIO_MEMATTR_MAX_PREFS)
+			return -EINVAL;
+		for (i = 0; i < VFIO_MEMATTR_MAX_PREFS; i++)
+			if ((i < a->nr_prefs && a->prefs[i] > VFIO_MEMATTR_DEV) ||
+			    (i >= a->nr_prefs && a->prefs[i]))
+				return -EINVAL;
+		if (b->state & VFIO_MEMATTR_DMABUF_REVOKED)
+			return -ENODEV;
+		if (fk.set_errno)
+			return -fk.set_errno;
+		for (i = 0; i < a->nr_prefs; i++)
+			if (mask & (1u << a->prefs[i]))
+				break;
+		if (i == a->nr_prefs)
+			return -EOPNOTSUPP;
+		b->attr = fk.set_lie >= 0 ? (uint32_t)fk.set_lie : a->prefs[i];
+	}
+	a->attr = b->attr;
+	a->state = b->state;
+	a->size = b->size + (uint64_t)fk.get_size_delta;
+	return 0;
+}
+
+static int fake_dmabuf_revoke(struct vfio_device_feature *f)
+{
+	struct vfio_device_feature_memattr_dmabuf_revoke *r = (void *)f->data;
+	struct fake_dmabuf *b;
+
+	if (f->argsz < sizeof(*f) + sizeof(*r))
+		return -EINVAL;
+	if (f->flags & VFIO_DEVICE_FEATURE_PROBE)
+		return (f->flags & VFIO_DEVICE_FEATURE_SET) ? 0 : -EINVAL;
+	fk.revoke_calls++;
+	fk.last_argsz = f->argsz;
+	fk.last_flags = f->flags;
+	if (!(f->flags & VFIO_DEVICE_FEATURE_SET) || r->flags)
+		return -EINVAL;
+	if (r->dmabuf_fd == fk.foreign_fd && fk.foreign_fd > 0)
+		return -ENODEV;
+	b = fake_dmabuf_of(r->dmabuf_fd);
+	if (!b)
+		return -EINVAL;
+	b->state = VFIO_MEMATTR_DMABUF_REVOKED;
+	return 0;
+}
+
 static int fake_feature(struct vfio_device_feature *f)
 {
 	uint32_t feat = f->flags & VFIO_DEVICE_FEATURE_MASK;
@@ -95,6 +233,12 @@ static int fake_feature(struct vfio_device_feature *f)
 	if (!fk.uapi)
 		return -ENOTTY;		/* like vfio-pci: unknown feature */
 	switch (feat) {
+	case VFIO_DEVICE_FEATURE_MEMATTR_DMABUF:
+		return fk.no_dmabuf ? -ENOTTY : fake_dmabuf_export(f);
+	case VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_ATTR:
+		return fk.no_dmabuf ? -ENOTTY : fake_dmabuf_attr(f);
+	case VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_REVOKE:
+		return fk.no_dmabuf ? -ENOTTY : fake_dmabuf_revoke(f);
 	case VFIO_DEVICE_FEATURE_MEMATTR_MAP: {
 		struct vfio_device_feature_memattr_map *m = p;
 
@@ -217,6 +361,7 @@ struct vfio_memattr_dev *fake_open(int uapi)
 	fk.uapi = uapi;
 	fk.cap_attr = -1;
 	fk.next_handle = VFIO_MEMATTR_HANDLE_INDEX_BASE;
+	fk.set_lie = -1;
 	if (fk.fd < 0 || ftruncate(fk.fd, FILE_SIZE) < 0 ||
 	    pwrite(fk.fd, bar, sizeof(bar), CFG_OFF + 0x10) != sizeof(bar))
 		return NULL;
@@ -230,6 +375,7 @@ void fake_close(struct vfio_memattr_dev *dev)
 	vfio_memattr_close(dev);
 	close(fk.fd);
 	fk.fd = -1;
+	fk.nbufs = 0;		/* DMABUF fds are the tests' to close, as the library's callers' */
 }
 
 /* Write a word through the mapping and read it back from the file. */

@@ -39,12 +39,34 @@ struct fake_state {
 	uint32_t released[32];
 	unsigned int nreleased;
 	uint64_t handle_len;
+	/* DMABUFs (MEMATTR_DMABUF, _DMABUF_ATTR, _DMABUF_REVOKE) */
+	int no_dmabuf;		/* memattr uAPI without the DMABUF features (ENOTTY) */
+	int dmabuf_errno;	/* export fails with this */
+	int set_errno;		/* DMABUF_ATTR SET fails with this */
+	uint32_t set_mask;	/* attributes SET can honour (1 << attr); 0: all */
+	int set_lie;		/* >= 0: SET answers this attribute whatever was asked */
+	int64_t get_size_delta;	/* GET reports the size off by this much */
+	int foreign_fd;		/* a "DMABUF of another device": ENODEV */
+	unsigned int export_calls, attr_calls, revoke_calls;
+	uint32_t last_argsz, last_flags;	/* of the last DMABUF feature call */
+	uint32_t export_argsz;			/* of the last export */
+	struct vfio_device_feature_memattr_dmabuf last_db;
+	struct vfio_memattr_dma_range last_ranges[VFIO_MEMATTR_DMABUF_MAX_RANGES];
+	struct vfio_device_feature_memattr_dmabuf_attr last_attr;
+	struct fake_dmabuf {
+		int fd;
+		uint32_t attr, state;
+		uint64_t size;
+	} bufs[8];
+	unsigned int nbufs;
 };
 extern struct fake_state fk;
 
 /* A fake device (@uapi: answering the memattr uAPI), adopted. */
 struct vfio_memattr_dev *fake_open(int uapi);
 void fake_close(struct vfio_memattr_dev *dev);
+/* The fake DMABUF of @fd, NULL if none. */
+struct fake_dmabuf *fake_dmabuf_of(int fd);
 /* Write a word through the mapping and read it back from the file. */
 int hits_file_at(struct vfio_memattr_mapping *m, uint64_t off_in_map, uint64_t file_off);
 

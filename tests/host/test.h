@@ -49,5 +49,6 @@ void run_cli_tests(void);
 void run_abi_tests(void);
 void run_lab_tests(void);
 void run_adopt_tests(void);
+void run_dmabuf_tests(void);
 
 #endif

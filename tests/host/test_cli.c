@@ -425,6 +425,46 @@ static void spec_checked_first(void)
 	teardown();
 }
 
+/* map --dmabuf: checked before the device is opened, options need --dmabuf */
+static void dmabuf_options(void)
+{
+	struct mj *j;
+
+	REQUIRE(setup() == 0);
+	CHECK_EQ(cli("map 0000:00:03.0 --dmabuf 2:0x800:4K"), 2);
+	CHECK(strstr(errout, "multiples of the page size") != NULL);
+	CHECK(strstr(errout, "cannot open") == NULL);
+	CHECK_EQ(cli("map 0000:00:03.0 --dmabuf 2:0:4K:WC"), 2);
+	CHECK(strstr(errout, "is not OFFSET:LENGTH") != NULL);
+	CHECK_EQ(cli("map 0000:00:03.0 --dmabuf 7:0:4K"), 2);
+	CHECK_EQ(cli("map 0000:00:03.0 --dmabuf 2:0:4K --attr WC,XX"), 2);
+	CHECK(strstr(errout, "unknown attribute \"XX\"") != NULL);
+	CHECK(strstr(errout, "cannot open") == NULL);
+	CHECK_EQ(cli("map 0000:00:03.0 2:0:4K:WC --attr WC"), 2);
+	CHECK(strstr(errout, "--attr needs --dmabuf") != NULL);
+	CHECK_EQ(cli("map 0000:00:03.0 2:0:4K:WC --no-revoke"), 2);
+	CHECK(strstr(errout, "--no-revoke needs --dmabuf") != NULL);
+	CHECK_EQ(cli("map 0000:00:03.0 --dmabuf 2:0:4K --dmabuf 2:4K:4K"), 2);
+	CHECK_EQ(cli("map 0000:00:03.0 --dmabuf"), 2);
+	CHECK_EQ(cli("map 0000:00:03.0 --dmabuf 2:0:4K --attr"), 2);
+	CHECK_EQ(cli("map 0000:00:03.0 2:0:4K:XX --dmabuf 2:0:4K"), 2);	/* SPECs still checked */
+	/* good ones get as far as opening (no IOMMU group in the fake tree) */
+	CHECK_EQ(cli("map 0000:00:03.0 --dmabuf 2:0:4K,8K:4K --attr WC,NC"), 1);
+	CHECK(strstr(errout, "cannot open") != NULL);
+	CHECK_EQ(cli("map 0000:00:03.0 --dmabuf 2:0:4K --attr XX --json"), 2);
+	j = mj_parse(out, NULL, 0);
+	CHECK(j && mj_int(j, "error.errno", -1) == EINVAL);
+	mj_free(j);
+	CHECK_EQ(cli("map --help"), 0);
+	CHECK(strstr(out, "--dmabuf BAR:OFFSET:LENGTH[,OFFSET:LENGTH...]") != NULL);
+	CHECK(strstr(out, "VFIO_MEMATTR_DMABUF_FD") != NULL && strstr(out, "VFIO_MEMATTR_DMABUF_SIZE") &&
+	      strstr(out, "VFIO_MEMATTR_DMABUF_ATTR"));
+	CHECK(strstr(out, "the DMABUF is revoked") != NULL && strstr(out, "--no-revoke") != NULL);
+	if (t_cur_fail)
+		show();
+	teardown();
+}
+
 static void version_from_file(void)
 {
 	char want[64] = "vfio-memattr ", v[32] = "";
@@ -480,6 +520,7 @@ void run_cli_tests(void)
 	t_run("cli: list reads sysfs only unless --open (JSON parsed)", list_sysfs_only);
 	t_run("cli: --json errors are one JSON object on stdout, non-zero exit", json_errors);
 	t_run("cli: map checks every SPEC before opening the device", spec_checked_first);
+	t_run("cli: map --dmabuf, --attr, --no-revoke: checked before opening, help", dmabuf_options);
 	t_run("cli: --version is the VERSION file", version_from_file);
 	t_run("cli: usage errors and help", usage_errors);
 }

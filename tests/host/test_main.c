@@ -36,6 +36,7 @@ int main(int argc, char **argv)
 	run_lib_tests();
 	run_fake_tests();
 	run_adopt_tests();
+	run_dmabuf_tests();
 	run_cli_tests();
 	run_lab_tests();
 	printf("%d passed, %d failed\n", passed, failed);

@@ -133,6 +133,81 @@ static void spec_bad(void)
 	}
 }
 
+static void dmabuf_spec(void)
+{
+	static const struct { const char *s; int err; const char *word; } bad[] = {
+		{ "", -EINVAL, "want BAR" },
+		{ "2", -EINVAL, "want BAR" },
+		{ "2:", -EINVAL, "want BAR" },
+		{ ":0:4K", -EINVAL, "want BAR" },
+		{ "6:0:4K", -EINVAL, "BAR" },
+		{ "1K:0:4K", -EINVAL, "BAR" },
+		{ "2:0", -EINVAL, "not OFFSET:LENGTH" },
+		{ "2:0:", -EINVAL, "not OFFSET:LENGTH" },
+		{ "2::4K", -EINVAL, "not OFFSET:LENGTH" },
+		{ "2:0:4K:WC", -EINVAL, "not OFFSET:LENGTH" },
+		{ "2:0:4K,", -EINVAL, "empty range" },
+		{ "2:0:4K,,8K:4K", -EINVAL, "empty range" },
+		{ "2:,0:4K", -EINVAL, "empty range" },
+		{ "2:0:0", -EINVAL, "LENGTH is 0" },
+		{ "2:zz:4K", -EINVAL, "OFFSET" },
+		{ "2:0:4Q", -EINVAL, "LENGTH" },
+		{ "2:0:0x10000000000000000", -ERANGE, "overflows" },
+		{ "2:0xfffffffffffff000:0x2000", -ERANGE, "overflows" },
+		{ "2:0:0x8000000000000000,0:0x8000000000000000", -ERANGE, "total overflows" },
+	};
+	struct vm_dmabuf_spec d;
+	enum vfio_memattr p[VFIO_MEMATTR_MAX_PREFS];
+	char e[512] = "", many[4096];
+	unsigned int i, n;
+	size_t len;
+
+	CHECK_EQ(vm_parse_dmabuf("2:0x3d0000:64K", &d, e, sizeof(e)), 0);
+	CHECK_EQ(d.bar, 2);
+	CHECK_EQ(d.nr_ranges, 1);
+	CHECK_EQ(d.ranges[0].offset, 0x3d0000);
+	CHECK_EQ(d.ranges[0].length, 0x10000);
+	CHECK_EQ(d.size, 0x10000);
+	CHECK_EQ(vm_parse_dmabuf("0x4:1M:4K,0:8k,0x2000:0x1000", &d, NULL, 0), 0);
+	CHECK_EQ(d.bar, 4);
+	CHECK_EQ(d.nr_ranges, 3);
+	CHECK_EQ(d.ranges[0].offset, 1 << 20);
+	CHECK_EQ(d.ranges[1].length, 8192);
+	CHECK_EQ(d.ranges[2].offset, 0x2000);
+	CHECK_EQ(d.size, 4096 + 8192 + 4096);
+	/* 64 ranges, not 65 */
+	len = (size_t)snprintf(many, sizeof(many), "2:0:4K");
+	for (i = 1; i < VFIO_MEMATTR_DMABUF_MAX_RANGES; i++)
+		len += (size_t)snprintf(many + len, sizeof(many) - len, ",%u:4K", i * 4096);
+	CHECK_EQ(vm_parse_dmabuf(many, &d, e, sizeof(e)), 0);
+	CHECK_EQ(d.nr_ranges, 64);
+	CHECK_EQ(d.ranges[63].offset, 63 * 4096);
+	snprintf(many + len, sizeof(many) - len, ",0:4K");
+	CHECK_EQ(vm_parse_dmabuf(many, &d, e, sizeof(e)), -EINVAL);
+	CHECK(strstr(e, "more than 64 ranges") != NULL);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r;
+
+		e[0] = 0;
+		r = vm_parse_dmabuf(bad[i].s, &d, e, sizeof(e));
+		CHECK_EQ(r, bad[i].err);
+		CHECK(strstr(e, bad[i].word) != NULL);
+		if (r != bad[i].err || !strstr(e, bad[i].word))
+			printf("    input \"%s\" -> %d \"%s\"\n", bad[i].s, r, e);
+	}
+	/* --attr lists */
+	CHECK_EQ(vm_parse_attrs("wc,NC", p, &n, e, sizeof(e)), 0);
+	CHECK_EQ(n, 2);
+	CHECK_EQ(p[0], VFIO_MEMATTR_WC);
+	CHECK_EQ(p[1], VFIO_MEMATTR_NC);
+	CHECK_EQ(vm_parse_attrs("", p, &n, e, sizeof(e)), -EINVAL);
+	CHECK_EQ(vm_parse_attrs("WC,WC", p, &n, e, sizeof(e)), -EINVAL);
+	CHECK(strstr(e, "twice") != NULL);
+	CHECK_EQ(vm_parse_attrs("WC,UC", p, &n, e, sizeof(e)), -EINVAL);
+	CHECK(strstr(e, "unknown attribute \"UC\"") != NULL);
+	CHECK_EQ(vm_parse_attrs(",WC", p, &n, e, sizeof(e)), -EINVAL);
+}
+
 static void attr_names(void)
 {
 	enum vfio_memattr a = VFIO_MEMATTR_NUM_ATTRS;
@@ -202,6 +277,7 @@ void run_parse_tests(void)
 	t_run("size: bad inputs and overflow", size_bad);
 	t_run("spec: good inputs", spec_good);
 	t_run("spec: bad inputs", spec_bad);
+	t_run("dmabuf spec and --attr list: good, bad, 64 ranges", dmabuf_spec);
 	t_run("attr and source names", attr_names);
 	t_run("bdf parsing", bdf_parse);
 }

@@ -301,7 +301,8 @@ struct vfio_memattr_dma_range {
  *
  * The layout of upstream's struct vfio_device_feature_dma_buf.
  * In:  region_index: a BAR (0..5);
- *      open_flags: O_CLOEXEC and an access mode (O_RDWR, O_RDONLY);
+ *      open_flags: O_CLOEXEC and an access mode, O_RDWR or O_RDONLY
+ *      (O_WRONLY is refused: an fd that cannot be read cannot be mmapped);
  *      flags = 0;
  *      nr_ranges (1..VFIO_MEMATTR_DMABUF_MAX_RANGES) ranges of the BAR,
  *      each as in MEMATTR_MAP; they are mapped one after the other, range
