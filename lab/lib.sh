@@ -77,3 +77,32 @@ lab_lock() {
 		flock 9
 	fi
 }
+
+# The x86 QEMU a guest runs on: Debian bookworm's qemu-system-x86_64 (7.2,
+# the host's), or sid's (lab/setup installs qemu-system-x86 into the sid
+# chroot for the debug row), run from the chroot with its own dynamic
+# loader, libraries, firmware and modules, so nothing of it touches the
+# host.  VFIO_MEMATTR_QEMU=host|sid chooses; default: sid for the debug
+# kernel (bookworm's 7.2 TCG crashes under its long KASAN runs), host for
+# the others.  Sets the array QEMU_X86 (program and options before the
+# machine's own) and QEMU_X86_WHICH (host or sid).
+qemu_x86_select() {
+	local debug=${1:-0} want=${VFIO_MEMATTR_QEMU:-}
+	local ch="$CACHE/sid-chroot"
+	[ -n "$want" ] || { [ "$debug" = 1 ] && want=sid || want=host; }
+	case $want in
+	host)
+		QEMU_X86=(qemu-system-x86_64) ;;
+	sid)
+		[ -x "$ch/usr/bin/qemu-system-x86_64" ] ||
+			die "no sid QEMU in $ch (lab/setup sid debug installs it)"
+		QEMU_X86=("$ch/usr/lib64/ld-linux-x86-64.so.2"
+			--library-path "$ch/usr/lib/x86_64-linux-gnu"
+			--argv0 qemu-system-x86_64 "$ch/usr/bin/qemu-system-x86_64"
+			-L "$ch/usr/share/qemu" -L "$ch/usr/share/seabios")
+		export QEMU_MODULE_DIR="$ch/usr/lib/x86_64-linux-gnu/qemu" ;;
+	*) die "VFIO_MEMATTR_QEMU: '$want' is neither host nor sid" ;;
+	esac
+	# shellcheck disable=SC2034 # used by the scripts that source this file
+	QEMU_X86_WHICH=$want
+}

@@ -90,7 +90,7 @@ int main(void)
 	if (!tap_ok(ret == 0, "%s bound to vfio-pci", bdf))
 		tap_diag("bind: %s", strerror(-ret));
 
-	ret = vdev_open(&dv, bdf);
+	ret = vdev_open_mode(&dv, bdf, VDEV_GROUP);
 	device = dv.fd;
 	if (!tap_ok(ret == 0, "open %s through group/container (type1)", bdf)) {
 		tap_skip_rest("cannot open the device");

@@ -11,10 +11,11 @@
  *   P4  memory-disable revocation (config space) and refault of N mapped
  *       handles vs N legacy mmaps of stock vfio-pci
  * Every figure is min/median/max of repeated runs; the two sides are
- * interleaved, and a bound that fails is measured again (up to 3 times,
- * 5 for P1)
- * before it counts, so that the noise of a shared 2-core TCG machine does
- * not fail it while a real regression (an O(n) walk) fails every round.
+ * interleaved, and a bound that fails is measured again (up to 3 rounds;
+ * for P1 a round is both device orders) before it counts, so that the
+ * noise of a shared 2-core TCG machine does not fail it while a real
+ * regression (an O(n) walk) fails every round.  A timed run does nothing
+ * on one side that it does not do on the other (see p1_memattr()).
  *
  * bench_memattr [--full]: without --full (make check) few repetitions;
  * with --full (make bench) more.  Lines "# BENCH ..." carry the figures.
@@ -48,12 +49,16 @@
 #define P1_ROUNDS	6	/* halves: 3 rounds of both device orders */
 
 /*
- * P1's bound is 1.05 in make bench; the short version in make check, which
- * runs among the other jobs of a shared machine, fails at 1.20: MAP alone
- * is about 2.5 % of P1 under TCG, the noise of a loaded machine up to 10 %,
- * and the regression it exists for (one fault per page on 6.1) is 5.7x.
+ * P1's bound is 1.05 in make bench; the short version in make check (31
+ * pairs per order instead of 41, among the other jobs of the machine)
+ * fails at 1.10.  MAP alone is about 2.5 % of P1 under TCG, and on 6.1 the
+ * driver's whole-VMA fill about 2 % more than stock's (apply_to_page_range()
+ * calls back once per PTE, remap_pfn_range() does not), so 6.1 mostly
+ * measures 1.03 to 1.05; with 1.05 in make check, one of seven short 6.1
+ * runs on a loaded machine failed all three rounds (1.064, 1.105, 1.117).
+ * The regression the bound exists for (one fault per page on 6.1) is 5.7x.
  */
-#define P1_BOUND	(full ? 1.05 : 1.20)
+#define P1_BOUND	(full ? 1.05 : 1.10)
 #define P3_BOUND	1.5
 #define P4_BOUND	1.5
 
@@ -215,7 +220,14 @@ static struct p1 p1_stock(uint64_t seed)
 	return r;
 }
 
-static struct p1 p1_memattr(uint64_t seed)
+/*
+ * @counters: read the driver's PTE/PMD/PUD counters (debugfs) around it.
+ * Only untimed runs do: three reads of the stats file just before a
+ * timed run made its touch 11 % to 49 % slower (the minima; stock vfio-pci's
+ * touch as much when the same reads preceded it), and stock has nothing to
+ * read, so timed runs on either side read nothing.
+ */
+static struct p1 p1_memattr(uint64_t seed, int counters)
 {
 	struct vfio_device_feature_memattr_map m;
 	struct p1 r = { 0 };
@@ -226,9 +238,11 @@ static struct p1 p1_memattr(uint64_t seed)
 	void *res;
 	int rc;
 
-	s0[0] = drv_stat("pte_faults");
-	s0[1] = drv_stat("pmd_faults");
-	s0[2] = drv_stat("pud_faults");
+	if (counters) {
+		s0[0] = drv_stat("pte_faults");
+		s0[1] = drv_stat("pmd_faults");
+		s0[2] = drv_stat("pud_faults");
+	}
 	t0 = now_ns();
 	rc = ma_map1(vm->fd, BAR, 0, P1_LEN, VFIO_MEMATTR_WC, &m);
 	r.tmap = now_ns() - t0;
@@ -245,9 +259,11 @@ static struct p1 p1_memattr(uint64_t seed)
 	r.ok = m.attr == VFIO_MEMATTR_WC && touched_ok(p, P1_LEN, seed);
 	munmap(res, rl);
 	ma_unmap(vm->fd, m.handle);
-	r.pte = drv_stat("pte_faults") - s0[0];
-	r.pmd = drv_stat("pmd_faults") - s0[1];
-	r.pud = drv_stat("pud_faults") - s0[2];
+	if (counters) {
+		r.pte = drv_stat("pte_faults") - s0[0];
+		r.pmd = drv_stat("pmd_faults") - s0[1];
+		r.pud = drv_stat("pud_faults") - s0[2];
+	}
 	return r;
 }
 
@@ -294,7 +310,7 @@ static void p1_p2(void)
 	int reps = full ? 41 : 31, round, i, n = 0, ok = 1, bound_ok = 0;
 	uint64_t ts[MAXREP * P1_ROUNDS], tm[MAXREP * P1_ROUNDS];
 	uint64_t tsf[MAXREP * P1_ROUNDS], tmf[MAXREP * P1_ROUNDS], tmm[MAXREP * P1_ROUNDS];
-	struct p1 last_s = { 0 }, last_m = { 0 };
+	struct p1 last_s = { 0 }, last_m = { 0 }, cnt = { 0 };
 	double ratio = 0;
 	int faults_eq = 1;
 	uint64_t tcold[MAXREP];
@@ -302,7 +318,7 @@ static void p1_p2(void)
 	int ncold = full ? 21 : 7;
 
 	/* untimed: QEMU allocates the host pages behind both BARs */
-	ok = p1_stock(0).ok && p1_memattr(0).ok;
+	ok = p1_stock(0).ok && p1_memattr(0, 0).ok;
 	/*
 	 * The first handle of a BAR takes the BAR over from the core (on 7.2
 	 * it unmaps the core's whole-BAR kernel mapping, made at open) and
@@ -331,18 +347,23 @@ static void p1_p2(void)
 		ok = !ma_map1(vm->fd, BAR, P1_LEN - MA_PAGE, MA_PAGE, VFIO_MEMATTR_WC, &keep);
 		if (!ok)
 			tap_diag("P1: MAP of %s BAR2 failed", bdf_m);
-		ok = ok && p1_stock(0).ok && p1_memattr(0).ok;	/* untimed, warm */
+		/* untimed, warm; the driver's split of the faults (P2) */
+		ok = ok && p1_stock(0).ok;
+		if (ok) {
+			cnt = p1_memattr(0, 1);
+			ok = cnt.ok;
+		}
 		for (i = 0; ok && i < reps; i++) {
 			uint64_t seed = 0xbe11000000000000ull + (uint64_t)(n + i);
 			struct p1 s, m;
 
 			/* alternate which side goes first */
 			if (i & 1) {
-				m = p1_memattr(seed);
+				m = p1_memattr(seed, 0);
 				s = p1_stock(seed);
 			} else {
 				s = p1_stock(seed);
-				m = p1_memattr(seed);
+				m = p1_memattr(seed, 0);
 			}
 			ok &= s.ok && m.ok;
 			if (!s.ok || !m.ok)
@@ -389,15 +410,15 @@ static void p1_p2(void)
 	       ratio, P1_BOUND);
 
 	printf("# BENCH %s P2 faults stock %ld memattr %ld pte %" PRId64 " pmd %" PRId64
-	       " pud %" PRId64 "\n", klabel, last_s.flt, last_m.flt, last_m.pte, last_m.pmd,
-	       last_m.pud);
+	       " pud %" PRId64 "\n", klabel, last_s.flt, last_m.flt, cnt.pte, cnt.pmd,
+	       cnt.pud);
 	tap_ok(ok && faults_eq && last_m.flt > 0,
 	       "P2: minor faults to touch 64 MiB: memattr %ld, stock %ld (driver: %" PRId64
 	       " PTE, %" PRId64 " PMD, %" PRId64 " PUD)", last_m.flt, last_s.flt,
-	       last_m.pte, last_m.pmd, last_m.pud);
-	tap_ok(ok && last_m.pte + last_m.pmd + last_m.pud == last_m.flt,
-	       "P2: the driver's counters add up to the kernel's minor faults (%" PRId64 ")",
-	       last_m.pte + last_m.pmd + last_m.pud);
+	       cnt.pte, cnt.pmd, cnt.pud);
+	tap_ok(ok && cnt.flt == last_m.flt && cnt.pte + cnt.pmd + cnt.pud == cnt.flt,
+	       "P2: the driver's counters add up to the kernel's minor faults (%" PRId64
+	       " of %ld, untimed run)", cnt.pte + cnt.pmd + cnt.pud, cnt.flt);
 }
 
 /* -------------------------------------------------------------------- P3 */

@@ -262,7 +262,7 @@ int main(void)
 	n1 = run_seq(fd, rc_);
 	close(fd);
 	close(iommufd);
-	if (vdev_open(&g, bdf)) {
+	if (vdev_open_mode(&g, bdf, VDEV_GROUP)) {
 		tap_fail_n(1 + NSEQ, "group open failed");
 		return tap_done();
 	}

@@ -352,7 +352,7 @@ int main(void)
 	ma_pci_driver(iv0, drv, sizeof(drv));
 	if (!tap_ok(!strcmp(drv, want),
 		    "%s is bound to %s (%s)", iv0, want, drv) ||
-	    vdev_open(&a, iv0) || vdev_open(&b, iv1)) {
+	    vdev_open_mode(&a, iv0, VDEV_GROUP) || vdev_open_mode(&b, iv1, VDEV_GROUP)) {
 		tap_skip_rest("cannot open both ivshmem devices");
 		return tap_done();
 	}
@@ -362,7 +362,7 @@ int main(void)
 	vdev_close(&a);
 
 	ma_pci_driver(edu, drv, sizeof(drv));
-	if (strcmp(drv, want) || vdev_open(&e, edu)) {
+	if (strcmp(drv, want) || vdev_open_mode(&e, edu, VDEV_GROUP)) {
 		tap_skip_rest("edu not bound to the driver under test or not openable");
 		return tap_done();
 	}

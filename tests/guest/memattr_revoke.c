@@ -343,7 +343,25 @@ int main(void)
 	}
 
 	/* 14-16: mappings of a closed device fd are revoked too */
-	{
+	if (d.mode == VDEV_CDEV) {
+		/*
+		 * The device cdev opens a device once (vfio_df_open()): while
+		 * wm holds the first file, a second open is refused, so there
+		 * is no other fd to disable memory through.
+		 */
+		munmap((void *)nm, K64);
+		munmap((void *)rm, K64);
+		nm = rm = NULL;
+		rc = vdev_get_fd(&d);
+		if (rc >= 0)
+			close(rc);
+		tap_ok(rc == -EINVAL, "cdev: a second open of the device while it is open -> EINVAL (got %s)",
+		       rc >= 0 ? "a device fd" : ma_errname(-rc));
+		tap_skip("the VFIO device cdev opens a device once: no second fd while a mapping holds the first",
+			 "memory enabled via the new fd: the old mapping works again");
+		ok = ma_nr_handles(d.fd, 2) >= 1;
+		tap_ok(ok, "the open device still has its handles (nr_handles %d)", ma_nr_handles(d.fd, 2));
+	} else {
 		struct vdev d2;
 
 		munmap((void *)nm, K64);

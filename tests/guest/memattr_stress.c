@@ -314,6 +314,20 @@ static void role_reopen(struct sdev *d, uint64_t *seed)
 
 	pthread_rwlock_rdlock(&ctl_lock);
 	fd = vdev_get_fd(&d->v);
+	if (d->v.mode == VDEV_CDEV) {
+		/*
+		 * The device cdev opens a device once (vfio_df_open()): the
+		 * second open must be refused with EINVAL, which counts as
+		 * this call's success; an fd is a failure.
+		 */
+		static const int e_none[] = { 0 };
+
+		if (fd >= 0)
+			close(fd);
+		account(OP_REOPEN, fd == -EINVAL ? 0 : fd >= 0 ? -EEXIST : fd, e_none, d->name);
+		pthread_rwlock_unlock(&ctl_lock);
+		return;
+	}
 	account(OP_REOPEN, fd < 0 ? fd : 0, e_ctl, d->name);
 	if (fd >= 0) {
 		if (do_map(d, fd, seed, &m) == 0) {

@@ -86,7 +86,7 @@ int main(void)
 	}
 	close(go[0]);
 	if (ma_bar_phys(bdf, 2, &phys, &size) ||
-	    vdev_open(&dv, bdf)) {
+	    vdev_open_mode(&dv, bdf, VDEV_GROUP)) {
 		close(go[1]);
 		tap_skip_rest("cannot open ivshmem0");
 		return tap_done();
@@ -136,7 +136,7 @@ int main(void)
 	       !strcmp(drv, "vfio-pci-memattr"),
 	       "bound to vfio-pci-memattr again (%s)", drv);
 
-	opened = !vdev_open(&dv, bdf);
+	opened = !vdev_open_mode(&dv, bdf, VDEV_GROUP);
 	d = dv.fd;
 	ret = opened ? ma_map1(d, 2, 0, LEN, VFIO_MEMATTR_WC, &mp) : -ENODEV;
 	n = ret ? -1 : ma_nr_handles(d, 2);

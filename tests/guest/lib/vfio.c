@@ -2,10 +2,12 @@
 /* vfio.c - VFIO devices of the guest tests, see vfio.h. */
 #define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -14,7 +16,123 @@
 #include "tap.h"
 #include "vfio.h"
 
+/* iommufd and device cdev uAPI, defined here (the host's headers may lack it) */
+#define VDEV_IOMMUFD_TYPE	(';')
+struct vdev_ioas_alloc {
+	uint32_t size, flags, out_ioas_id;
+};
+#define VDEV_IOMMU_IOAS_ALLOC	_IO(VDEV_IOMMUFD_TYPE, 0x81)
+struct vdev_bind_iommufd {
+	uint32_t argsz, flags;
+	int32_t iommufd;
+	uint32_t out_devid;
+};
+#define VDEV_DEVICE_BIND_IOMMUFD	_IO(VFIO_TYPE, VFIO_BASE + 18)
+struct vdev_attach_pt {
+	uint32_t argsz, flags, pt_id;
+};
+#define VDEV_DEVICE_ATTACH_IOMMUFD_PT	_IO(VFIO_TYPE, VFIO_BASE + 19)
+
+enum vdev_mode vdev_mode(void)
+{
+	const char *m = getenv("MEMATTR_VFIO_MODE");
+
+	return m && !strcmp(m, "cdev") ? VDEV_CDEV : VDEV_GROUP;
+}
+
+/* "vfioN" of @bdf's device cdev (/sys/bus/pci/devices/BDF/vfio-dev/). */
+static int vdev_cdev_name(const char *bdf, char *out, size_t len)
+{
+	char path[256];
+	struct dirent *de;
+	DIR *dir;
+	int rc = -ENOENT;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir)))
+		if (!strncmp(de->d_name, "vfio", 4) && strlen(de->d_name) < len) {
+			snprintf(out, len, "%s", de->d_name);
+			rc = 0;
+			break;
+		}
+	closedir(dir);
+	return rc;
+}
+
+/*
+ * A device fd from d->cdev, bound to d->container (the iommufd), attached
+ * to d->ioas; @quiet: no diagnostics (the errno says it).
+ */
+static int vdev_cdev_fd(struct vdev *d, int quiet)
+{
+	struct vdev_bind_iommufd bind = { .argsz = sizeof(bind), .iommufd = d->container };
+	struct vdev_attach_pt at = { .argsz = sizeof(at), .pt_id = d->ioas };
+	char path[300];
+	int fd, e;
+
+	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", d->cdev);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		if (!quiet)
+			tap_diag("open %s: %s", path, strerror(e));
+		return -e;
+	}
+	if (ioctl(fd, VDEV_DEVICE_BIND_IOMMUFD, &bind) < 0) {
+		e = errno;
+		if (!quiet)
+			tap_diag("%s: VFIO_DEVICE_BIND_IOMMUFD: %s", path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	if (ioctl(fd, VDEV_DEVICE_ATTACH_IOMMUFD_PT, &at) < 0) {
+		e = errno;
+		if (!quiet)
+			tap_diag("%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT: %s", path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static int vdev_open_cdev(struct vdev *d)
+{
+	struct vdev_ioas_alloc al = { .size = sizeof(al) };
+	int rc;
+
+	rc = vdev_cdev_name(d->bdf, d->cdev, sizeof(d->cdev));
+	if (rc < 0) {
+		tap_diag("%s: no VFIO device cdev (vfio-dev/ in sysfs): %s", d->bdf, strerror(-rc));
+		return rc;
+	}
+	d->container = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (d->container < 0) {
+		rc = -errno;
+		tap_diag("open /dev/iommu: %s", strerror(errno));
+		return rc;
+	}
+	if (ioctl(d->container, VDEV_IOMMU_IOAS_ALLOC, &al) < 0) {
+		rc = -errno;
+		tap_diag("IOMMU_IOAS_ALLOC: %s", strerror(errno));
+		return rc;
+	}
+	d->ioas = al.out_ioas_id;
+	rc = vdev_cdev_fd(d, 0);
+	if (rc < 0)
+		return rc;
+	d->fd = rc;
+	return 0;
+}
+
 int vdev_open(struct vdev *d, const char *bdf)
+{
+	return vdev_open_mode(d, bdf, vdev_mode());
+}
+
+int vdev_open_mode(struct vdev *d, const char *bdf, enum vdev_mode mode)
 {
 	char path[PATH_MAX + 64], link[PATH_MAX];
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
@@ -25,6 +143,13 @@ int vdev_open(struct vdev *d, const char *bdf)
 	memset(d, 0, sizeof(*d));
 	d->container = d->group = d->fd = -1;
 	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
+	d->mode = mode;
+	if (mode == VDEV_CDEV) {
+		rc = vdev_open_cdev(d);
+		if (rc < 0)
+			goto fail;
+		goto info;
+	}
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
 	n = readlink(path, link, sizeof(link) - 1);
@@ -81,6 +206,7 @@ int vdev_open(struct vdev *d, const char *bdf)
 	if (rc < 0)
 		goto fail;
 	d->fd = rc;
+info:
 	d->info.argsz = sizeof(d->info);
 	if (ioctl(d->fd, VFIO_DEVICE_GET_INFO, &d->info) < 0) {
 		rc = -errno;
@@ -95,7 +221,11 @@ fail:
 
 int vdev_get_fd(struct vdev *d)
 {
-	int fd = ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, d->bdf);
+	int fd;
+
+	if (d->mode == VDEV_CDEV)
+		return vdev_cdev_fd(d, 1);
+	fd = ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, d->bdf);
 
 	if (fd < 0) {
 		int e = errno;

@@ -12,17 +12,37 @@
 #include <stdint.h>
 #include <linux/vfio.h>
 
+enum vdev_mode {
+	VDEV_GROUP,	/* /dev/vfio/vfio container + /dev/vfio/N group */
+	VDEV_CDEV,	/* /dev/vfio/devices/vfioN bound to /dev/iommu */
+};
+
 struct vdev {
-	int container;
-	int group;
+	int container;	/* the container; the iommufd in VDEV_CDEV mode */
+	int group;	/* -1 in VDEV_CDEV mode */
 	int fd;
 	char bdf[32];
 	struct vfio_device_info info;
+	enum vdev_mode mode;
+	char cdev[32];	/* VDEV_CDEV: "vfioN" */
+	uint32_t ioas;	/* VDEV_CDEV: the IO address space the device is attached to */
 };
 
-/* Open bdf through the group/container API (type1v2 where there is one). */
+/*
+ * MEMATTR_VFIO_MODE=cdev: the tests open devices through the VFIO device
+ * cdev and iommufd (lab/init's second pass on the debug kernel); else
+ * through the group/container API (type1v2 where there is one).
+ */
+enum vdev_mode vdev_mode(void);
+/* Open bdf in vdev_mode()'s way. */
 int vdev_open(struct vdev *d, const char *bdf);
-/* A second device fd on an already open group (same device). */
+/* Open bdf through the group/container API or the cdev + iommufd. */
+int vdev_open_mode(struct vdev *d, const char *bdf, enum vdev_mode mode);
+/*
+ * A second device fd of the same device: another VFIO_GROUP_GET_DEVICE_FD,
+ * or in VDEV_CDEV mode another open + bind of the cdev (which the kernel
+ * refuses with EINVAL while the device is open: vfio_df_open()).
+ */
 int vdev_get_fd(struct vdev *d);
 void vdev_close(struct vdev *d);
 
