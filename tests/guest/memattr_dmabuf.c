@@ -128,6 +128,16 @@ static void sec_end(void)
 	}
 }
 
+/* The end of a section that holds one mapping @p of @len and one fd. */
+static void sec_close(volatile uint8_t *p, size_t len, int fd)
+{
+	if (p)
+		munmap((void *)p, len);
+	if (fd >= 0)
+		close(fd);
+	sec_end();
+}
+
 /* ------------------------------------------------------------ raw uAPI */
 struct range {
 	uint64_t off, len;
@@ -271,11 +281,6 @@ static int attr_is(int fd, int dfd, uint32_t attr, uint32_t state, uint32_t smas
 	return 1;
 }
 
-static const char *signame(int s)
-{
-	return s == SIGBUS ? "SIGBUS" : s == SIGSEGV ? "SIGSEGV" : s ? "a signal" : "no signal";
-}
-
 /* Read and write one word at @p: both must raise SIGBUS. */
 static int sigbus_rw(volatile uint8_t *p, const char *what)
 {
@@ -283,24 +288,8 @@ static int sigbus_rw(volatile uint8_t *p, const char *what)
 	int w = probe_access((volatile uint64_t *)(p + 8), 1, 0x5a5a5a5aull, NULL);
 
 	if (r != SIGBUS || w != SIGBUS)
-		tap_diag("%s: read -> %s, write -> %s (want SIGBUS)", what, signame(r), signame(w));
+		tap_diag("%s: read -> %s, write -> %s (want SIGBUS)", what, sig_name(r), sig_name(w));
 	return r == SIGBUS && w == SIGBUS;
-}
-
-/* First touch under a guard, then the pattern check. */
-static int data_ok(volatile uint8_t *p, size_t len, uint64_t seed, const char *what)
-{
-	int s = probe_access((volatile uint64_t *)p, 0, 0, NULL);
-	size_t bad;
-
-	if (s) {
-		tap_diag("%s: first access raised %s", what, signame(s));
-		return 0;
-	}
-	bad = mmio_check(p, len, seed);
-	if (bad != len)
-		tap_diag("%s: data differs at byte %zu", what, bad);
-	return bad == len;
 }
 
 /* The user PTE of @p (touched) is @mode with PFN @phys/PAGE; 1 if so. */
@@ -311,7 +300,7 @@ static int pte_is(volatile uint8_t *p, const char *mode, uint64_t phys, const ch
 	int rc = s ? -EFAULT : pte_query(p, &pi);
 
 	if (rc) {
-		tap_diag("%s: %s", what, s ? signame(s) : ma_errname(-rc));
+		tap_diag("%s: %s", what, s ? sig_name(s) : ma_errname(-rc));
 		return 0;
 	}
 	if (strcmp(pi.mode, mode) || pi.pfn != phys / PG || !pi.io || !pi.pfnmap) {
@@ -701,8 +690,8 @@ static void case_client(void)
 	     buf_check(buf + (G0_OFF - G0_OFF), G0_LEN, SEED_G0) == G0_LEN &&
 	     buf_check(buf + (G1_OFF - G0_OFF), G1_LEN, SEED_G1) == G1_LEN &&
 	     buf_check(buf + (G2_OFF - G0_OFF), G2_LEN, SEED_G2) == G2_LEN;
-	ok = ok && pmap2 && data_ok(pmap2, R1_LEN, SEED_R1, "owner mapping range 1") &&
-	     data_ok(pmap2 + R1_LEN, R2_LEN, SEED_R2, "owner mapping range 2");
+	ok = ok && pmap2 && mmio_data_ok(pmap2, R1_LEN, SEED_R1, "owner mapping range 1") &&
+	     mmio_data_ok(pmap2 + R1_LEN, R2_LEN, SEED_R2, "owner mapping range 2");
 	if (ok) {
 		ma_hostcheck(R1_OFF, R1_LEN, SEED_R1, "memattr_dmabuf: range 1 written by the client");
 		ma_hostcheck(R2_OFF, R2_LEN, SEED_R2, "memattr_dmabuf: range 2 written by the client");
@@ -747,7 +736,7 @@ static void case_revoke(void)
 	r = ccall(C_PROBE, 0, 0, 0, NULL);
 	w = ccall(C_PROBE, R1_LEN, 1, 0, NULL);
 	if (r != SIGBUS || w != SIGBUS)
-		tap_diag("client after revoke: read -> %s, write -> %s", signame((int)r), signame((int)w));
+		tap_diag("client after revoke: read -> %s, write -> %s", sig_name((int)r), sig_name((int)w));
 	tap_ok(r == SIGBUS && w == SIGBUS, "dmabuf: after REVOKE the client's next read and write get SIGBUS");
 	if (oracle)
 		tap_ok(pte_zapped(pmap2, "owner after revoke") && pte_zapped(pmap2 + R1_LEN, "owner range 2"),
@@ -817,7 +806,7 @@ static void case_memdisable(void)
 		mmio_fill(p, K8, SEED_C);
 		mmio_sfence();
 	}
-	ok = p && data_ok(p, K8, SEED_C, "before disable") && pat_is(&c, 1);
+	ok = p && mmio_data_ok(p, K8, SEED_C, "before disable") && pat_is(&c, 1);
 	if (!p)
 		tap_diag("setup: %s / %s", ma_errname(-rc), strerror(errno));
 	tap_ok(ok, "dmabuf: WC DMABUF mmapped by the owner, pattern written and read back, PAT exact");
@@ -829,7 +818,7 @@ static void case_memdisable(void)
 	tap_ok(attr_is(d.fd, fd, VFIO_MEMATTR_WC, 0, VFIO_MEMATTR_DMABUF_REVOKED, K8, "memory disabled"),
 	       "dmabuf: memory disabled: GET_ATTR still WC and not REVOKED");
 	rc = cmd_memory(d.fd, 1);
-	ok = !rc && data_ok(p, K8, SEED_C, "memory enabled again") && pat_is(&c, 1);
+	ok = !rc && mmio_data_ok(p, K8, SEED_C, "memory enabled again") && pat_is(&c, 1);
 	tap_ok(ok, "dmabuf: memory enabled again: the mapping refaults, data intact, PAT still exactly WC");
 	if (oracle)
 		tap_ok(pte_is(p, pte_expected_mode(VFIO_MEMATTR_WC), bp + C_OFF, "after re-enable"),
@@ -838,11 +827,7 @@ static void case_memdisable(void)
 		tap_skip("the user-PTE oracle (memattr_ptecheck) is not loaded",
 			 "dmabuf: memory enabled again: the refaulted user PTE is WC at the BAR page");
 out:
-	if (p)
-		munmap((void *)p, K8);
-	if (fd >= 0)
-		close(fd);
-	sec_end();
+	sec_close(p, K8, fd);
 }
 
 /* 6b: VFIO_DEVICE_RESET on the NVMe CMB (ivshmem has no reset) */
@@ -868,7 +853,7 @@ static void case_reset(struct vdev *nv, int nv_bar, uint64_t nv_phys)
 		mmio_fill(p, K64, SEED_CMB);
 		mmio_sfence();
 	}
-	ok = p && data_ok(p, K64, SEED_CMB, "CMB before reset") &&
+	ok = p && mmio_data_ok(p, K64, SEED_CMB, "CMB before reset") &&
 	     (!oracle || pte_is(p, pte_expected_mode(VFIO_MEMATTR_WC), nv_phys + CMB_OFF, "CMB before reset"));
 	if (!p)
 		tap_diag("setup: %s / %s", ma_errname(-rc), strerror(errno));
@@ -891,7 +876,7 @@ static void case_reset(struct vdev *nv, int nv_bar, uint64_t nv_phys)
 		tap_diag("CMB after reset: %s", kept == K64 ? "old data still there" : "old data gone");
 		mmio_fill(p, K64, SEED_CMB2);
 		mmio_sfence();
-		ok = data_ok(p, K64, SEED_CMB2, "CMB after reset") &&
+		ok = mmio_data_ok(p, K64, SEED_CMB2, "CMB after reset") &&
 		     (!oracle || pte_is(p, pte_expected_mode(VFIO_MEMATTR_WC), nv_phys + CMB_OFF, "after reset")) &&
 		     attr_is(nv->fd, fd, VFIO_MEMATTR_WC, VFIO_MEMATTR_DMABUF_MAPPED,
 			     VFIO_MEMATTR_DMABUF_MAPPED | VFIO_MEMATTR_DMABUF_REVOKED, K64, "after reset");
@@ -967,11 +952,7 @@ static void case_set_busy(void)
 	tap_ok(nr_handles_is(0, "after close") && pat_fresh(),
 	       "dmabuf: unmapped and closed: nr_handles 0, PAT as on a fresh open");
 out:
-	if (p)
-		munmap((void *)p, K8);
-	if (fd >= 0)
-		close(fd);
-	sec_end();
+	sec_close(p, K8, fd);
 }
 
 /* 8: bad inputs */
@@ -1254,7 +1235,7 @@ static void case_bad(struct vdev *nv, int nv_bar, struct vdev *edu)
 			p = map_dmabuf(ro, PG, PROT_READ);
 			if (!p)
 				tap_diag("mmap PROT_READ of the O_RDONLY DMABUF: %s", strerror(errno));
-			tap_ok(p && data_ok(p, PG, SEED_E, "O_RDONLY mapping"),
+			tap_ok(p && mmio_data_ok(p, PG, SEED_E, "O_RDONLY mapping"),
 			       "dmabuf: mmap PROT_READ of an O_RDONLY DMABUF works and reads what pwrite wrote");
 			if (p)
 				munmap((void *)p, PG);
@@ -1278,43 +1259,6 @@ out:
 
 /* 9: the DMABUF outliving the device fd */
 /* ------------------------------------------------------ feature 11 */
-#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
-#define VFIO_DEVICE_FEATURE_DMA_BUF 11
-struct vfio_region_dma_range {
-	__u64 offset;
-	__u64 length;
-};
-
-struct vfio_device_feature_dma_buf {
-	__u32 region_index;
-	__u32 open_flags;
-	__u32 flags;
-	__u32 nr_ranges;
-	struct vfio_region_dma_range dma_ranges[];
-};
-#endif
-
-/* The core's VFIO_DEVICE_FEATURE_DMA_BUF of one page of BAR2: fd or -errno. */
-static int core_dmabuf(int fd, uint64_t off)
-{
-	struct {
-		struct vfio_device_feature hdr;
-		struct vfio_device_feature_dma_buf b;
-		struct vfio_region_dma_range r;
-	} req;
-	int rc;
-
-	memset(&req, 0, sizeof(req));
-	req.hdr.argsz = sizeof(req);
-	req.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
-	req.b.region_index = 2;
-	req.b.open_flags = O_CLOEXEC | O_RDWR;
-	req.b.nr_ranges = 1;
-	req.r.offset = off;
-	req.r.length = PG;
-	rc = ioctl(fd, VFIO_DEVICE_FEATURE, &req);
-	return rc < 0 ? -errno : rc;
-}
 
 /*
  * The core's DMABUFs for importers (feature 11, Linux 6.19 and later) and
@@ -1328,11 +1272,11 @@ static void case_feature11(void)
 	dattr_t a;
 
 	sec_begin("feature11", 3);
-	c0 = core_dmabuf(d.fd, I_OFF + K8);
+	c0 = core_dma_buf(d.fd, 2, I_OFF + K8, PG, 0);
 	if (c0 >= 0)
 		close(c0);
 	fd = export1(d.fd, I_OFF, K8);
-	c1 = core_dmabuf(d.fd, I_OFF + K8);
+	c1 = core_dma_buf(d.fd, 2, I_OFF + K8, PG, 0);
 	if (c1 >= 0)
 		close(c1);
 	if (c0 == -ENOTTY)
@@ -1344,7 +1288,7 @@ static void case_feature11(void)
 		       "dmabuf: feature 11 of BAR2 while a memattr DMABUF holds a range of it -> ENODEV (before: %s, with: %s)",
 		       c0 >= 0 ? "fd" : ma_errname(-c0), c1 >= 0 ? "fd" : ma_errname(-c1));
 	rc = fd >= 0 ? dmabuf_revoke(d.fd, fd) : fd;
-	c2 = core_dmabuf(d.fd, I_OFF + K8);
+	c2 = core_dma_buf(d.fd, 2, I_OFF + K8, PG, 0);
 	tap_ok(!rc && (c0 == -ENOTTY ? c2 == -ENOTTY : c2 >= 0),
 	       "dmabuf: after REVOKE of the memattr DMABUF, feature 11 of BAR2 answers as before (%s)",
 	       c2 >= 0 ? "fd" : ma_errname(-c2));
@@ -1381,7 +1325,7 @@ static void case_outlive(void)
 	vdev_close(&d);
 	s = ccall(C_PROBE, 0, 0, 0, NULL);
 	tap_ok(s == SIGBUS, "dmabuf: the owner closed every fd of the device: the client's access gets SIGBUS (%s)",
-	       signame((int)s));
+	       sig_name((int)s));
 	m = ccall(C_MMAP_TRY, K8, 0, 0, NULL);
 	tap_errno((int)m, ENODEV, "dmabuf: device fd closed: a new mmap of the DMABUF in the client");
 	rc = vdev_open(&d, bdf);
@@ -1530,26 +1474,11 @@ out:
 }
 
 /* ---------------------------------------------------------------- unbind */
-static int set_req(int fd, int efd)
-{
-	char buf[sizeof(struct vfio_irq_set) + sizeof(int)];
-	struct vfio_irq_set *s = (struct vfio_irq_set *)buf;
-
-	memset(buf, 0, sizeof(buf));
-	s->argsz = sizeof(buf);
-	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	s->index = VFIO_PCI_REQ_IRQ_INDEX;
-	s->count = 1;
-	memcpy(s->data, &efd, sizeof(efd));
-	return ioctl(fd, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
-}
-
 /* 10: unbind with a live (revoked) DMABUF fd, as memattr_unbind does it */
 static void case_unbind(void)
 {
-	struct pollfd pf;
 	uint64_t ev = 0;
-	int fd = -1, efd = -1, rc, st = -1, n, ok;
+	int fd = -1, efd = -1, rc, st = -1, ok;
 	double t0;
 	char drv[64] = "";
 	int64_t s;
@@ -1563,23 +1492,16 @@ static void case_unbind(void)
 	rc = rc ? rc : (int)ccall(C_MMAP, K8, PROT_READ | PROT_WRITE, MAP_SHARED, NULL);
 	rc = rc ? rc : (int)ccall(C_FILL, 0, K8, SEED_U, NULL);
 	efd = eventfd(0, EFD_CLOEXEC);
-	rc = rc ? rc : efd < 0 ? -errno : set_req(d.fd, efd);
+	rc = rc ? rc : efd < 0 ? -errno : vdev_set_req_irq(d.fd, efd);
 	if (rc)
 		tap_diag("setup: %s", ma_errname(-rc));
 	tap_ok(!rc, "dmabuf: WC DMABUF mapped and written by the client, request eventfd set");
 	if (rc)
 		goto out;
 	/* the unbinder holds nothing of the device */
-	if (write(ub_go, "g", 1) != 1)
-		tap_diag("cannot start the unbind: %s", strerror(errno));
-	close(ub_go);
+	ev = vdev_unbind_and_wait_req(ub_go, efd, 20000);
 	ub_go = -1;
-	pf.fd = efd;
-	pf.events = POLLIN;
-	n = poll(&pf, 1, 20000);
-	if (n == 1 && read(efd, &ev, sizeof(ev)) != sizeof(ev))
-		ev = 0;
-	tap_ok(n == 1 && ev >= 1, "dmabuf: unbind of ivshmem0 asks the owner to release the device (%llu requests)",
+	tap_ok(ev >= 1, "dmabuf: unbind of ivshmem0 asks the owner to release the device (%llu requests)",
 	       (unsigned long long)ev);
 	/* the owner lets go of the device, keeps its DMABUF fd; the client keeps fd and mapping */
 	vdev_close(&d);
@@ -1598,7 +1520,7 @@ static void case_unbind(void)
 	rc = (int)ccall(C_MMAP_TRY, K8, 0, 0, NULL);
 	tap_ok(s == SIGBUS && rc == -ENODEV && pat_count(bp, bp + bsz) == 0,
 	       "dmabuf: unbound: the client's access gets SIGBUS (%s), its new mmap ENODEV (%s), no PAT entry on BAR2",
-	       signame((int)s), ma_errname(-rc));
+	       sig_name((int)s), ma_errname(-rc));
 	ccall(C_UNMAP, 0, 0, 0, NULL);
 	ccall(C_CLOSE, 0, 0, 0, NULL);
 	rc = ma_pci_bind(bdf, "vfio-pci-memattr");

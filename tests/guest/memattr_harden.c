@@ -61,22 +61,6 @@
 #define EV_DATA		0xcafe1234u
 #define VFIO_PCI_INDEX_TO_OFFSET(i)	((uint64_t)(i) << 40)
 
-#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
-#define VFIO_DEVICE_FEATURE_DMA_BUF 11
-struct vfio_region_dma_range {
-	__u64 offset;
-	__u64 length;
-};
-
-struct vfio_device_feature_dma_buf {
-	__u32 region_index;
-	__u32 open_flags;
-	__u32 flags;
-	__u32 nr_ranges;
-	struct vfio_region_dma_range dma_ranges[];
-};
-#endif
-
 static const char *bdf0, *bdf1, *bdf_nvme, *bdf_edu;
 
 /* ------------------------------------------------------- userfaultfd */
@@ -393,27 +377,11 @@ static void test_memory(void)
 /* Feature 11 on BAR2 [1 MiB, +64 KiB): fd size (0 for PROBE), or -errno. */
 static long long dmabuf_get(int fd, int probe)
 {
-	struct {
-		struct vfio_device_feature hdr;
-		struct vfio_device_feature_dma_buf b;
-		struct vfio_region_dma_range r;
-	} req;
 	long long size;
 	int dfd;
 
-	memset(&req, 0, sizeof(req));
-	req.hdr.argsz = sizeof(req);
-	req.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF |
-			(probe ? VFIO_DEVICE_FEATURE_PROBE : 0);
-	req.b.region_index = 2;
-	req.b.open_flags = O_CLOEXEC | O_RDWR;
-	req.b.nr_ranges = 1;
-	req.r.offset = MA_MIB;
-	req.r.length = K64;
-	dfd = ioctl(fd, VFIO_DEVICE_FEATURE, &req);
-	if (dfd < 0)
-		return -errno;
-	if (probe)
+	dfd = core_dma_buf(fd, 2, MA_MIB, K64, probe);
+	if (dfd < 0 || probe)
 		return dfd;
 	if (!dfd)
 		return -EPROTO;

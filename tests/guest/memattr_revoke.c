@@ -61,11 +61,6 @@ static int64_t faults(const char *bdf)
 	return a + b + c;
 }
 
-static const char *signame(int s)
-{
-	return s == SIGBUS ? "SIGBUS" : s == SIGSEGV ? "SIGSEGV" : s ? "signal" : "no signal";
-}
-
 /* Read and write one word of each mapping; all must raise SIGBUS. */
 static int all_sigbus(volatile uint8_t **maps, int n)
 {
@@ -76,28 +71,11 @@ static int all_sigbus(volatile uint8_t **maps, int n)
 		int w = probe_access((volatile uint64_t *)(maps[i] + 8), 1, 0xdeadbeefull, NULL);
 
 		if (r != SIGBUS || w != SIGBUS) {
-			tap_diag("mapping %d: read -> %s, write -> %s (want SIGBUS)", i, signame(r), signame(w));
+			tap_diag("mapping %d: read -> %s, write -> %s (want SIGBUS)", i, sig_name(r), sig_name(w));
 			ok = 0;
 		}
 	}
 	return ok;
-}
-
-static int check_map(volatile uint8_t *p, size_t len, uint64_t seed, const char *what)
-{
-	size_t bad;
-	int s;
-
-	/* first touch under a guard, so a wrongly revoked mapping fails the test, not the program */
-	s = probe_access((volatile uint64_t *)p, 0, 0, NULL);
-	if (s) {
-		tap_diag("%s: first access raised %s", what, signame(s));
-		return 0;
-	}
-	bad = mmio_check(p, len, seed);
-	if (bad != len)
-		tap_diag("%s: data differs at byte %zu", what, bad);
-	return bad == len;
 }
 
 static void fill(volatile uint8_t *p, size_t len, uint64_t seed)
@@ -164,7 +142,7 @@ static void reset_tests(void)
 		ok = p != NULL;
 		if (p) {
 			fill(p, K64, seed);
-			ok = check_map(p, K64, seed, "before reset") && pat_check_bar(ps, ps + sz, &x, 1, 1);
+			ok = mmio_data_ok(p, K64, seed, "before reset") && pat_check_bar(ps, ps + sz, &x, 1, 1);
 		} else {
 			tap_diag("MAP/mmap: %s / %s", ma_errname(-rc), strerror(errno));
 		}
@@ -181,11 +159,11 @@ static void reset_tests(void)
 			int s = probe_access((volatile uint64_t *)p, 1, 0, NULL);
 
 			if (s)
-				tap_diag("access after reset raised %s", signame(s));
+				tap_diag("access after reset raised %s", sig_name(s));
 			ok = !s;
 			if (ok) {
 				fill(p, K64, dev == b0 ? SEED_CL : SEED_CMB2);
-				ok = check_map(p, K64, dev == b0 ? SEED_CL : SEED_CMB2, "after reset");
+				ok = mmio_data_ok(p, K64, dev == b0 ? SEED_CL : SEED_CMB2, "after reset");
 			}
 		}
 		tap_ok(ok, "after reset the mapping refaults and works");
@@ -250,8 +228,8 @@ int main(void)
 		fill(wm, K64, SEED_WC);
 		fill(nm, K64, SEED_NC);
 		fill(rm, K64, SEED_REL);
-		ok = check_map(wm, K64, SEED_WC, "WC") && check_map(nm, K64, SEED_NC, "NC") &&
-		     check_map(rm, K64, SEED_REL, "WC2") && !ma_unmap(d.fd, rel.handle);
+		ok = mmio_data_ok(wm, K64, SEED_WC, "WC") && mmio_data_ok(nm, K64, SEED_NC, "NC") &&
+		     mmio_data_ok(rm, K64, SEED_REL, "WC2") && !ma_unmap(d.fd, rel.handle);
 	} else {
 		tap_diag("setup: MAP %s, mmap %s", ma_errname(-rc), strerror(errno));
 	}
@@ -302,9 +280,9 @@ int main(void)
 	tap_errno(rc, 0, "set PCI_COMMAND_MEMORY again");
 
 	/* 8-10: data intact through every mapping */
-	tap_ok(check_map(wm, K64, SEED_WC, "WC after re-enable"), "re-enabled: WC mapping works, data intact");
-	tap_ok(check_map(nm, K64, SEED_NC, "NC after re-enable"), "re-enabled: NC mapping works, data intact");
-	tap_ok(check_map(rm, K64, SEED_REL, "released after re-enable"),
+	tap_ok(mmio_data_ok(wm, K64, SEED_WC, "WC after re-enable"), "re-enabled: WC mapping works, data intact");
+	tap_ok(mmio_data_ok(nm, K64, SEED_NC, "NC after re-enable"), "re-enabled: NC mapping works, data intact");
+	tap_ok(mmio_data_ok(rm, K64, SEED_REL, "released after re-enable"),
 	       "re-enabled: released-but-mapped mapping works, data intact");
 
 	/* 11: PAT unchanged */
@@ -383,7 +361,7 @@ int main(void)
 		}
 		tap_ok(ok, "old fd closed, memory disabled via a new fd: the old mapping raises SIGBUS");
 		rc = d.fd >= 0 ? cmd_memory(d.fd, 1) : -EBADF;
-		ok = !rc && check_map(wm, K64, SEED_WC2, "old mapping after re-enable");
+		ok = !rc && mmio_data_ok(wm, K64, SEED_WC2, "old mapping after re-enable");
 		tap_ok(ok, "memory enabled via the new fd: the old mapping works again");
 		(void)d2;
 		ok = ma_nr_handles(d.fd, 2) >= 1;
@@ -404,7 +382,7 @@ int main(void)
 			tap_fail_n(4, "mremap of the handle mapping failed");
 		} else {
 			wm = q;
-			tap_ok(q != MAP_FAILED && check_map(q, K64, SEED_WC2, "moved mapping"),
+			tap_ok(q != MAP_FAILED && mmio_data_ok(q, K64, SEED_WC2, "moved mapping"),
 			       "mremap-moved WC mapping works at its new address, data intact");
 			if (pipe(to_child) || pipe(to_parent)) {
 				tap_fail_n(3, "pipe");
@@ -436,7 +414,7 @@ int main(void)
 				ok = read(to_parent[0], &c, 1) == 1 && !cmd_memory(d.fd, 0);
 				sg = ok ? probe_access((volatile uint64_t *)q, 0, 0, NULL) : 0;
 				tap_ok(ok && sg == SIGBUS, "memory disabled: the moved mapping raises SIGBUS (%s)",
-				       signame(sg));
+				       sig_name(sg));
 				ok = ok && write(to_child[1], "d", 1) == 1 && read(to_parent[0], &cb, 1) == 1;
 				tap_ok(ok && cb == 'B', "memory disabled: a forked child's copy raises SIGBUS (child: %s)",
 				       cb == 'B' ? "SIGBUS" : "no SIGBUS");
@@ -445,7 +423,7 @@ int main(void)
 					tap_diag("pipe write failed");
 				waitpid(pid, &status, 0);
 				tap_ok(!rc && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-				       check_map(q, K64, SEED_WC2, "moved mapping after re-enable"),
+				       mmio_data_ok(q, K64, SEED_WC2, "moved mapping after re-enable"),
 				       "memory enabled: moved mapping and the child's copy work again, data intact (child status 0x%x)",
 				       status);
 			} else if (pid < 0) {
@@ -464,7 +442,7 @@ int main(void)
 	{
 		volatile uint8_t *p = ma_map_fd(d.fd, wc.mmap_offset, K64), *maps[4];
 
-		ok = p && check_map(p, K64, SEED_WC2, "before split") &&
+		ok = p && mmio_data_ok(p, K64, SEED_WC2, "before split") &&
 		     !munmap((void *)(p + 16 * 1024), 16 * 1024) &&
 		     !mprotect((void *)(p + 48 * 1024), 4096, PROT_READ);
 		tap_ok(ok, "WC mapping touched, then split by munmap of [16K, 32K) and mprotect of [48K, 52K)");
@@ -476,7 +454,7 @@ int main(void)
 		     probe_access((volatile uint64_t *)(p + 48 * 1024), 0, 0, NULL) == SIGBUS;
 		tap_ok(ok, "memory disabled: every piece of the split mapping raises SIGBUS");
 		rc = cmd_memory(d.fd, 1);
-		ok = p && !rc && check_map(p, 16 * 1024, SEED_WC2, "piece 1");
+		ok = p && !rc && mmio_data_ok(p, 16 * 1024, SEED_WC2, "piece 1");
 		if (ok) {
 			size_t k;
 
@@ -525,7 +503,7 @@ int main(void)
 
 				tap_ok(sg == SIGBUS,
 				       "memory disabled: a legacy BAR mmap moved by mremap raises SIGBUS (%s)",
-				       signame(sg));
+				       sig_name(sg));
 				cmd_memory(s1.fd, 1);
 			} else {
 				tap_fail_n(1, "legacy BAR mmap moved by mremap: the experiment could not run");

@@ -33,25 +33,10 @@
 
 #define LEN	0x10000ull
 
-static int set_req(int fd, int efd)
-{
-	char buf[sizeof(struct vfio_irq_set) + sizeof(int)];
-	struct vfio_irq_set *s = (struct vfio_irq_set *)buf;
-
-	memset(buf, 0, sizeof(buf));
-	s->argsz = sizeof(buf);
-	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	s->index = VFIO_PCI_REQ_IRQ_INDEX;
-	s->count = 1;
-	memcpy(s->data, &efd, sizeof(efd));
-	return ioctl(fd, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
-}
-
 int main(void)
 {
 	const char *bdf = ma_bdf("MEMATTR_IVSHMEM0", NULL);
 	struct vfio_device_feature_memattr_map mp;
-	struct pollfd p;
 	struct vdev dv;
 	int d = -1, efd, st = -1, n, ret, go[2];
 	bool opened;
@@ -101,18 +86,11 @@ int main(void)
 	       "a WC handle of BAR2 is mapped and write-combining (%s)", type);
 
 	efd = eventfd(0, EFD_CLOEXEC);
-	tap_ok(efd >= 0 && !set_req(d, efd), "request eventfd set");
+	tap_ok(efd >= 0 && !vdev_set_req_irq(d, efd), "request eventfd set");
 
 	/* Tell the unbinder, which holds no reference to the device, to go. */
-	if (write(go[1], "g", 1) != 1)
-		tap_diag("cannot start the unbind: %s", strerror(errno));
-	close(go[1]);
-	p.fd = efd;
-	p.events = POLLIN;
-	n = poll(&p, 1, 20000);
-	if (n == 1 && read(efd, &ev, sizeof(ev)) != sizeof(ev))
-		ev = 0;
-	tap_ok(n == 1 && ev >= 1, "unbind asks the user to release the device (%llu requests)",
+	ev = vdev_unbind_and_wait_req(go[1], efd, 20000);
+	tap_ok(ev >= 1, "unbind asks the user to release the device (%llu requests)",
 	       (unsigned long long)ev);
 
 	/* The user lets go: mapping, handle, fds. */

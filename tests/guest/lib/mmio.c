@@ -10,6 +10,7 @@
 #include "memattr.h"
 #include "mmio.h"
 #include "pattern.h"
+#include "sigbus.h"
 #include "tap.h"
 #include "vfio.h"
 
@@ -118,4 +119,19 @@ int ma_legacy_check(int fd, uint64_t off, size_t len, uint64_t seed)
 		tap_diag("pread legacy BAR2 at 0x%" PRIx64 " differs at byte %zu", off, bad);
 	free(buf);
 	return buf && bad == len;
+}
+
+int mmio_data_ok(volatile uint8_t *p, size_t len, uint64_t seed, const char *what)
+{
+	int s = probe_access((volatile uint64_t *)p, 0, 0, NULL);
+	size_t bad;
+
+	if (s) {
+		tap_diag("%s: first access raised %s", what, sig_name(s));
+		return 0;
+	}
+	bad = mmio_check(p, len, seed);
+	if (bad != len)
+		tap_diag("%s: data differs at byte %zu", what, bad);
+	return bad == len;
 }

@@ -37,4 +37,11 @@ void *ma_legacy_read(int fd, uint64_t off, size_t len);
 /* pread of the legacy BAR2 region at off holds the pattern; 1 if so. */
 int ma_legacy_check(int fd, uint64_t off, size_t len, uint64_t seed);
 
+/*
+ * The first word of @p read under a guard (a wrongly revoked mapping fails
+ * the check, not the program), then the seeded pattern over @len bytes.
+ * True if both hold; says what failed as a TAP diagnostic naming @what.
+ */
+int mmio_data_ok(volatile uint8_t *p, size_t len, uint64_t seed, const char *what);
+
 #endif /* MEMATTR_TEST_MMIO_H */

@@ -46,3 +46,8 @@ int probe_access(volatile uint64_t *p, int write, uint64_t val, uint64_t *readva
 	sigaction(SIGSEGV, &osegv, NULL);
 	return ret;
 }
+
+const char *sig_name(int s)
+{
+	return s == SIGBUS ? "SIGBUS" : s == SIGSEGV ? "SIGSEGV" : s ? "a signal" : "no signal";
+}

@@ -11,4 +11,7 @@
  */
 int probe_access(volatile uint64_t *p, int write, uint64_t val, uint64_t *readval);
 
+/* "SIGBUS", "SIGSEGV", "a signal" or "no signal" for probe_access()'s answer. */
+const char *sig_name(int s);
+
 #endif /* MEMATTR_TEST_SIGBUS_H */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,4 +355,53 @@ int cmd_memory(int fd, int enable)
 		return -EIO;
 	}
 	return 0;
+}
+
+int vdev_set_req_irq(int fd, int efd)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int)];
+	struct vfio_irq_set *s = (struct vfio_irq_set *)buf;
+
+	memset(buf, 0, sizeof(buf));
+	s->argsz = sizeof(buf);
+	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	s->index = VFIO_PCI_REQ_IRQ_INDEX;
+	s->count = 1;
+	memcpy(s->data, &efd, sizeof(efd));
+	return ioctl(fd, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
+}
+
+int core_dma_buf(int fd, uint32_t bar, uint64_t off, uint64_t len, int probe)
+{
+	struct {
+		struct vfio_device_feature hdr;
+		struct vfio_device_feature_dma_buf b;
+		struct vfio_region_dma_range r;
+	} req;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	req.hdr.argsz = sizeof(req);
+	req.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF |
+			(probe ? VFIO_DEVICE_FEATURE_PROBE : 0);
+	req.b.region_index = bar;
+	req.b.open_flags = O_CLOEXEC | O_RDWR;
+	req.b.nr_ranges = 1;
+	req.r.offset = off;
+	req.r.length = len;
+	rc = ioctl(fd, VFIO_DEVICE_FEATURE, &req);
+	return rc < 0 ? -errno : rc;
+}
+
+uint64_t vdev_unbind_and_wait_req(int go_fd, int efd, int ms)
+{
+	struct pollfd pf = { .fd = efd, .events = POLLIN };
+	uint64_t ev = 0;
+
+	if (write(go_fd, "g", 1) != 1)
+		tap_diag("cannot start the unbind: %s", strerror(errno));
+	close(go_fd);
+	if (poll(&pf, 1, ms) == 1 && read(efd, &ev, sizeof(ev)) != sizeof(ev))
+		ev = 0;
+	return ev;
 }

@@ -64,4 +64,36 @@ int region_pwrite(int fd, uint32_t index, uint64_t off, const void *buf, size_t 
 int rawfd_pread(int fd, uint64_t abs_off, void *buf, size_t len);
 int rawfd_pwrite(int fd, uint64_t abs_off, const void *buf, size_t len);
 
+/* Trigger @efd on the device request IRQ (an unbind asks for the device). */
+int vdev_set_req_irq(int fd, int efd);
+/*
+ * Write one byte to @go_fd (it starts an unbinder process) and close it,
+ * then wait up to @ms for the request IRQ on @efd.  Returns the number of
+ * requests counted (0 if none came).
+ */
+uint64_t vdev_unbind_and_wait_req(int go_fd, int efd, int ms);
+
+/* The core's VFIO_DEVICE_FEATURE_DMA_BUF (11, Linux 6.19 and later). */
+#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
+#define VFIO_DEVICE_FEATURE_DMA_BUF 11
+struct vfio_region_dma_range {
+	__u64 offset;
+	__u64 length;
+};
+
+struct vfio_device_feature_dma_buf {
+	__u32 region_index;
+	__u32 open_flags;
+	__u32 flags;
+	__u32 nr_ranges;
+	struct vfio_region_dma_range dma_ranges[];
+};
+#endif
+
+/*
+ * Feature 11 of [off, off + len) of @bar (GET, or PROBE with @probe):
+ * the DMABUF fd (0 for PROBE), or -errno.
+ */
+int core_dma_buf(int fd, uint32_t bar, uint64_t off, uint64_t len, int probe);
+
 #endif /* MEMATTR_TEST_VFIO_H */
