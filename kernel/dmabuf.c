@@ -619,6 +619,19 @@ static int memattr_dmabuf_set(struct memattr_dmabuf *d, const u8 *prefs,
 	return first;
 }
 
+/*
+ * After a SET changed @d's attribute: rename it, or, if a range lost its
+ * memory type (memattr_retype()), revoke it.  Holds d->lock, d attached;
+ * the caller's reference on the dma_buf keeps d when the list's goes.
+ */
+static void memattr_dmabuf_settle(struct memattr_dmabuf *d, bool lost)
+{
+	if (!lost)
+		memattr_dmabuf_name(d, pci_name(d->mv->core.pdev));
+	else if (memattr_dmabuf_detach(d))
+		memattr_dmabuf_put(d);
+}
+
 int memattr_dmabuf_attr(struct memattr_device *mv, u32 flags,
 			void __user *arg, size_t argsz)
 {
@@ -628,22 +641,18 @@ int memattr_dmabuf_attr(struct memattr_device *mv, u32 flags,
 	struct dma_buf *dmabuf;
 	bool lost = false;
 	u8 old = 0;
-	int ret, i;
+	int ret;
 
 	ret = memattr_feature_in(flags, argsz,
 				 VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET,
 				 arg, &req, sizeof(req));
 	if (ret != 1)
 		return ret;
-	if (req.flags || req.reserved ||
-	    (set ? !req.nr_prefs || req.nr_prefs > VFIO_MEMATTR_MAX_PREFS :
-		   req.nr_prefs))
+	/* GET takes an empty list: nr_prefs 0, every entry zero. */
+	if (req.flags || req.reserved || (set && !req.nr_prefs) ||
+	    (!set && req.nr_prefs) ||
+	    !memattr_prefs_valid(req.prefs, req.nr_prefs))
 		return -EINVAL;
-	for (i = 0; i < VFIO_MEMATTR_MAX_PREFS; i++) {
-		if (i < req.nr_prefs ? req.prefs[i] >= MEMATTR_NR_ATTRS :
-				       req.prefs[i] != 0)
-			return -EINVAL;
-	}
 	d = memattr_dmabuf_lookup(req.dmabuf_fd, &dmabuf);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
@@ -656,10 +665,8 @@ int memattr_dmabuf_attr(struct memattr_device *mv, u32 flags,
 		old = d->attr;
 		ret = d->mv ? memattr_dmabuf_set(d, req.prefs, req.nr_prefs,
 						 &lost) : -ENODEV;
-		if (lost && d->mv && memattr_dmabuf_detach(d))
-			memattr_dmabuf_put(d);	/* d lives on: dmabuf's ref */
-		else if (!ret && old != d->attr)
-			memattr_dmabuf_name(d, pci_name(mv->core.pdev));
+		if (lost || (!ret && old != d->attr))
+			memattr_dmabuf_settle(d, lost);
 	}
 	req.attr = d->attr;
 	req.state = (d->revoked ? VFIO_MEMATTR_DMABUF_REVOKED : 0) |
@@ -673,10 +680,7 @@ int memattr_dmabuf_attr(struct memattr_device *mv, u32 flags,
 		mutex_lock(&d->lock);
 		if (set && d->mv && d->attr != old && !d->vmas) {
 			memattr_dmabuf_set(d, &old, 1, &lost);
-			if (lost && memattr_dmabuf_detach(d))
-				memattr_dmabuf_put(d);
-			else
-				memattr_dmabuf_name(d, pci_name(mv->core.pdev));
+			memattr_dmabuf_settle(d, lost);
 		}
 		mutex_unlock(&d->lock);
 	}

@@ -567,6 +567,23 @@ int memattr_feature_in(u32 flags, size_t argsz, u32 ops, void __user *arg,
 	return 1;
 }
 
+/*
+ * A preference list of the uAPI: @nr (at most VFIO_MEMATTR_MAX_PREFS)
+ * attributes the driver knows, the unused entries zero.
+ */
+bool memattr_prefs_valid(const u8 *prefs, u32 nr)
+{
+	int i;
+
+	if (nr > VFIO_MEMATTR_MAX_PREFS)
+		return false;
+	for (i = 0; i < VFIO_MEMATTR_MAX_PREFS; i++) {
+		if (i < nr ? prefs[i] >= MEMATTR_NR_ATTRS : prefs[i] != 0)
+			return false;
+	}
+	return true;
+}
+
 static int memattr_feature_map(struct memattr_device *mv, u32 flags,
 			       void __user *arg, size_t argsz)
 {
@@ -584,13 +601,8 @@ static int memattr_feature_map(struct memattr_device *mv, u32 flags,
 
 	if (req.flags || req.reserved || req.index >= PCI_STD_NUM_BARS)
 		return -EINVAL;
-	if (!req.nr_prefs || req.nr_prefs > VFIO_MEMATTR_MAX_PREFS)
+	if (!req.nr_prefs || !memattr_prefs_valid(req.prefs, req.nr_prefs))
 		return -EINVAL;
-	for (i = 0; i < VFIO_MEMATTR_MAX_PREFS; i++) {
-		if (i < req.nr_prefs ? req.prefs[i] >= MEMATTR_NR_ATTRS :
-				       req.prefs[i] != 0)
-			return -EINVAL;
-	}
 	if (!req.length || !PAGE_ALIGNED(req.offset) ||
 	    !PAGE_ALIGNED(req.length) ||
 	    check_add_overflow(req.offset, req.length, &end))

@@ -148,6 +148,7 @@ struct memattr_handle *memattr_try(struct memattr_device *mv, unsigned int bar,
 u32 memattr_reason(struct memattr_device *mv, unsigned int bar, u8 attr);
 int memattr_retype(struct memattr_device *mv, struct memattr_handle *h,
 		   u8 attr, bool *lost);
+bool memattr_prefs_valid(const u8 *prefs, u32 nr);
 int memattr_feature_in(u32 flags, size_t argsz, u32 ops, void __user *arg,
 		       void *req, size_t size);
 
