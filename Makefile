@@ -3,8 +3,8 @@
 #                  and sid kernels in QEMU, x86-64 and arm64 guests
 #                  (KERNELS="6.1 arm64-6.12" selects; SPARSE=0
 #                  skips the sparse pass of the 6.1 and 6.12 module builds;
-#                  KERNELS=7.2-debug: lab/debug-kernel's KASAN/lockdep
-#                  build, not in the default rows yet, docs/lab.md)
+#                  7.2-debug, the last default row: lab/debug-kernel's
+#                  KASAN/lockdep/kmemleak build, docs/lab.md)
 #   make demo      the end-to-end demo (lab/demo)
 #   make setup     only prepare the lab (host packages, kernels, chroot)
 #   make lint      checkpatch --strict and an arm64 W=1 cross build of the module
@@ -18,7 +18,7 @@
 # The lab cache is $VFIO_MEMATTR_CACHE, else $XDG_CACHE_HOME/vfio-memattr,
 # else ~/.cache/vfio-memattr.  See docs/lab.md.
 
-KERNELS ?= 6.1 6.12 7.2 arm64-6.1 arm64-6.12 arm64-7.2
+KERNELS ?= 6.1 6.12 7.2 arm64-6.1 arm64-6.12 arm64-7.2 7.2-debug
 SPARSE ?= 1
 export KERNELS
 export VFIO_MEMATTR_SPARSE := $(SPARSE)
