@@ -112,7 +112,16 @@ static int memattr_fill_pte(pte_t *pte, unsigned long addr, void *data)
 	return 0;
 }
 
-/* Map the whole VMA, one run of contiguous PFNs at a time. */
+/*
+ * Map the whole VMA, one run of contiguous PFNs at a time.
+ *
+ * With x86 PAT, remap_pfn_range() would reserve the memory type of the
+ * VMA (VM_PAT) or look it up per page, so the PTEs are set one callback
+ * at a time.  Without memory type tracking (arm64) remap_pfn_range() does
+ * nothing but fill, at a fraction of the cost under TCG; it must not find
+ * a PTE present, so the VMA is emptied first (cheap when it is empty, as
+ * it is here: only this handler fills it, under vma_lock and mmap_lock).
+ */
 static int memattr_fill_vma(struct vm_area_struct *vma, memattr_span_fn span)
 {
 	unsigned long addr = vma->vm_start;
@@ -122,6 +131,8 @@ static int memattr_fill_vma(struct vm_area_struct *vma, memattr_span_fn span)
 
 	f.mm = vma->vm_mm;
 	f.prot = vma->vm_page_prot;
+	if (!IS_ENABLED(CONFIG_X86_PAT))
+		zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
 	while (!err && addr < vma->vm_end) {
 		unsigned long len;
 
@@ -129,8 +140,11 @@ static int memattr_fill_vma(struct vm_area_struct *vma, memattr_span_fn span)
 		len = min_t(u64, (u64)sp.pages << PAGE_SHIFT, vma->vm_end - addr);
 		f.start = addr;
 		f.pfn = sp.pfn;
-		err = apply_to_page_range(vma->vm_mm, addr, len,
-					  memattr_fill_pte, &f);
+		if (IS_ENABLED(CONFIG_X86_PAT))
+			err = apply_to_page_range(vma->vm_mm, addr, len,
+						  memattr_fill_pte, &f);
+		else
+			err = remap_pfn_range(vma, addr, sp.pfn, len, f.prot);
 		addr += len;
 	}
 	return err;

@@ -78,24 +78,23 @@ lab_lock() {
 	fi
 }
 
-# The x86 QEMU a guest runs on: Debian bookworm's qemu-system-x86_64 (7.2,
-# the host's), or sid's (lab/setup installs qemu-system-x86 into the sid
-# chroot for the debug row), run from the chroot with its own dynamic
-# loader, libraries, firmware and modules, so nothing of it touches the
-# host.  VFIO_MEMATTR_QEMU=host|sid chooses; default: sid for the debug
-# kernel (bookworm's 7.2 TCG crashes under its long KASAN runs), host for
-# the others.  Sets the array QEMU_X86 (program and options before the
+# The x86 QEMU a guest runs on: sid's qemu-system-x86_64 (lab/setup installs
+# qemu-system-x86 into the sid chroot), run from the chroot with its own
+# dynamic loader, libraries, firmware and modules, so nothing of it touches
+# the host; or, with VFIO_MEMATTR_QEMU=host, Debian bookworm's (7.2, the
+# host's), whose TCG segfaulted (qemu-system-x86_64+0x769a7a) or froze in
+# long runs and now and then let the guest die of an int3 in early boot
+# (docs/lab.md).  Sets the array QEMU_X86 (program and options before the
 # machine's own) and QEMU_X86_WHICH (host or sid).
 qemu_x86_select() {
-	local debug=${1:-0} want=${VFIO_MEMATTR_QEMU:-}
+	local want=${VFIO_MEMATTR_QEMU:-sid}
 	local ch="$CACHE/sid-chroot"
-	[ -n "$want" ] || { [ "$debug" = 1 ] && want=sid || want=host; }
 	case $want in
 	host)
 		QEMU_X86=(qemu-system-x86_64) ;;
 	sid)
 		[ -x "$ch/usr/bin/qemu-system-x86_64" ] ||
-			die "no sid QEMU in $ch (lab/setup sid debug installs it)"
+			die "no sid QEMU in $ch (lab/setup installs it; VFIO_MEMATTR_QEMU=host runs the host's)"
 		QEMU_X86=("$ch/usr/lib64/ld-linux-x86-64.so.2"
 			--library-path "$ch/usr/lib/x86_64-linux-gnu"
 			--argv0 qemu-system-x86_64 "$ch/usr/bin/qemu-system-x86_64"
