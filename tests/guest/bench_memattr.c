@@ -34,7 +34,6 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "lib/tap.h"
@@ -55,21 +54,15 @@
 /*
  * P1's bound is 1.05 in make bench; the short version in make check (31
  * pairs per order instead of 41, among the other jobs of the machine)
- * fails at 1.10.  MAP alone is about 2.5 % of P1 under TCG, and on 6.1 the
- * driver's whole-VMA fill about 2 % more than stock's (apply_to_page_range()
- * calls back once per PTE, remap_pfn_range() does not), so 6.1 mostly
+ * fails at 1.10.  MAP alone is about 2.5 % of P1 under TCG, and on x86 6.1
+ * the driver's whole-VMA fill about 2 % more than stock's (with PAT,
+ * apply_to_page_range() calls back once per PTE; remap_pfn_range(), which
+ * arm64 6.1 uses, does not), so x86 6.1 mostly
  * measures 1.03 to 1.05; with 1.05 in make check, one of seven short 6.1
  * runs on a loaded machine failed all three rounds (1.064, 1.105, 1.117).
  * The regression the bound exists for (one fault per page on 6.1) is 5.7x.
  */
-/*
- * arm64 guests of 6.1 are the exception: there the per-PTE callback of the
- * whole-VMA fill costs the driver 20-25 % of P1 under TCG (1.217, 1.238,
- * 1.243 in three runs, with the same single fault on both sides), against
- * the 2 % it costs on x86.  Their bound is 1.30 until the fill is done
- * without a callback per PTE; the other arm64 rows measure 1.00-1.03.
- */
-#define P1_BOUND	(arm64_61 ? 1.30 : full ? 1.05 : 1.10)
+#define P1_BOUND	(full ? 1.05 : 1.10)
 #define P3_BOUND	1.5
 #define P4_BOUND	1.5
 
@@ -80,7 +73,6 @@ static struct vdev *vm = &d0, *vs = &d1;
 static const char *bdf_m;
 static int full;
 static const char *klabel;
-static int arm64_61;		/* an arm64 guest of a 6.1 kernel */
 /*
  * The lab's debug kernel (label "...-debug"): KASAN, lockdep and kmemleak
  * make the driver's MAP several times dearer than on the Debian kernels
@@ -817,13 +809,6 @@ int main(int argc, char **argv)
 	if (!klabel || !*klabel)
 		klabel = "?";
 	debug_kernel = strlen(klabel) > 6 && !strcmp(klabel + strlen(klabel) - 6, "-debug");
-#ifdef __aarch64__
-	{
-		struct utsname u;
-
-		arm64_61 = !uname(&u) && !strncmp(u.release, "6.1.", 4);
-	}
-#endif
 	bdf0 = ma_bdf("MEMATTR_BENCH0", "0000:00:09.0");
 	bdf1 = ma_bdf("MEMATTR_BENCH1", "0000:00:0a.0");
 	bdf_m = bdf0;
