@@ -17,7 +17,6 @@
  */
 #define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -133,27 +132,6 @@ static int run_seq(int fd, struct result *r)
 	return n;
 }
 
-static int cdev_name(const char *bdf, char *out, size_t len)
-{
-	char path[256];
-	struct dirent *de;
-	DIR *d;
-	int rc = -ENOENT;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, "vfio", 4)) {
-			snprintf(out, len, "%s", de->d_name);
-			rc = 0;
-			break;
-		}
-	closedir(d);
-	return rc;
-}
-
 static int cdev_open(const char *name, int *iommufd)
 {
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
@@ -204,7 +182,7 @@ int main(void)
 		tap_skip_rest_of(5 + NSEQ, "MEMATTR_IVSHMEM0 not set");
 		return tap_done();
 	}
-	if (cdev_name(bdf, name, sizeof(name)) || access("/dev/iommu", F_OK)) {
+	if (vdev_cdev_name(bdf, name, sizeof(name)) || access("/dev/iommu", F_OK)) {
 		tap_skip_rest_of(5 + NSEQ, "this kernel has no VFIO device cdev or no /dev/iommu "
 				 "(CONFIG_VFIO_DEVICE_CDEV/CONFIG_IOMMUFD not set)");
 		return tap_done();

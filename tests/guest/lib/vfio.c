@@ -41,8 +41,7 @@ enum vdev_mode vdev_mode(void)
 	return m && !strcmp(m, "cdev") ? VDEV_CDEV : VDEV_GROUP;
 }
 
-/* "vfioN" of @bdf's device cdev (/sys/bus/pci/devices/BDF/vfio-dev/). */
-static int vdev_cdev_name(const char *bdf, char *out, size_t len)
+int vdev_cdev_name(const char *bdf, char *out, size_t len)
 {
 	char path[256];
 	struct dirent *de;

@@ -34,6 +34,8 @@ struct vdev {
  * through the group/container API (type1v2 where there is one).
  */
 enum vdev_mode vdev_mode(void);
+/* "vfioN" of @bdf's device cdev (/sys/bus/pci/devices/BDF/vfio-dev/); 0 or -errno. */
+int vdev_cdev_name(const char *bdf, char *out, size_t len);
 /* Open bdf in vdev_mode()'s way. */
 int vdev_open(struct vdev *d, const char *bdf);
 /* Open bdf through the group/container API or the cdev + iommufd. */
