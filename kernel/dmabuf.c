@@ -585,9 +585,15 @@ static int memattr_dmabuf_retype(struct memattr_dmabuf *d, u8 attr, bool *lost)
 		d->attr = attr;
 		return 0;
 	}
+	/*
+	 * A range that cannot be given its old type back (an allocation of
+	 * the proof failed, or the rules changed meanwhile) must not stay
+	 * with the new one under a DMABUF that reports the old: *@lost makes
+	 * the caller revoke the DMABUF.
+	 */
 	for (j = 0; j < i; j++) {
-		memattr_retype(mv, d->ranges[j].h, d->attr, &gone);
-		*lost |= gone;
+		if (memattr_retype(mv, d->ranges[j].h, d->attr, &gone) || gone)
+			*lost = true;
 	}
 	return ret;
 }

@@ -7,7 +7,8 @@
  * BAR's window of the device file.  While a BAR has handles the driver
  * "takes over" the BAR: the core's whole-BAR kernel mapping, which would
  * hold the range uncached-minus, is removed, and legacy mmaps and
- * ioeventfds of the BAR are refused.  The BAR is handed back when its last
+ * ioeventfds of the BAR are refused (and no takeover while the device has
+ * any ioeventfd).  The BAR is handed back when its last
  * handle goes.
  */
 #include <linux/interval_tree_generic.h>
@@ -73,41 +74,43 @@ void memattr_device_init(struct memattr_device *mv)
 }
 
 /*
- * The core's ioeventfds point into its kernel mapping of the BAR, so a
- * VFIO_DEVICE_IOEVENTFD call on a BAR and a takeover of that BAR exclude
- * each other: the call is counted while the core runs it (without
- * mv->lock: the core copies from user memory), and takeover refuses while
- * a call is running or an ioeventfd lives on the BAR.
+ * The core's ioeventfds point into its kernel mapping of a BAR, so a
+ * VFIO_DEVICE_IOEVENTFD call and a takeover exclude each other.  The core
+ * copies the call's argument from user memory itself, after anything the
+ * driver could read of it, so which BAR the call acts on is unknown here:
+ * every call is counted while the core runs it (without mv->lock: the
+ * core touches user memory), and takeover refuses while any call runs or
+ * the device has any ioeventfd (memattr_ioeventfds_busy()).  A call that
+ * comes after a takeover finds the core's mapping of that BAR gone and
+ * fails in the core (EBUSY), as it would for a BAR the core cannot map.
  */
-int memattr_ioeventfd_begin(struct memattr_device *mv, unsigned int bar,
-			    bool create)
+void memattr_ioeventfd_begin(struct memattr_device *mv)
 {
-	struct memattr_bar *b = &mv->bars[bar];
-	int ret = 0;
-
 	mutex_lock(&mv->lock);
-	if (b->taken)
-		ret = create ? -EBUSY : -ENODEV;	/* none can exist */
-	else
-		b->ioeventfd_calls++;
+	mv->ioeventfd_calls++;
 	mutex_unlock(&mv->lock);
-	return ret;
 }
 
-void memattr_ioeventfd_end(struct memattr_device *mv, unsigned int bar,
-			   bool create, int ret)
+void memattr_ioeventfd_end(struct memattr_device *mv)
 {
-	struct memattr_bar *b = &mv->bars[bar];
-
 	mutex_lock(&mv->lock);
-	b->ioeventfd_calls--;
-	if (!ret) {
-		if (create)
-			b->ioeventfds++;
-		else if (b->ioeventfds)
-			b->ioeventfds--;
-	}
+	mv->ioeventfd_calls--;
 	mutex_unlock(&mv->lock);
+}
+
+/* Caller holds mv->lock. */
+static bool memattr_ioeventfds_busy(struct memattr_device *mv)
+{
+	struct vfio_pci_core_device *vdev = &mv->core;
+	bool busy;
+
+	lockdep_assert_held(&mv->lock);
+	if (mv->ioeventfd_calls)
+		return true;
+	mutex_lock(&vdev->ioeventfds_lock);
+	busy = vdev->ioeventfds_nr;
+	mutex_unlock(&vdev->ioeventfds_lock);
+	return busy;
 }
 
 /* Why @attr cannot be requested on @bar; VFIO_MEMATTR_OK if it can. */
@@ -156,7 +159,7 @@ static int memattr_takeover(struct memattr_device *mv, unsigned int bar)
 	if (b->taken)
 		return 0;
 	/* ioeventfds keep pointers into the core's mapping. */
-	if (b->ioeventfds || b->ioeventfd_calls)
+	if (memattr_ioeventfds_busy(mv))
 		return -EBUSY;
 
 	if (MEMATTR_EAGER_BARMAP) {
@@ -637,8 +640,14 @@ static int memattr_feature_map(struct memattr_device *mv, u32 flags,
 	req.mmap_offset = h->mmap_offset;
 	ret = copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
 
+	/*
+	 * Only what the table still holds is taken back: the id was
+	 * predictable, and another thread may have unmapped it meanwhile
+	 * (then the table's reference is gone already).
+	 */
 	mutex_lock(&mv->lock);
-	forget = ret && h->pending;
+	forget = ret && h->pending && !h->released &&
+		 xa_load(&mv->handles, h->id - VFIO_MEMATTR_HANDLE_INDEX_BASE) == h;
 	if (forget)
 		memattr_forget(mv, h);
 	h->pending = false;
@@ -667,8 +676,10 @@ static int memattr_feature_unmap(struct memattr_device *mv, u32 flags,
 
 	mutex_lock(&mv->lock);
 	h = xa_erase(&mv->handles, req.handle - VFIO_MEMATTR_HANDLE_INDEX_BASE);
-	if (h)
+	if (h) {
 		memattr_release(mv, h);
+		h->pending = false;	/* MAP's rollback must leave it be */
+	}
 	mutex_unlock(&mv->lock);
 	if (!h)
 		return -ENOENT;
@@ -828,7 +839,6 @@ void memattr_device_close(struct memattr_device *mv)
 
 		/* The core removes every ioeventfd; no VMA can be left. */
 		b->next_mmap = 0;
-		b->ioeventfds = 0;
 		b->legacy_untracked = false;
 		atomic_set(&b->legacy_vmas, 0);
 	}

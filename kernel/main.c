@@ -146,33 +146,19 @@ static int memattr_device_feature(struct vfio_device *core_vdev, u32 flags,
 }
 
 /*
- * An ioeventfd points into the core's mapping of its BAR: creating or
- * deleting one and taking that BAR over exclude each other (handle.c).
+ * An ioeventfd points into the core's mapping of its BAR: while the core
+ * runs the call, no BAR is taken over (handle.c).  The argument is not
+ * read here: the core reads it, and only its own copy counts.
  */
 static long memattr_ioctl_ioeventfd(struct vfio_device *core_vdev,
 				    unsigned int cmd, unsigned long arg)
 {
 	struct memattr_device *mv = to_memattr(core_vdev);
-	unsigned long minsz = offsetofend(struct vfio_device_ioeventfd, fd);
-	struct vfio_device_ioeventfd ioeventfd;
-	bool create;
 	long ret;
-	u64 index;
 
-	if (copy_from_user(&ioeventfd, (void __user *)arg, minsz))
-		return -EFAULT;
-	if (ioeventfd.argsz < minsz)
-		return -EINVAL;
-	index = VFIO_PCI_OFFSET_TO_INDEX(ioeventfd.offset);
-	if (index >= PCI_STD_NUM_BARS)
-		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
-
-	create = ioeventfd.fd >= 0;
-	ret = memattr_ioeventfd_begin(mv, index, create);
-	if (ret)
-		return ret;
+	memattr_ioeventfd_begin(mv);
 	ret = vfio_pci_core_ioctl(core_vdev, cmd, arg);
-	memattr_ioeventfd_end(mv, index, create, ret);
+	memattr_ioeventfd_end(mv);
 	return ret;
 }
 

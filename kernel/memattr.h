@@ -10,8 +10,10 @@
  * User memory is never touched while .lock is held, and the core is never
  * called with it held.  The core's kernel mapping of a BAR (barmap) is
  * only used by the core's ioeventfds: BAR reads and writes are always the
- * driver's (rw.c), and an ioeventfd and a takeover of the same BAR exclude
- * each other through the counts in struct memattr_bar.
+ * driver's (rw.c).  A takeover of any BAR and the device's ioeventfds
+ * exclude each other: the core's ioeventfds_nr (under its ioeventfds_lock,
+ * taken under .lock) and the count of VFIO_DEVICE_IOEVENTFD calls in the
+ * core, device-wide because the core reads the call's argument itself.
  */
 #ifndef VFIO_PCI_MEMATTR_H
 #define VFIO_PCI_MEMATTR_H
@@ -77,8 +79,6 @@ struct memattr_bar {
 	atomic_t legacy_vmas;		/* mmaps of the legacy region offset */
 	bool taken;			/* the driver owns the kernel mapping */
 	bool legacy_untracked;		/* a legacy mmap the driver cannot count */
-	unsigned int ioeventfds;	/* live ioeventfds on this BAR */
-	unsigned int ioeventfd_calls;	/* VFIO_DEVICE_IOEVENTFD in the core */
 	struct memattr_handle *legacy;	/* serves legacy mmaps (default_attr) */
 };
 
@@ -105,6 +105,7 @@ struct memattr_device {
 	unsigned int nr_handles;		/* live objects, all BARs */
 	struct memattr_bar bars[PCI_STD_NUM_BARS];
 	struct list_head dmabufs;		/* attached memattr_dmabuf */
+	unsigned int ioeventfd_calls;		/* VFIO_DEVICE_IOEVENTFD in the core */
 	bool allow_nonprefetchable;
 	u8 default_attr[PCI_STD_NUM_BARS];	/* of legacy mmaps; NC: the core's */
 	struct memattr_stats stats;
@@ -135,10 +136,8 @@ void memattr_handle_get(struct memattr_handle *h);
 u8 memattr_cover_attr(struct memattr_device *mv, unsigned int bar, u64 pos);
 int memattr_region_info(struct memattr_device *mv, struct vfio_region_info *info,
 			struct vfio_info_cap *caps);
-int memattr_ioeventfd_begin(struct memattr_device *mv, unsigned int bar,
-			    bool create);
-void memattr_ioeventfd_end(struct memattr_device *mv, unsigned int bar,
-			   bool create, int ret);
+void memattr_ioeventfd_begin(struct memattr_device *mv);
+void memattr_ioeventfd_end(struct memattr_device *mv);
 struct memattr_handle *memattr_legacy_handle(struct memattr_device *mv,
 					     unsigned int bar);
 int memattr_set_default(struct memattr_device *mv, unsigned int bar, u8 attr);
