@@ -3,7 +3,8 @@
  * vfio-pci-memattr, vfio-pci flavour: what makes the module built with
  * MEMATTR_FLAVOUR_VFIO_PCI a replacement for the distribution's vfio_pci
  * (module vfio_pci, PCI driver "vfio-pci"): vfio-pci's module parameters
- * with their meaning, its device denylist, SR-IOV gated by enable_sriov.
+ * with their meaning, SR-IOV gated by enable_sriov (the device denylist
+ * is main.c's, for both flavours).
  * VGA arbitration, INTx masking and idle D3 live in vfio-pci-core; this
  * file passes the parameters to it the way the kernel's own vfio-pci
  * does: once at load time through vfio_pci_core_set_params() where that
@@ -54,11 +55,6 @@ MODULE_PARM_DESC(enable_sriov,
 		 "Enable support for SR-IOV configuration (needs a userspace PF driver that supports it)");
 #endif
 
-static bool disable_denylist;
-module_param(disable_denylist, bool, 0444);
-MODULE_PARM_DESC(disable_denylist,
-		 "Disable use of the device denylist (devices with errata that may be exploited by untrusted users)");
-
 static bool memattr_disable_vga(void)
 {
 #ifdef CONFIG_VFIO_PCI_VGA
@@ -68,46 +64,10 @@ static bool memattr_disable_vga(void)
 #endif
 }
 
-/* Devices that vfio-pci refuses unless disable_denylist is set. */
-static bool memattr_in_denylist(struct pci_dev *pdev)
-{
-	static const unsigned short intel[] = {
-		PCI_DEVICE_ID_INTEL_QAT_C3XXX,
-		PCI_DEVICE_ID_INTEL_QAT_C3XXX_VF,
-		PCI_DEVICE_ID_INTEL_QAT_C62X,
-		PCI_DEVICE_ID_INTEL_QAT_C62X_VF,
-		PCI_DEVICE_ID_INTEL_QAT_DH895XCC,
-		PCI_DEVICE_ID_INTEL_QAT_DH895XCC_VF,
-#ifdef PCI_DEVICE_ID_INTEL_DSA_SPR0
-		PCI_DEVICE_ID_INTEL_DSA_SPR0,
-#endif
-#ifdef PCI_DEVICE_ID_INTEL_IAX_SPR0
-		PCI_DEVICE_ID_INTEL_IAX_SPR0,
-#endif
-	};
-	unsigned int i;
-
-	if (pdev->vendor != PCI_VENDOR_ID_INTEL)
-		return false;
-	for (i = 0; i < ARRAY_SIZE(intel); i++)
-		if (pdev->device == intel[i])
-			return true;
-	return false;
-}
-
 int memattr_flavour_probe(struct memattr_device *mv)
 {
 	struct pci_dev *pdev = mv->core.pdev;
 
-	if (memattr_in_denylist(pdev)) {
-		if (!disable_denylist) {
-			pci_warn(pdev, "%04x:%04x exists in vfio-pci device denylist, driver probing disallowed.\n",
-				 pdev->vendor, pdev->device);
-			return -EINVAL;
-		}
-		pci_warn(pdev, "device denylist disabled - allowing device %04x:%04x.\n",
-			 pdev->vendor, pdev->device);
-	}
 	if ((pdev->class >> 8) == PCI_CLASS_DISPLAY_VGA &&
 	    pdev->vendor == PCI_VENDOR_ID_INTEL)
 		pci_info(pdev, "Intel IGD regions (OpRegion, bridges) are not provided by this vfio-pci\n");
@@ -136,6 +96,8 @@ int memattr_flavour_sriov_configure(struct pci_dev *pdev, int nr_virtfn)
 /* Before pci_register_driver(), as vfio-pci does. */
 void __init memattr_flavour_init(void)
 {
+	pr_info("vfio-pci provided by vfio-memattr %s (VFIO PCI variant driver with memory attributes)\n",
+		MEMATTR_VERSION);
 #ifdef MEMATTR_HAVE_CORE_SET_PARAMS
 	vfio_pci_core_set_params(nointxmask, memattr_disable_vga(),
 				 disable_idle_d3);
@@ -174,6 +136,4 @@ void __init memattr_flavour_add_ids(struct pci_driver *drv)
 				vendor, device, subvendor, subdevice, class,
 				class_mask);
 	}
-	if (disable_denylist)
-		pr_warn("device denylist disabled.\n");
 }

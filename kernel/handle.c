@@ -173,7 +173,7 @@ static int memattr_takeover(struct memattr_device *mv, unsigned int bar)
 		pci_iounmap(pdev, io);
 		vdev->barmap[bar] = NULL;
 	} else if (pci_request_selected_regions(pdev, 1 << bar,
-						"vfio-pci-memattr")) {
+						MEMATTR_DRIVER_NAME)) {
 		return -EBUSY;
 	}
 	b->taken = true;
@@ -807,6 +807,37 @@ int memattr_region_info(struct memattr_device *mv, struct vfio_region_info *info
 	return vfio_info_add_capability(caps, &cap.header, sizeof(cap));
 }
 
+/*
+ * Objects of @bar left when the device closes hold references nobody will
+ * drop: 6.1's mmap_region() does not call .close for a VMA whose mmap
+ * failed after the driver's .mmap succeeded.  No VMA of the device can
+ * exist any more (each holds the file), and DMABUF ranges went with
+ * memattr_dmabuf_close_all(): free them, so that neither the BAR's
+ * region request nor a memory type reservation outlives the device's
+ * use.  Caller holds mv->lock.
+ */
+static void memattr_reap(struct memattr_device *mv, unsigned int bar)
+{
+	struct memattr_bar *b = &mv->bars[bar];
+	struct memattr_handle *h, *tmp;
+
+	list_for_each_entry_safe(h, tmp, &b->handles, bar_node) {
+		if (h->kind == MEMATTR_KIND_DMABUF)
+			continue;
+		pci_warn(mv->core.pdev, "BAR %u [%#llx+%#llx]: %u references left at close, freed\n",
+			 bar, h->offset, h->length, kref_read(&h->ref));
+		list_del(&h->bar_node);
+		memattr_range_remove(h, &b->ranges);
+		if (h->reserved)
+			memattr_unreserve(h->phys, h->length, h->attr);
+		mv->nr_handles--;
+		b->nr_objs--;
+		kfree(h);
+	}
+	if (!b->nr_objs)
+		memattr_handback(mv, bar);
+}
+
 /* The device's last user is gone: no VMA can still hold a handle. */
 void memattr_device_close(struct memattr_device *mv)
 {
@@ -836,6 +867,8 @@ void memattr_device_close(struct memattr_device *mv)
 	mv->next_id = 0;
 	for (id = 0; id < PCI_STD_NUM_BARS; id++) {
 		struct memattr_bar *b = &mv->bars[id];
+
+		memattr_reap(mv, id);
 
 		/* The core removes every ioeventfd; no VMA can be left. */
 		b->next_mmap = 0;

@@ -8,6 +8,8 @@
  * It matches no device by ID: bind through driver_override, as with
  * vfio-pci.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/ctype.h>
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -33,6 +35,41 @@ static char *memattr_default_param;
 module_param_named(default_memattr, memattr_default_param, charp, 0644);
 MODULE_PARM_DESC(default_memattr,
 		 "Default attribute of legacy BAR mmaps for devices bound from now on, as BAR:ATTR[,BAR:ATTR...] with ATTR nc, wc or dev (e.g. 2:wc); see memattr_default in sysfs");
+
+static bool disable_denylist;
+module_param(disable_denylist, bool, 0444);
+MODULE_PARM_DESC(disable_denylist,
+		 "Disable use of the device denylist (devices with errata that may be exploited by untrusted users)");
+
+/*
+ * Devices that vfio-pci refuses unless disable_denylist is set: both
+ * flavours refuse them, or driver_override would hand them out anyway.
+ */
+static bool memattr_in_denylist(struct pci_dev *pdev)
+{
+	static const unsigned short intel[] = {
+		PCI_DEVICE_ID_INTEL_QAT_C3XXX,
+		PCI_DEVICE_ID_INTEL_QAT_C3XXX_VF,
+		PCI_DEVICE_ID_INTEL_QAT_C62X,
+		PCI_DEVICE_ID_INTEL_QAT_C62X_VF,
+		PCI_DEVICE_ID_INTEL_QAT_DH895XCC,
+		PCI_DEVICE_ID_INTEL_QAT_DH895XCC_VF,
+#ifdef PCI_DEVICE_ID_INTEL_DSA_SPR0
+		PCI_DEVICE_ID_INTEL_DSA_SPR0,
+#endif
+#ifdef PCI_DEVICE_ID_INTEL_IAX_SPR0
+		PCI_DEVICE_ID_INTEL_IAX_SPR0,
+#endif
+	};
+	unsigned int i;
+
+	if (pdev->vendor != PCI_VENDOR_ID_INTEL)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(intel); i++)
+		if (pdev->device == intel[i])
+			return true;
+	return false;
+}
 
 static const char * const memattr_attr_names[MEMATTR_NR_ATTRS] = {
 	[VFIO_MEMATTR_NC] = "nc",
@@ -364,6 +401,16 @@ static int memattr_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	struct memattr_device *mv;
 	int ret;
 
+	if (memattr_in_denylist(pdev)) {
+		if (!disable_denylist) {
+			pci_warn(pdev, "%04x:%04x exists in vfio-pci device denylist, driver probing disallowed.\n",
+				 pdev->vendor, pdev->device);
+			return -EINVAL;
+		}
+		pci_warn(pdev, "device denylist disabled - allowing device %04x:%04x.\n",
+			 pdev->vendor, pdev->device);
+	}
+
 	mv = vfio_alloc_device(memattr_device, core.vdev, &pdev->dev,
 			       &memattr_ops);
 	if (IS_ERR(mv))
@@ -430,6 +477,8 @@ static int __init memattr_init(void)
 		return ret;
 	}
 	memattr_flavour_add_ids(&memattr_driver);
+	if (disable_denylist)
+		pr_warn("device denylist disabled.\n");
 	return 0;
 }
 
@@ -443,5 +492,10 @@ module_init(memattr_init);
 module_exit(memattr_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(MEMATTR_VERSION);
 MODULE_AUTHOR("vfio-memattr developers");
+#ifdef MEMATTR_FLAVOUR_VFIO_PCI
+MODULE_DESCRIPTION("VFIO PCI - User Level meta-driver (vfio-pci from vfio-memattr, with per-mapping memory attributes)");
+#else
 MODULE_DESCRIPTION("VFIO PCI variant driver with per-mapping memory attributes (NC, WC, DEV)");
+#endif

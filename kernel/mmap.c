@@ -61,21 +61,23 @@ int memattr_vm_mremap(struct vm_area_struct *vma)
 }
 
 /*
- * A VMA has at most one entry (see memattr_fault()); entries are added
- * at the head, so the walk is as long as the number of VMAs that faulted
- * after this one, as in the core's own close.
+ * Every entry of @vma goes: a VMA normally has one (see memattr_fault()),
+ * but the mm's failure unwinding of a split or a move (__split_vma(),
+ * move_vma() in 6.1) can zap part of a listed VMA, and its next fault
+ * then adds a second entry.  An entry left behind would point to a freed
+ * VMA at the core's next zap.  The walk covers the whole list, as the
+ * core's own zap does.
  */
 void memattr_vma_list_del(struct vfio_pci_core_device *vdev,
 			  struct vm_area_struct *vma)
 {
-	struct memattr_core_mmap_vma *e;
+	struct memattr_core_mmap_vma *e, *tmp;
 
 	mutex_lock(&vdev->vma_lock);
-	list_for_each_entry(e, &vdev->vma_list, vma_next) {
+	list_for_each_entry_safe(e, tmp, &vdev->vma_list, vma_next) {
 		if (e->vma == vma) {
 			list_del(&e->vma_next);
 			kfree(e);
-			break;
 		}
 	}
 	mutex_unlock(&vdev->vma_lock);
@@ -164,7 +166,9 @@ static int memattr_fill_vma(struct vm_area_struct *vma, memattr_span_fn span)
  * is emptied by .open or .mremap and is not on the list), so a fault whose
  * page is still unmapped under vma_lock is the first one of its VMA and
  * needs no walk of the list; a page found mapped was populated by a
- * concurrent fault.
+ * concurrent fault.  The one exception, a listed VMA whose middle the
+ * mm's failure unwinding zapped, gets a second entry here: the fill only
+ * sets empty PTEs, and close removes every entry of a VMA.
  */
 vm_fault_t memattr_fault(struct memattr_device *mv, struct vm_fault *vmf,
 			 unsigned int order, memattr_span_fn span)
