@@ -56,6 +56,19 @@ static inline bool memattr_barmap_valid(void __iomem *io)
 #endif
 
 /*
+ * pread/pwrite of a taken-over BAR access the device as the core of the
+ * same kernel would: 8 bytes at a time only where the core does (6.9+).
+ */
+#if defined(MEMATTR_HAVE_CORE_IO64) && defined(CONFIG_64BIT)
+#define MEMATTR_RW_IO64		1
+#else
+#define MEMATTR_RW_IO64		0
+#endif
+
+/* Accesses up to this size need no page-sized bounce buffer. */
+#define MEMATTR_RW_SMALL	64
+
+/*
  * Same test as the core's __vfio_pci_memory_enabled() (exported only on
  * recent kernels): the device's memory decode as the user sees it.
  */

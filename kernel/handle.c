@@ -161,11 +161,19 @@ static int memattr_takeover(struct memattr_device *mv, unsigned int bar)
 	/* ioeventfds keep pointers into the core's mapping. */
 	if (memattr_ioeventfds_busy(mv))
 		return -EBUSY;
+	/*
+	 * So do the core's reads and writes while they run: the flag first,
+	 * then their count (rw.c); from here on new ones are the driver's.
+	 */
+	WRITE_ONCE(b->taken, true);
+	smp_mb();
+	if (atomic_read(&b->core_rw))
+		goto busy;
 
 	if (MEMATTR_EAGER_BARMAP) {
 		/* The region stays requested by the core; only unmap. */
 		if (!memattr_barmap_valid(io))
-			return -EBUSY;
+			goto busy;
 		pci_iounmap(pdev, io);
 		vdev->barmap[bar] = IOMEM_ERR_PTR(-EBUSY);
 	} else if (memattr_barmap_valid(io)) {
@@ -174,10 +182,12 @@ static int memattr_takeover(struct memattr_device *mv, unsigned int bar)
 		vdev->barmap[bar] = NULL;
 	} else if (pci_request_selected_regions(pdev, 1 << bar,
 						MEMATTR_DRIVER_NAME)) {
-		return -EBUSY;
+		goto busy;
 	}
-	b->taken = true;
 	return 0;
+busy:
+	WRITE_ONCE(b->taken, false);
+	return -EBUSY;
 }
 
 /* Hand @bar back to the core in the state it expects.  Holds mv->lock. */
@@ -202,7 +212,8 @@ static void memattr_handback(struct memattr_device *mv, unsigned int bar)
 		/* The core requests and maps the BAR again when it needs it. */
 		pci_release_selected_regions(pdev, 1 << bar);
 	}
-	b->taken = false;
+	/* The core's reads and writes may use its mapping from now on. */
+	smp_store_release(&b->taken, false);
 }
 
 void memattr_handle_get(struct memattr_handle *h)

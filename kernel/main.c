@@ -146,30 +146,42 @@ static void memattr_close_device(struct vfio_device *core_vdev)
 	vfio_pci_core_close_device(core_vdev);
 }
 
+/*
+ * A BAR the driver has not taken over is read and written by the core
+ * itself, as under vfio-pci (counted, so that no takeover unmaps the
+ * core's mapping meanwhile); every other region too.  A taken-over BAR
+ * and handle offsets are the driver's (rw.c).
+ */
 static ssize_t memattr_read(struct vfio_device *core_vdev, char __user *buf,
 			    size_t count, loff_t *ppos)
 {
-	bool handled;
+	struct memattr_device *mv = to_memattr(core_vdev);
+	loff_t pos = *ppos;
 	ssize_t ret;
 
 	if (!count)
 		return 0;
-	ret = memattr_rw(to_memattr(core_vdev), buf, count, ppos, false,
-			 &handled);
-	return handled ? ret : vfio_pci_core_read(core_vdev, buf, count, ppos);
+	if (!memattr_rw_core_begin(mv, pos))
+		return memattr_rw(mv, buf, count, ppos, false);
+	ret = vfio_pci_core_read(core_vdev, buf, count, ppos);
+	memattr_rw_core_end(mv, pos);
+	return ret;
 }
 
 static ssize_t memattr_write(struct vfio_device *core_vdev,
 			     const char __user *buf, size_t count, loff_t *ppos)
 {
-	bool handled;
+	struct memattr_device *mv = to_memattr(core_vdev);
+	loff_t pos = *ppos;
 	ssize_t ret;
 
 	if (!count)
 		return 0;
-	ret = memattr_rw(to_memattr(core_vdev), (char __user *)buf, count,
-			 ppos, true, &handled);
-	return handled ? ret : vfio_pci_core_write(core_vdev, buf, count, ppos);
+	if (!memattr_rw_core_begin(mv, pos))
+		return memattr_rw(mv, (char __user *)buf, count, ppos, true);
+	ret = vfio_pci_core_write(core_vdev, buf, count, ppos);
+	memattr_rw_core_end(mv, pos);
+	return ret;
 }
 
 static int memattr_device_feature(struct vfio_device *core_vdev, u32 flags,

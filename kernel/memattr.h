@@ -9,8 +9,8 @@
  *   core_vdev.memory_lock   else taken alone (faults), never before .lock
  * User memory is never touched while .lock is held, and the core is never
  * called with it held.  The core's kernel mapping of a BAR (barmap) is
- * only used by the core's ioeventfds: BAR reads and writes are always the
- * driver's (rw.c).  A takeover of any BAR and the device's ioeventfds
+ * used by the core's ioeventfds and by the core's reads and writes of BARs
+ * that are not taken over, counted in memattr_bar.core_rw (rw.c).  A takeover of any BAR and the device's ioeventfds
  * exclude each other: the core's ioeventfds_nr (under its ioeventfds_lock,
  * taken under .lock) and the count of VFIO_DEVICE_IOEVENTFD calls in the
  * core, device-wide because the core reads the call's argument itself.
@@ -77,6 +77,7 @@ struct memattr_bar {
 	unsigned int nr_objs;
 	u64 next_mmap;			/* bytes of the window handed out */
 	atomic_t legacy_vmas;		/* mmaps of the legacy region offset */
+	atomic_t core_rw;		/* core reads/writes of the BAR running */
 	bool taken;			/* the driver owns the kernel mapping */
 	bool legacy_untracked;		/* a legacy mmap the driver cannot count */
 	struct memattr_handle *legacy;	/* serves legacy mmaps (default_attr) */
@@ -202,8 +203,10 @@ static inline void memattr_dmabuf_close_all(struct memattr_device *mv) {}
 int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma);
 
 /* rw.c */
+bool memattr_rw_core_begin(struct memattr_device *mv, loff_t pos);
+void memattr_rw_core_end(struct memattr_device *mv, loff_t pos);
 ssize_t memattr_rw(struct memattr_device *mv, char __user *buf, size_t count,
-		   loff_t *ppos, bool iswrite, bool *handled);
+		   loff_t *ppos, bool iswrite);
 
 /* pat.c */
 int memattr_reserve(phys_addr_t phys, u64 len, u8 attr, bool *reserved);

@@ -2,15 +2,23 @@
 /*
  * vfio-pci-memattr: pread/pwrite of memory BARs and of handle regions.
  *
- * Every access to a memory BAR is the driver's, never the core's: the
- * core would use its whole-BAR kernel mapping across its copies from and
- * to user memory, and a MAP taking the BAR over meanwhile would unmap it
- * under the core's feet.  Each page is mapped for the access alone, with
- * the memory type of the handle covering it (or uncached where none
- * does), so every page keeps exactly one type and nothing outlives the
- * call.  Device memory is only touched under mv->lock and memory_lock
- * (in that order) with memory decode enabled; user memory is only touched
- * outside any lock of the driver or the core.
+ * A BAR the driver has not taken over is read and written by the core,
+ * exactly as under vfio-pci: the core uses its whole-BAR kernel mapping
+ * across its copies from and to user memory, so those calls are counted
+ * (memattr_bar.core_rw) and a takeover is refused (EBUSY) while one runs.
+ * The count and the BAR's taken flag are ordered like Dekker's flags: a
+ * call increments, then looks at the flag; a takeover sets the flag, then
+ * looks at the count; full barriers on both sides mean at least one of
+ * them sees the other.
+ *
+ * A taken-over BAR and the handle offsets are the driver's: each page is
+ * mapped for the access alone, with the memory type of the handle
+ * covering it (or uncached where none does), so every page keeps exactly
+ * one type and nothing outlives the call.  Device memory is only touched
+ * under mv->lock and memory_lock (in that order) with memory decode
+ * enabled; user memory is only touched outside any lock of the driver or
+ * the core.  Accesses are as wide as the core's of the same kernel
+ * (8 bytes only where the core does 8).
  */
 #include <linux/io.h>
 #include <linux/pci.h>
@@ -44,7 +52,7 @@ static void memattr_io(struct vfio_pci_core_device *vdev, unsigned int bar,
 	while (i < len) {
 		unsigned int w;
 
-		if (IS_ENABLED(CONFIG_64BIT) && !((pos + i) % 8) && len - i >= 8)
+		if (MEMATTR_RW_IO64 && !((pos + i) % 8) && len - i >= 8)
 			w = 8;
 		else if (!((pos + i) % 4) && len - i >= 4)
 			w = 4;
@@ -61,7 +69,7 @@ static void memattr_io(struct vfio_pci_core_device *vdev, unsigned int bar,
 		}
 		if (iswrite) {
 			switch (w) {
-#ifdef CONFIG_64BIT
+#if MEMATTR_RW_IO64
 			case 8:
 				writeq(le64_to_cpu(*(__le64 *)(buf + i)), io + i);
 				break;
@@ -77,7 +85,7 @@ static void memattr_io(struct vfio_pci_core_device *vdev, unsigned int bar,
 			}
 		} else {
 			switch (w) {
-#ifdef CONFIG_64BIT
+#if MEMATTR_RW_IO64
 			case 8:
 				*(__le64 *)(buf + i) = cpu_to_le64(readq(io + i));
 				break;
@@ -103,13 +111,18 @@ static ssize_t memattr_bar_rw(struct memattr_device *mv, unsigned int bar,
 {
 	struct vfio_pci_core_device *vdev = &mv->core;
 	phys_addr_t start = pci_resource_start(vdev->pdev, bar);
+	u64 small[MEMATTR_RW_SMALL / 8 + 1];	/* + the offset in a u64 */
 	size_t done = 0;
 	ssize_t ret = 0;
 	u8 *buf, *b;
 
-	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
+	if (count <= MEMATTR_RW_SMALL) {
+		buf = (u8 *)small;
+	} else {
+		buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+	}
 
 	while (done < count) {
 		size_t n = min_t(size_t, count - done,
@@ -117,7 +130,7 @@ static ssize_t memattr_bar_rw(struct memattr_device *mv, unsigned int bar,
 		void __iomem *io;
 		u8 attr;
 
-		b = buf + offset_in_page(pos);
+		b = buf + (buf == (u8 *)small ? pos % 8 : offset_in_page(pos));
 		if (iswrite && copy_from_user(b, ubuf + done, n)) {
 			ret = -EFAULT;
 			break;
@@ -157,16 +170,58 @@ static ssize_t memattr_bar_rw(struct memattr_device *mv, unsigned int bar,
 		done += n;
 		pos += n;
 	}
-	kfree(buf);
-	return done ? done : ret;
+	if (buf != (u8 *)small)
+		kfree(buf);
+	/* As the core: an error is the answer, not a partial count. */
+	return ret ? ret : done;
+}
+
+static bool memattr_core_counted(struct memattr_device *mv, loff_t pos,
+				 unsigned int *bar)
+{
+	u64 index = VFIO_PCI_OFFSET_TO_INDEX((u64)pos);
+
+	if (index >= PCI_STD_NUM_BARS ||
+	    !(pci_resource_flags(mv->core.pdev, index) & IORESOURCE_MEM))
+		return false;
+	*bar = index;
+	return true;
 }
 
 /*
- * Returns with *handled false when the access is the core's business: a
- * region other than a memory BAR.
+ * Is the access at @pos the core's?  Every region but the memory BARs is;
+ * a memory BAR's legacy offsets are while the BAR is not taken over, and
+ * then the call is counted until memattr_rw_core_end().
  */
+bool memattr_rw_core_begin(struct memattr_device *mv, loff_t pos)
+{
+	struct memattr_bar *b;
+	unsigned int bar;
+
+	if (!memattr_core_counted(mv, pos, &bar))
+		return true;
+	if (((u64)pos & VFIO_PCI_OFFSET_MASK) >= MEMATTR_WINDOW_START)
+		return false;
+	b = &mv->bars[bar];
+	atomic_inc(&b->core_rw);
+	smp_mb__after_atomic();		/* pairs with memattr_takeover() */
+	if (!READ_ONCE(b->taken))
+		return true;
+	atomic_dec(&b->core_rw);
+	return false;
+}
+
+void memattr_rw_core_end(struct memattr_device *mv, loff_t pos)
+{
+	unsigned int bar;
+
+	if (memattr_core_counted(mv, pos, &bar))
+		atomic_dec(&mv->bars[bar].core_rw);
+}
+
+/* A read or write the driver serves (memattr_rw_core_begin() said no). */
 ssize_t memattr_rw(struct memattr_device *mv, char __user *buf, size_t count,
-		   loff_t *ppos, bool iswrite, bool *handled)
+		   loff_t *ppos, bool iswrite)
 {
 	struct pci_dev *pdev = mv->core.pdev;
 	u64 index = VFIO_PCI_OFFSET_TO_INDEX((u64)*ppos);
@@ -174,12 +229,9 @@ ssize_t memattr_rw(struct memattr_device *mv, char __user *buf, size_t count,
 	u64 pos, limit;
 	ssize_t ret;
 
-	*handled = false;
 	if (index >= PCI_STD_NUM_BARS ||
-	    !(pci_resource_flags(pdev, index) & IORESOURCE_MEM))
-		return 0;
-	*handled = true;
-	if (!pci_resource_start(pdev, index))
+	    !(pci_resource_flags(pdev, index) & IORESOURCE_MEM) ||
+	    !pci_resource_start(pdev, index))
 		return -EINVAL;
 	limit = pci_resource_len(pdev, index);
 
