@@ -14,7 +14,8 @@
  *
  * NC and DEV handles have the type a range with no reservation gets on
  * x86 (uncached-minus), and reserve nothing; the same read-back, over the
- * whole range for a moment, proves that nothing else reserved another
+ * whole range for a moment in a few pieces mapped with the largest pages
+ * that fit (memattr_piece()), proves that nothing else reserved another
  * type there.
  *
  * pread and pwrite map the page they touch, with the type of the handle
@@ -22,6 +23,7 @@
  */
 #include <linux/io.h>
 #include <linux/pgtable.h>
+#include <linux/sizes.h>
 
 #include "memattr.h"
 
@@ -85,30 +87,70 @@ static bool memattr_kernel_map_honest(void __iomem *kva, u8 attr)
 	       cachemode2protval(memattr_x86_mode(attr));
 }
 
-/* Does [phys, phys + len) get @attr when mapped now? */
-static bool memattr_granted(phys_addr_t phys, u64 len, u8 attr)
+/*
+ * The next piece of [phys, phys + len) for the proof: the kernel maps an
+ * ioremap() with the largest pages that the physical and the virtual
+ * address allow, and aligns the virtual address of a mapping like its
+ * size (up to IOREMAP_MAX_ORDER).  So a range is proven in at most five
+ * pieces: 4 KiB pages up to the first 2 MiB boundary, 2 MiB pages up to
+ * the first 1 GiB boundary, 1 GiB pages, and the same down at the end.
+ * The page tables built (and never freed by vunmap) and the time taken
+ * are bounded by about a thousand entries, whatever the range's size.
+ */
+static u64 memattr_piece(phys_addr_t phys, u64 len)
 {
-	void __iomem *kva = memattr_ioremap(phys, len, attr);
-	bool ok;
+	/* Aligned to 1 GiB: every whole GiB at once. */
+	if (IS_ALIGNED(phys, SZ_1G) && len >= SZ_1G)
+		return round_down(len, SZ_1G);
+	/* Aligned to 2 MiB: whole 2 MiB pages up to the next GiB boundary. */
+	if (IS_ALIGNED(phys, SZ_2M) && len >= SZ_2M)
+		return min_t(u64, round_down(len, SZ_2M),
+			     ALIGN(phys + 1, SZ_1G) - phys);
+	/* Else 4 KiB pages up to the next 2 MiB boundary. */
+	return min_t(u64, len, ALIGN(phys + 1, SZ_2M) - phys);
+}
 
-	if (!kva)
-		return false;
-	ok = memattr_kernel_map_honest(kva, attr);
-	iounmap(kva);
-	return ok;
+/*
+ * Does [phys, phys + len) get @attr when mapped now?  Each piece is one
+ * reservation of one type (the PAT code hands a request the type already
+ * reserved over it, or fails), so one page table entry of a piece tells
+ * its type.  -ENOMEM when a piece cannot be mapped, -EBUSY when it comes
+ * out with another type.
+ */
+static int memattr_granted(phys_addr_t phys, u64 len, u8 attr)
+{
+	while (len) {
+		u64 n = memattr_piece(phys, len);
+		void __iomem *kva = memattr_ioremap(phys, n, attr);
+		bool ok;
+
+		if (!kva)
+			return -ENOMEM;
+		ok = memattr_kernel_map_honest(kva, attr);
+		iounmap(kva);
+		if (!ok)
+			return -EBUSY;
+		phys += n;
+		len -= n;
+	}
+	return 0;
 }
 
 int memattr_reserve(phys_addr_t phys, u64 len, u8 attr, bool *reserved)
 {
+	int ret;
+
 	*reserved = false;
 	if (attr != VFIO_MEMATTR_WC)
-		return memattr_granted(phys, len, attr) ? 0 : -EBUSY;
+		return memattr_granted(phys, len, attr);
 
-	if (arch_io_reserve_memtype_wc(phys, len))
-		return -EBUSY;
-	if (!memattr_granted(phys, PAGE_SIZE, attr)) {
+	ret = arch_io_reserve_memtype_wc(phys, len);
+	if (ret)
+		return ret == -ENOMEM ? ret : -EBUSY;
+	ret = memattr_granted(phys, PAGE_SIZE, attr);
+	if (ret) {
 		arch_io_free_memtype_wc(phys, len);
-		return -EBUSY;
+		return ret;
 	}
 	*reserved = true;
 	return 0;
