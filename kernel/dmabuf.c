@@ -31,7 +31,6 @@
  * memory under d->lock: a user buffer may be a mapping of the DMABUF.
  */
 #include <linux/dma-buf.h>
-#include <linux/dma-resv.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -96,7 +95,11 @@ static void memattr_dmabuf_put(struct memattr_dmabuf *d)
 	kref_put(&d->ref, memattr_dmabuf_free);
 }
 
-/* What /proc/PID/maps shows after "/dmabuf:". */
+/*
+ * What /proc/PID/maps shows after "/dmabuf:".  Only a label: any holder of
+ * the fd can rename it with DMA_BUF_SET_NAME; DMABUF_ATTR GET is the
+ * authority on the attribute and the state.
+ */
 static void memattr_dmabuf_name(struct memattr_dmabuf *d, const char *pci)
 {
 	const char *old;
@@ -109,12 +112,11 @@ static void memattr_dmabuf_name(struct memattr_dmabuf *d, const char *pci)
 				 memattr_dmabuf_attr_names[d->attr]);
 	if (!name)
 		return;		/* the old name stays: only a label */
-	dma_resv_lock(d->dmabuf->resv, NULL);
+	/* dma-buf guards the name with name_lock alone (DMA_BUF_SET_NAME) */
 	spin_lock(&d->dmabuf->name_lock);
 	old = d->dmabuf->name;
 	d->dmabuf->name = name;
 	spin_unlock(&d->dmabuf->name_lock);
-	dma_resv_unlock(d->dmabuf->resv);
 	kfree(old);
 }
 
@@ -172,6 +174,7 @@ static bool memattr_dmabuf_detach(struct memattr_dmabuf *d)
 		list_del_init(&d->node);
 		listed = true;
 	}
+	memattr_window_free(mv, d->bar, d->window, d->size);
 	mutex_unlock(&mv->lock);
 	for (i = 0; i < d->nr_ranges; i++) {
 		if (!d->ranges[i].h)
@@ -395,22 +398,31 @@ static int memattr_dmabuf_hold(struct memattr_device *mv,
 	struct memattr_bar *b = &mv->bars[d->bar];
 	unsigned int i;
 
-	if (d->size > MEMATTR_WINDOW_SIZE - b->next_mmap)
+	bool reused;
+
+	reused = memattr_window_reuse(mv, d->bar, d->size, &d->window);
+	if (!reused && d->size > MEMATTR_WINDOW_SIZE - b->next_mmap)
 		return -ENOSPC;
-	d->window = VFIO_PCI_INDEX_TO_OFFSET(d->bar) + MEMATTR_WINDOW_START +
-		    b->next_mmap;
+	if (!reused)
+		d->window = VFIO_PCI_INDEX_TO_OFFSET(d->bar) +
+			    MEMATTR_WINDOW_START + b->next_mmap;
 	for (i = 0; i < d->nr_ranges; i++) {
 		struct memattr_dmabuf_range *r = &d->ranges[i];
 		struct memattr_handle *h;
 
 		h = memattr_try(mv, d->bar, r->offset, r->length,
 				VFIO_MEMATTR_NC, MEMATTR_KIND_DMABUF);
-		if (IS_ERR(h))
+		if (IS_ERR(h)) {
+			if (reused)
+				memattr_window_free(mv, d->bar, d->window,
+						    d->size);
 			return PTR_ERR(h);
+		}
 		h->mmap_offset = d->window + (r->pgoff << PAGE_SHIFT);
 		r->h = h;
 	}
-	b->next_mmap += d->size;
+	if (!reused)
+		b->next_mmap += d->size;
 	d->mv = mv;
 	d->owner = mv;
 	list_add_tail(&d->node, &mv->dmabufs);
@@ -717,7 +729,9 @@ int memattr_dmabuf_revoke(struct memattr_device *mv, u32 flags,
 	mutex_lock(&d->lock);
 	if (d->owner != mv)
 		ret = -ENODEV;
-	else if (d->mv)
+	else if (!d->mv)
+		ret = -EBADFD;		/* revoked already, as upstream's revoke */
+	else
 		listed = memattr_dmabuf_detach(d);
 	mutex_unlock(&d->lock);
 	if (listed)

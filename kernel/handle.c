@@ -68,6 +68,7 @@ void memattr_device_init(struct memattr_device *mv)
 	mt_init(&mv->offsets);
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
 		INIT_LIST_HEAD(&mv->bars[i].handles);
+		INIT_LIST_HEAD(&mv->bars[i].free_windows);
 		mv->bars[i].ranges = RB_ROOT_CACHED;
 		atomic_set(&mv->bars[i].legacy_vmas, 0);
 	}
@@ -819,6 +820,102 @@ int memattr_region_info(struct memattr_device *mv, struct vfio_region_info *info
 }
 
 /*
+ * The upper half of a BAR's window of the device file is handed out to
+ * handles and DMABUFs from the bottom up (next_mmap).  A DMABUF gives its
+ * part back when it is revoked or released: none of its VMAs can hold a
+ * page table entry any more (a revoked DMABUF's fault is SIGBUS), so the
+ * offsets can serve another object, and a broker that exports and revokes
+ * sub-ranges for short-lived clients never runs out.  A part at the top is
+ * returned to next_mmap; others wait on free_windows, merged with their
+ * neighbours, for a DMABUF that fits (first fit).  Caller holds mv->lock.
+ */
+struct memattr_window {
+	struct list_head node;
+	u64 start;			/* device file offset */
+	u64 size;
+};
+
+bool memattr_window_reuse(struct memattr_device *mv, unsigned int bar,
+			  u64 size, u64 *start)
+{
+	struct memattr_bar *b = &mv->bars[bar];
+	struct memattr_window *w;
+
+	lockdep_assert_held(&mv->lock);
+	list_for_each_entry(w, &b->free_windows, node) {
+		if (w->size < size)
+			continue;
+		*start = w->start;
+		w->start += size;
+		w->size -= size;
+		if (!w->size) {
+			list_del(&w->node);
+			kfree(w);
+		}
+		return true;
+	}
+	return false;
+}
+
+void memattr_window_free(struct memattr_device *mv, unsigned int bar,
+			 u64 start, u64 size)
+{
+	struct memattr_bar *b = &mv->bars[bar];
+	u64 top = VFIO_PCI_INDEX_TO_OFFSET(bar) + MEMATTR_WINDOW_START +
+		  b->next_mmap;
+	struct memattr_window *w, *below = NULL, *above = NULL;
+
+	lockdep_assert_held(&mv->lock);
+	if (!size)
+		return;
+	list_for_each_entry(w, &b->free_windows, node) {
+		if (w->start + w->size == start)
+			below = w;
+		else if (start + size == w->start)
+			above = w;
+	}
+	if (below) {
+		start = below->start;
+		size += below->size;
+	}
+	if (above) {
+		size += above->size;
+		if (below) {
+			list_del(&above->node);
+			kfree(above);
+		}
+	}
+	w = below ? below : above;
+	if (start + size == top) {
+		b->next_mmap -= size;
+		if (w) {
+			list_del(&w->node);
+			kfree(w);
+		}
+		return;
+	}
+	if (!w) {
+		w = kmalloc_obj(*w, GFP_KERNEL_ACCOUNT);
+		if (!w)
+			return;	/* not reused: only window space is lost */
+		list_add(&w->node, &b->free_windows);
+	}
+	w->start = start;
+	w->size = size;
+}
+
+static void memattr_windows_reset(struct memattr_bar *b)
+{
+	struct memattr_window *w, *tmp;
+
+	list_for_each_entry_safe(w, tmp, &b->free_windows, node) {
+		list_del(&w->node);
+		kfree(w);
+	}
+	b->next_mmap = 0;
+}
+
+/*
  * Objects of @bar left when the device closes hold references nobody will
  * drop: 6.1's mmap_region() does not call .close for a VMA whose mmap
  * failed after the driver's .mmap succeeded.  No VMA of the device can
@@ -882,7 +979,7 @@ void memattr_device_close(struct memattr_device *mv)
 		memattr_reap(mv, id);
 
 		/* The core removes every ioeventfd; no VMA can be left. */
-		b->next_mmap = 0;
+		memattr_windows_reset(b);
 		b->legacy_untracked = false;
 		atomic_set(&b->legacy_vmas, 0);
 	}

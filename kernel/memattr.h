@@ -76,6 +76,7 @@ struct memattr_bar {
 	struct rb_root_cached ranges;	/* the same objects by BAR range */
 	unsigned int nr_objs;
 	u64 next_mmap;			/* bytes of the window handed out */
+	struct list_head free_windows;	/* given back by DMABUFs, reusable */
 	atomic_t legacy_vmas;		/* mmaps of the legacy region offset */
 	atomic_t core_rw;		/* core reads/writes of the BAR running */
 	bool taken;			/* the driver owns the kernel mapping */
@@ -149,6 +150,10 @@ u32 memattr_reason(struct memattr_device *mv, unsigned int bar, u8 attr);
 int memattr_retype(struct memattr_device *mv, struct memattr_handle *h,
 		   u8 attr, bool *lost);
 bool memattr_prefs_valid(const u8 *prefs, u32 nr);
+bool memattr_window_reuse(struct memattr_device *mv, unsigned int bar,
+			  u64 size, u64 *start);
+void memattr_window_free(struct memattr_device *mv, unsigned int bar,
+			 u64 start, u64 size);
 int memattr_feature_in(u32 flags, size_t argsz, u32 ops, void __user *arg,
 		       void *req, size_t size);
 

@@ -174,6 +174,9 @@ EXPORT int vfio_memattr_dmabuf_revoke(struct vfio_memattr_dev *dev, int dmabuf_f
 	dev_lock(dev);
 	ret = feature(dev->device_fd, VFIO_DEVICE_FEATURE_SET,
 		      VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_REVOKE, &r, sizeof(r));
+	/* Drivers since 2.2 answer EBADFD for a revoked DMABUF: it is. */
+	if (ret == -EBADFD)
+		ret = 0;
 	if (ret < 0)
 		log_dbg(dev, "%s: DMABUF fd %d: MEMATTR_DMABUF_REVOKE: %s", dev->bdf, dmabuf_fd,
 			strerror(-ret));

@@ -304,7 +304,8 @@ int vfio_memattr_dmabuf_info(struct vfio_memattr_dev *dev, int dmabuf_fd,
 /*
  * Revoke DMABUF @dmabuf_fd of @dev for good: its mmaps (in every process)
  * get SIGBUS at their next access, later mmaps fail with ENODEV, and its
- * ranges are given back.  Revoking a revoked DMABUF succeeds.  The fd stays
+ * ranges are given back.  Revoking a revoked DMABUF succeeds (the kernel
+ * answers EBADFD since 2.2; this call answers 0 for it).  The fd stays
  * open (close it).  Errors: -EINVAL, -ENODEV (another device's), -ENOTTY.
  */
 int vfio_memattr_dmabuf_revoke(struct vfio_memattr_dev *dev, int dmabuf_fd);

@@ -769,14 +769,14 @@ static void case_revoke(void)
 	tap_ok(pat_fresh() && nr_handles_is(0, "after revoke"),
 	       "dmabuf: after REVOKE the PAT entries are gone and BAR2 nr_handles drops back to 0 (mappings still exist)");
 	rc = dmabuf_revoke(d.fd, dmabuf2);
-	ok = !rc;
-	if (rc)
+	ok = rc == -EBADFD;
+	if (!ok)
 		tap_diag("second REVOKE: %s", ma_errname(-rc));
 	rc = attr_set1(d.fd, dmabuf2, VFIO_MEMATTR_NC, &a);
 	if (rc != -ENODEV)
 		tap_diag("SET of a revoked DMABUF: %s", ma_errname(-rc));
 	tap_ok(ok && rc == -ENODEV && pat_fresh(),
-	       "dmabuf: REVOKE of a revoked DMABUF -> 0; SET_ATTR of it -> ENODEV; PAT unchanged");
+	       "dmabuf: REVOKE of a revoked DMABUF -> EBADFD; SET_ATTR of it -> ENODEV; PAT unchanged");
 out:
 	if (cmap2) {
 		ccall(C_UNMAP, 0, 0, 0, NULL);

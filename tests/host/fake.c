@@ -216,6 +216,8 @@ static int fake_dmabuf_revoke(struct vfio_device_feature *f)
 	b = fake_dmabuf_of(r->dmabuf_fd);
 	if (!b)
 		return -EINVAL;
+	if (b->state & VFIO_MEMATTR_DMABUF_REVOKED)
+		return -EBADFD;		/* as the driver since 2.2 */
 	b->state = VFIO_MEMATTR_DMABUF_REVOKED;
 	return 0;
 }

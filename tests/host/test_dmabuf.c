@@ -334,7 +334,8 @@ static void revoke_for_good(void)
 	CHECK_EQ(in.state, VFIO_MEMATTR_DMABUF_REVOKED);
 	CHECK_EQ(in.attr, VFIO_MEMATTR_WC);	/* the last one */
 	CHECK_EQ(in.size, 0x6000);
-	CHECK_EQ(vfio_memattr_dmabuf_revoke(dev, fd), 0);	/* again: succeeds */
+	CHECK_EQ(vfio_memattr_dmabuf_revoke(dev, fd), 0);	/* again: the kernel's EBADFD is 0 */
+	CHECK_EQ(fk.revoke_calls, 2);
 	CHECK_EQ(vfio_memattr_dmabuf_set_attr(dev, fd, P_NC, 1, &at), -ENODEV);
 	CHECK(fd_open(fd));		/* revoke does not close the fd */
 	close(fd);

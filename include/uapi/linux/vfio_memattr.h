@@ -287,7 +287,24 @@ struct vfio_region_info_cap_memattr {
  * <attr>", e.g. "/dmabuf:memattr 0000:00:02.0 BAR2 WC", and "/dmabuf:memattr
  * <pci name> revoked" once revoked; its offset column is where the DMABUF
  * lies in the device file's BAR window (the mmap offset is 0-based).
+ * The name is a label for people: any holder of the fd can rewrite it with
+ * DMA_BUF_SET_NAME.  DMABUF_ATTR GET is the authority on the attribute in
+ * force and on the state.
  * read(2)/write(2) of a DMABUF fd are not supported.
+ *
+ * Lifetime: a DMABUF lives as long as its last reference, which need not
+ * be an fd: an O_PATH open of /proc/PID/fd/N keeps it past the close of
+ * every fd.  Until then a closed DMABUF keeps its ranges, with its
+ * attribute, until it is revoked or the device fd's last close: a new
+ * export over such a range with another attribute gets EBUSY meanwhile.
+ *
+ * Moving to upstream's uAPI when it lands: export is layout-compatible
+ * (struct vfio_device_feature_dma_buf; change the feature number); the
+ * attribute and revoke are not: upstream sets the attribute at export
+ * or for later mmaps and has no preference list, and its revoke is a
+ * separate feature.  A program that keeps its own shim with three calls,
+ * export, set-attribute (one attribute, read back with GET) and revoke
+ * (EBADFD meaning "already revoked"), moves by changing that shim only.
  */
 #define VFIO_MEMATTR_DMABUF_MAX_RANGES	64
 
@@ -375,10 +392,14 @@ struct vfio_device_feature_memattr_dmabuf_attr {
  *
  * Every mmap of it is zapped before the call returns (the next access
  * gets SIGBUS), later mmaps fail with ENODEV, and its ranges are given
- * back (memory type reservations, takeover of the BAR).  Revoking a
- * revoked DMABUF succeeds.
+ * back (memory type reservations, takeover of the BAR, and its offsets in
+ * the device file, which later DMABUFs may reuse).
  * Errors: EINVAL (argsz, flags, dmabuf_fd as in _ATTR), ENODEV (a DMABUF
- * of another device).
+ * of another device), EBADFD (revoked already: by REVOKE, or by the last
+ * close of the device fd).
+ * uAPI change in 2.2: revoking a revoked DMABUF failed with EBADFD from
+ * then on, as upstream's proposed revoke does; it succeeded before.
+ * (libvfio-memattr's vfio_memattr_dmabuf_revoke() still answers 0.)
  */
 #define VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_REVOKE	0xa006
 

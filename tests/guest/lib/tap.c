@@ -151,6 +151,7 @@ const char *ma_errname(int e)
 	case ENOENT: return "ENOENT";
 	case EIO: return "EIO";
 	case EBADF: return "EBADF";
+	case EBADFD: return "EBADFD";
 	case ENOMEM: return "ENOMEM";
 	case EACCES: return "EACCES";
 	case EFAULT: return "EFAULT";
