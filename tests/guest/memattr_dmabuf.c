@@ -1545,21 +1545,6 @@ out:
 }
 
 /* ------------------------------------------------------------------ main */
-static int nv_cmb_bar(struct vdev *nv, uint64_t *phys)
-{
-	int i;
-
-	for (i = 2; i <= 4; i += 2) {
-		struct vfio_device_feature_memattr_bar_info bi;
-		uint64_t sz;
-
-		if (!ma_bar_info(nv->fd, (uint32_t)i, &bi) && bi.size >= 16 * MA_MIB &&
-		    (bi.bar_flags & VFIO_MEMATTR_BAR_PREFETCH) && !ma_bar_phys(nvme_bdf, (unsigned int)i, phys, &sz))
-			return i;
-	}
-	return -1;
-}
-
 int main(void)
 {
 	struct vdev nv, edu;
@@ -1613,7 +1598,7 @@ int main(void)
 	if (vdev_open(&nv, nvme_bdf))
 		tap_diag("cannot open the NVMe device %s", nvme_bdf);
 	else
-		nv_bar = nv_cmb_bar(&nv, &nv_phys);
+		nv_bar = ma_nvme_cmb_bar(nv.fd, nvme_bdf, &nv_phys);
 	if (vdev_open(&edu, edu_bdf))
 		tap_diag("cannot open edu %s", edu_bdf);
 

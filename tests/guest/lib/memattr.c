@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 
 #include "memattr.h"
+#include "sysfs.h"
 
 int ma_feat_raw(int fd, uint32_t flags, const void *in, void *out, size_t len, uint32_t argsz_override)
 {
@@ -30,6 +31,71 @@ int ma_feat_raw(int fd, uint32_t flags, const void *in, void *out, size_t len, u
 int ma_feat(int fd, uint32_t flags, void *payload, size_t len)
 {
 	return ma_feat_raw(fd, flags, payload, payload, len, 0);
+}
+
+int ma_dmabuf_export(int fd, uint32_t index, uint32_t open_flags,
+		     const struct vfio_memattr_dma_range *r, uint32_t n)
+{
+	uint64_t buf[(sizeof(struct vfio_device_feature) +
+		      sizeof(struct vfio_device_feature_memattr_dmabuf) +
+		      VFIO_MEMATTR_DMABUF_MAX_RANGES * sizeof(*r)) / 8 + 1];
+	struct vfio_device_feature *f = (void *)buf;
+	struct vfio_device_feature_memattr_dmabuf *x = (void *)f->data;
+	int rc;
+
+	if (n > VFIO_MEMATTR_DMABUF_MAX_RANGES)
+		return -E2BIG;
+	memset(buf, 0, sizeof(buf));
+	f->argsz = (uint32_t)(sizeof(*f) + sizeof(*x) + n * sizeof(*r));
+	f->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MEMATTR_DMABUF;
+	x->region_index = index;
+	x->open_flags = open_flags;
+	x->nr_ranges = n;
+	memcpy(x->dma_ranges, r, n * sizeof(*r));
+	rc = ioctl(fd, VFIO_DEVICE_FEATURE, f);
+	return rc < 0 ? -errno : rc;
+}
+
+int ma_dmabuf_attr(int fd, int dfd, const uint8_t *prefs, uint32_t nr,
+		   struct vfio_device_feature_memattr_dmabuf_attr *out)
+{
+	struct vfio_device_feature_memattr_dmabuf_attr a;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.dmabuf_fd = dfd;
+	a.nr_prefs = nr;
+	if (nr)
+		memcpy(a.prefs, prefs, nr < VFIO_MEMATTR_MAX_PREFS ? nr : VFIO_MEMATTR_MAX_PREFS);
+	rc = ma_feat(fd, (nr ? VFIO_DEVICE_FEATURE_SET : VFIO_DEVICE_FEATURE_GET) |
+		     VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_ATTR, &a, sizeof(a));
+	if (out)
+		*out = a;
+	return rc;
+}
+
+int ma_dmabuf_revoke(int fd, int dfd)
+{
+	struct vfio_device_feature_memattr_dmabuf_revoke r = { .dmabuf_fd = dfd };
+
+	return ma_feat(fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_REVOKE,
+		       &r, sizeof(r));
+}
+
+int ma_nvme_cmb_bar(int fd, const char *bdf, uint64_t *phys)
+{
+	int i;
+
+	for (i = 2; i <= 4; i += 2) {
+		struct vfio_device_feature_memattr_bar_info bi;
+		uint64_t sz;
+
+		if (!ma_bar_info(fd, (uint32_t)i, &bi) && bi.size >= 16 * MA_MIB &&
+		    (bi.bar_flags & VFIO_MEMATTR_BAR_PREFETCH) &&
+		    !ma_bar_phys(bdf, (unsigned int)i, phys, &sz))
+			return i;
+	}
+	return -1;
 }
 
 int ma_bar_info(int fd, uint32_t index, struct vfio_device_feature_memattr_bar_info *out)

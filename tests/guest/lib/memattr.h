@@ -2,7 +2,7 @@
 /*
  * memattr.h - the vfio-pci-memattr device features (include/uapi/linux/
  * vfio_memattr.h), raw, as the guest tests exercise them: BAR_INFO, MAP,
- * HANDLE, UNMAP.  int helpers return 0 (or a count) or -errno.
+ * HANDLE, UNMAP, the DMABUF features.  int helpers return 0 (or a count) or -errno.
  */
 #ifndef MEMATTR_TEST_MEMATTR_H
 #define MEMATTR_TEST_MEMATTR_H
@@ -32,6 +32,20 @@ int ma_unmap(int fd, uint32_t handle);
 int ma_nr_handles(int fd, uint32_t index);
 /* 1 if the device answers the memattr features (BAR_INFO PROBE). */
 int ma_driver_present(int fd);
+
+/*
+ * DMABUFs (MEMATTR_DMABUF, _ATTR, _REVOKE): export of @n ranges
+ * ({offset, length} pairs) of BAR @index, returns the fd or -errno; the
+ * attribute GET (@nr 0) or SET (@prefs, @nr), answer in @out; revoke.
+ */
+int ma_dmabuf_export(int fd, uint32_t index, uint32_t open_flags,
+		     const struct vfio_memattr_dma_range *r, uint32_t n);
+int ma_dmabuf_attr(int fd, int dfd, const uint8_t *prefs, uint32_t nr,
+		   struct vfio_device_feature_memattr_dmabuf_attr *out);
+int ma_dmabuf_revoke(int fd, int dfd);
+
+/* The NVMe CMB BAR (2 or 4, >= 16 MiB, prefetchable) of @bdf, its start in *phys; -1 if none. */
+int ma_nvme_cmb_bar(int fd, const char *bdf, uint64_t *phys);
 
 const char *attr_name(unsigned int a);
 /* The PAT type string for an attribute (x86). */
