@@ -9,11 +9,12 @@
  *   core_vdev.memory_lock   else taken alone (faults), never before .lock
  * User memory is never touched while .lock is held, and the core is never
  * called with it held.  The core's kernel mapping of a BAR (barmap) is
- * used by the core's ioeventfds and by the core's reads and writes of BARs
- * that are not taken over, counted in memattr_bar.core_rw (rw.c).  A takeover of any BAR and the device's ioeventfds
- * exclude each other: the core's ioeventfds_nr (under its ioeventfds_lock,
- * taken under .lock) and the count of VFIO_DEVICE_IOEVENTFD calls in the
- * core, device-wide because the core reads the call's argument itself.
+ * used by the core's ioeventfds and by the core's reads and writes of
+ * BARs that are not taken over, counted in memattr_bar.core_rw (rw.c).
+ * A takeover of any BAR and the device's ioeventfds exclude each other:
+ * the core's ioeventfds_nr (under its ioeventfds_lock, taken under .lock)
+ * and the count of VFIO_DEVICE_IOEVENTFD calls in the core, device-wide
+ * because the core reads the call's argument itself.
  */
 #ifndef VFIO_PCI_MEMATTR_H
 #define VFIO_PCI_MEMATTR_H
