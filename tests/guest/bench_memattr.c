@@ -19,8 +19,12 @@
  * regression (an O(n) walk) fails every round.  A timed run does nothing
  * on one side that it does not do on the other (see p1_memattr()).
  *
- * bench_memattr [--full]: without --full (make check) few repetitions;
- * with --full (make bench) more.  Lines "# BENCH ..." carry the figures.
+ * bench_memattr [--full]: without --full (make check) few repetitions,
+ * and the ratios are figures (TAP diagnostics, "# RATIO" lines) bounded
+ * only against a gross regression, 2.0, that the noise of a shared machine
+ * cannot reach; with --full (make bench, run alone) more repetitions and
+ * the real bounds (P1 1.05, P3 and P4 1.5).  Lines "# BENCH ..." carry the
+ * figures.
  * Devices: MEMATTR_BENCH0 (default 0000:00:09.0), MEMATTR_BENCH1 (00:0a.0).
  */
 #define _GNU_SOURCE
@@ -52,19 +56,26 @@
 #define P1_ROUNDS	6	/* halves: 3 rounds of both device orders */
 
 /*
- * P1's bound is 1.05 in make bench; the short version in make check (31
- * pairs per order instead of 41, among the other jobs of the machine)
- * fails at 1.10.  MAP alone is about 2.5 % of P1 under TCG, and on x86 6.1
- * the driver's whole-VMA fill about 2 % more than stock's (with PAT,
+ * The bounds of make bench (--full, run alone).  P1's margin is small: MAP
+ * alone is about 2.5 % of P1 under TCG, and on x86 6.1 the driver's
+ * whole-VMA fill about 2 % more than stock's (with PAT,
  * apply_to_page_range() calls back once per PTE; remap_pfn_range(), which
- * arm64 6.1 uses, does not), so x86 6.1 mostly
- * measures 1.03 to 1.05; with 1.05 in make check, one of seven short 6.1
- * runs on a loaded machine failed all three rounds (1.064, 1.105, 1.117).
- * The regression the bound exists for (one fault per page on 6.1) is 5.7x.
+ * arm64 6.1 uses, does not), so x86 6.1 mostly measures 1.03 to 1.05.
  */
-#define P1_BOUND	(full ? 1.05 : 1.10)
-#define P3_BOUND	1.5
-#define P4_BOUND	1.5
+#define P1_BENCH_BOUND	1.05
+#define P3_BENCH_BOUND	1.5
+#define P4_BENCH_BOUND	1.5
+/*
+ * make check (the short mode, among the other jobs of a shared 2-core
+ * machine) bounds every timed ratio at 2.0 only: a timing bound near 1
+ * there is a coin toss (a cold CI failed P1 at 1.102 with 1.10), while the
+ * regressions the bounds exist for are gross (one fault per page on 6.1:
+ * P1 5.7x; O(n) list walks: P3 2.7x to 3.6x) and fail 2.0 in every round.
+ */
+#define GROSS_BOUND	2.0
+#define P1_BOUND	(full ? P1_BENCH_BOUND : GROSS_BOUND)
+#define P3_BOUND	(full ? P3_BENCH_BOUND : GROSS_BOUND)
+#define P4_BOUND	(full ? P4_BENCH_BOUND : GROSS_BOUND)
 
 static const char *bdf0, *bdf1;
 static struct vdev d0, d1;
@@ -82,9 +93,14 @@ static const char *klabel;
  */
 static int debug_kernel;
 
-/* One bound result: @ok the steps worked, @in_bound the ratio held. */
-static void bound_result(int ok, int in_bound, const char *fmt, ...) TAP_PRINTF(3, 4);
-static void bound_result(int ok, int in_bound, const char *fmt, ...)
+/*
+ * One bound result of part @part: @ok the steps worked, @in_bound the ratio
+ * held its bound, @bench_bound the bound make bench holds it to.
+ */
+static void bound_result(const char *part, double bench_bound, int ok, int in_bound,
+			 const char *fmt, ...) TAP_PRINTF(5, 6);
+static void bound_result(const char *part, double bench_bound, int ok, int in_bound,
+			 const char *fmt, ...)
 {
 	char what[256];
 	va_list ap;
@@ -92,6 +108,9 @@ static void bound_result(int ok, int in_bound, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	if (!full && !debug_kernel)
+		tap_diag("%s: the ratio is a figure here, failing only above %.2f (a gross regression); make bench bounds it at %.2f",
+			 part, GROSS_BOUND, bench_bound);
 	if (ok && debug_kernel)
 		tap_skip("a debug kernel: the ratio is not bounded there", "%s (%s)", what,
 			 in_bound ? "held" : "missed");
@@ -175,9 +194,14 @@ static void bench_line(const char *p, const char *what, const char *side,
 	       klabel, p, what, side, s.min, s.med, s.max, unit);
 }
 
+/*
+ * "# RATIO kernel Pn what ratio bound": @bound is what this run holds the
+ * ratio to; 0 (lab/bench shows "-") where it holds it to nothing, as on a
+ * debug kernel.
+ */
 static void ratio_line(const char *p, const char *what, double r, double bound)
 {
-	printf("# RATIO %s %s %s %.3f %.2f\n", klabel, p, what, r, bound);
+	printf("# RATIO %s %s %s %.3f %.2f\n", klabel, p, what, r, debug_kernel ? 0.0 : bound);
 }
 
 static void touch(volatile uint8_t *p, size_t len, uint64_t seed)
@@ -437,7 +461,7 @@ static void p1_p2(void)
 	bench_line("P1", "first-MAP-of-the-BAR", "memattr", stats(tcold, ncold), "ns");
 	bench_line("P1", "of-which-touch", "stock", stats(tsf, n), "ns");
 	bench_line("P1", "of-which-touch", "memattr", stats(tmf, n), "ns");
-	bound_result(ok, bound_ok, "P1: WC handle / stock legacy mmap, map + touch of 64 MiB: ratio %.3f <= %.2f",
+	bound_result("P1", P1_BENCH_BOUND, ok, bound_ok, "P1: WC handle / stock legacy mmap, map + touch of 64 MiB: ratio %.3f <= %.2f",
 		     ratio, P1_BOUND);
 
 	printf("# BENCH %s P2 faults stock %ld memattr %ld pte %" PRId64 " pmd %" PRId64
@@ -689,7 +713,7 @@ static void p3(void)
 	pg = 8192;
 	if (ok && p3_run(1, reps, phases, 0, &pg, &sworst))
 		tap_diag("P3: the stock reference run failed");
-	bound_result(ok, worst <= P3_BOUND,
+	bound_result("P3", P3_BENCH_BOUND, ok, worst <= P3_BOUND,
 		     "P3: per-op cost with 4096 / with 64 live mapped handles, worst ratio %.3f <= %.2f (stock vfio-pci's legacy mmaps: %.3f)",
 		     worst, P3_BOUND, sworst);
 }
@@ -794,7 +818,7 @@ static void p4(void)
 		bench_line("P4", "refault-64", "memattr", stats(fm, n), "ns");
 		ratio_line("P4", "refault-64", r_ref, P4_BOUND);
 	}
-	bound_result(ok, bound_ok, "P4: revocation %.3f and refault %.3f of %d handles / %d legacy mmaps <= %.2f",
+	bound_result("P4", P4_BENCH_BOUND, ok, bound_ok, "P4: revocation %.3f and refault %.3f of %d handles / %d legacy mmaps <= %.2f",
 		     r_rev, r_ref, P4_N, P4_N, P4_BOUND);
 }
 
