@@ -96,21 +96,45 @@ static bool memattr_pte_present(struct vm_area_struct *vma,
 	return true;
 }
 
-struct memattr_fill {
-	struct mm_struct *mm;
-	unsigned long start;
-	unsigned long pfn;		/* of start */
-	pgprot_t prot;
-};
-
-static int memattr_fill_pte(pte_t *pte, unsigned long addr, void *data)
+/*
+ * [addr, addr + len) of @mm gets PTEs of consecutive PFNs from @pfn, where
+ * none is set yet.  apply_to_page_range() without a callback only makes
+ * the page tables; the PTEs of each page table are then set in one loop,
+ * as remap_pfn_range() does, and not through an indirect call per PTE
+ * (dear with retpolines, and under TCG).  Callers hold mmap_lock, and the
+ * VMA (VM_PFNMAP, 6.1) has no huge entries.
+ */
+static int memattr_fill_range(struct mm_struct *mm, unsigned long addr,
+			      unsigned long len, unsigned long pfn,
+			      pgprot_t prot)
 {
-	struct memattr_fill *f = data;
+	unsigned long end = addr + len, next;
+	int err;
 
-	if (pte_none(ptep_get(pte)))
-		set_pte_at(f->mm, addr, pte,
-			   pte_mkspecial(pfn_pte(f->pfn + ((addr - f->start) >> PAGE_SHIFT),
-						 f->prot)));
+	err = apply_to_page_range(mm, addr, len, NULL, NULL);
+	if (err)
+		return err;
+	for (; addr < end; addr = next) {
+		pgd_t *pgd = pgd_offset(mm, addr);
+		p4d_t *p4d = p4d_offset(pgd, addr);
+		pud_t *pud = pud_offset(p4d, addr);
+		pmd_t *pmd = pmd_offset(pud, addr);
+		pte_t *start, *pte;
+		spinlock_t *ptl;
+
+		next = pmd_addr_end(addr, end);
+		if (pmd_none(*pmd) || pmd_bad(*pmd))
+			return -EFAULT;
+		start = pte_offset_map_lock(mm, pmd, addr, &ptl);
+		pte = start;
+		arch_enter_lazy_mmu_mode();
+		for (; addr < next; addr += PAGE_SIZE, pte++, pfn++)
+			if (pte_none(ptep_get(pte)))
+				set_pte_at(mm, addr, pte,
+					   pte_mkspecial(pfn_pte(pfn, prot)));
+		arch_leave_lazy_mmu_mode();
+		pte_unmap_unlock(start, ptl);
+	}
 	return 0;
 }
 
@@ -118,21 +142,19 @@ static int memattr_fill_pte(pte_t *pte, unsigned long addr, void *data)
  * Map the whole VMA, one run of contiguous PFNs at a time.
  *
  * With x86 PAT, remap_pfn_range() would reserve the memory type of the
- * VMA (VM_PAT) or look it up per page, so the PTEs are set one callback
- * at a time.  Without memory type tracking (arm64) remap_pfn_range() does
- * nothing but fill, at a fraction of the cost under TCG; it must not find
- * a PTE present, so the VMA is emptied first (cheap when it is empty, as
- * it is here: only this handler fills it, under vma_lock and mmap_lock).
+ * VMA (VM_PAT) or look it up per page, so the PTEs are set by
+ * memattr_fill_range().  Without memory type tracking (arm64)
+ * remap_pfn_range() does nothing but fill; it must not find a PTE
+ * present, so the VMA is emptied first (cheap when it is empty, as it is
+ * here: only this handler fills it, under vma_lock and mmap_lock).
  */
 static int memattr_fill_vma(struct vm_area_struct *vma, memattr_span_fn span)
 {
 	unsigned long addr = vma->vm_start;
-	struct memattr_fill f;
+	pgprot_t prot = vma->vm_page_prot;
 	struct memattr_span sp;
 	int err = 0;
 
-	f.mm = vma->vm_mm;
-	f.prot = vma->vm_page_prot;
 	if (!IS_ENABLED(CONFIG_X86_PAT))
 		zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
 	while (!err && addr < vma->vm_end) {
@@ -140,13 +162,11 @@ static int memattr_fill_vma(struct vm_area_struct *vma, memattr_span_fn span)
 
 		span(vma, addr, &sp);
 		len = min_t(u64, (u64)sp.pages << PAGE_SHIFT, vma->vm_end - addr);
-		f.start = addr;
-		f.pfn = sp.pfn;
 		if (IS_ENABLED(CONFIG_X86_PAT))
-			err = apply_to_page_range(vma->vm_mm, addr, len,
-						  memattr_fill_pte, &f);
+			err = memattr_fill_range(vma->vm_mm, addr, len, sp.pfn,
+						 prot);
 		else
-			err = remap_pfn_range(vma, addr, sp.pfn, len, f.prot);
+			err = remap_pfn_range(vma, addr, sp.pfn, len, prot);
 		addr += len;
 	}
 	return err;
