@@ -435,10 +435,7 @@ static void test_dmabuf(void)
 static void test_efault(void)
 {
 	struct vfio_device_feature_memattr_map m;
-	struct {
-		struct vfio_device_feature hdr;
-		struct vfio_device_feature_memattr_map m;
-	} *ro;
+	struct vfio_device_feature *ro;
 	struct vdev d;
 	int rc, nr;
 
@@ -446,21 +443,12 @@ static void test_efault(void)
 		tap_fail_n(3, "open ivshmem0");
 		return;
 	}
-	ro = mmap(NULL, MA_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (ro == MAP_FAILED) {
+	ro = ma_map_arg_ro(2, 0x40000, K64, VFIO_MEMATTR_WC);
+	if (!ro) {
 		tap_fail_n(3, "mmap");
 		vdev_close(&d);
 		return;
 	}
-	memset(ro, 0, sizeof(*ro));
-	ro->hdr.argsz = sizeof(*ro);
-	ro->hdr.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MEMATTR_MAP;
-	ro->m.index = 2;
-	ro->m.offset = 0x40000;
-	ro->m.length = K64;
-	ro->m.nr_prefs = 1;
-	ro->m.prefs[0] = VFIO_MEMATTR_WC;
-	mprotect(ro, MA_PAGE, PROT_READ);
 	rc = ioctl(d.fd, VFIO_DEVICE_FEATURE, ro) ? -errno : 0;
 	nr = ma_nr_handles(d.fd, 2);
 	tap_ok(rc == -EFAULT && nr == 0,
