@@ -62,7 +62,6 @@
 #define SEED_UFW	0x11f0a7c3d2e1b405ull
 #define SEED_UFR	0x22e1b405c3d2a7f0ull
 #define EV_DATA		0xcafe1234u
-#define VFIO_PCI_INDEX_TO_OFFSET(i)	((uint64_t)(i) << 40)
 
 static const char *bdf0, *bdf1, *bdf_nvme, *bdf_edu;
 
@@ -240,19 +239,6 @@ static void test_uffd(void)
 }
 
 /* ---------------------------------------------------------- ioeventfd */
-static int ioeventfd(int fd, uint32_t bar, uint64_t off, uint64_t data, int efd)
-{
-	struct vfio_device_ioeventfd ie = {
-		.argsz = sizeof(ie),
-		.flags = VFIO_DEVICE_IOEVENTFD_32,	/* 8 is refused by some kernels */
-		.offset = VFIO_PCI_INDEX_TO_OFFSET(bar) + off,
-		.data = data,
-		.fd = efd,
-	};
-
-	return ioctl(fd, VFIO_DEVICE_IOEVENTFD, &ie) ? -errno : 0;
-}
-
 static void test_ioeventfd(void)
 {
 	struct vfio_device_feature_memattr_map h;
@@ -269,7 +255,7 @@ static void test_ioeventfd(void)
 	}
 
 	/* An ioeventfd on BAR2, then deleted, then one on BAR0. */
-	rc = ioeventfd(d.fd, 2, EV_OFF, EV_DATA, efd2);
+	rc = vdev_ioeventfd(d.fd, 2, EV_OFF, EV_DATA, efd2);
 	tap_errno(rc, 0, "ioeventfd on BAR2 created");
 	if (write(efd2, &one, sizeof(one)) == sizeof(one))
 		usleep(100 * 1000);
@@ -281,9 +267,9 @@ static void test_ioeventfd(void)
 	tap_errno(rc, EBUSY, "MAP of BAR2 while an ioeventfd lives on BAR2");
 	if (!rc)
 		ma_unmap(d.fd, h.handle);
-	rc = ioeventfd(d.fd, 2, EV_OFF, EV_DATA, -1);
+	rc = vdev_ioeventfd(d.fd, 2, EV_OFF, EV_DATA, -1);
 	tap_errno(rc, 0, "ioeventfd on BAR2 deleted");
-	rc = ioeventfd(d.fd, 0, 0, 0, efd0);
+	rc = vdev_ioeventfd(d.fd, 0, 0, 0, efd0);
 	tap_errno(rc, 0, "ioeventfd on BAR0 created");
 
 	rc = ma_map1(d.fd, 2, 0, K64, VFIO_MEMATTR_WC, &h);
@@ -293,17 +279,17 @@ static void test_ioeventfd(void)
 	ioeventfd(d.fd, 0, 0, 0, -1);
 	rc = ma_map1(d.fd, 2, 0, K64, VFIO_MEMATTR_WC, &h);
 	if (!rc) {
-		rc = ioeventfd(d.fd, 2, EV_OFF, EV_DATA, efd2);
+		rc = vdev_ioeventfd(d.fd, 2, EV_OFF, EV_DATA, efd2);
 		tap_errno(rc, EBUSY, "ioeventfd on a taken-over BAR2");
 		ma_unmap(d.fd, h.handle);
 	} else {
 		tap_fail_n(1, "no handle");
 	}
 	/* The BAR is handed back with the last handle: ioeventfds work again. */
-	rc = ioeventfd(d.fd, 2, EV_OFF, EV_DATA, efd2);
+	rc = vdev_ioeventfd(d.fd, 2, EV_OFF, EV_DATA, efd2);
 	tap_errno(rc, 0, "ioeventfd on BAR2 again once its handles are gone");
-	ioeventfd(d.fd, 2, EV_OFF, EV_DATA, -1);
-	ioeventfd(d.fd, 0, 0, 0, -1);
+	vdev_ioeventfd(d.fd, 2, EV_OFF, EV_DATA, -1);
+	vdev_ioeventfd(d.fd, 0, 0, 0, -1);
 	vdev_close(&d);
 	close(efd0);
 	close(efd2);
@@ -464,10 +450,7 @@ static void test_dmabuf(void)
 static void test_efault(void)
 {
 	struct vfio_device_feature_memattr_map m;
-	struct {
-		struct vfio_device_feature hdr;
-		struct vfio_device_feature_memattr_map m;
-	} *ro;
+	struct vfio_device_feature *ro;
 	struct vdev d;
 	int rc, nr;
 
@@ -475,21 +458,12 @@ static void test_efault(void)
 		tap_fail_n(3, "open ivshmem0");
 		return;
 	}
-	ro = mmap(NULL, MA_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (ro == MAP_FAILED) {
+	ro = ma_map_arg_ro(2, 0x40000, K64, VFIO_MEMATTR_WC);
+	if (!ro) {
 		tap_fail_n(3, "mmap");
 		vdev_close(&d);
 		return;
 	}
-	memset(ro, 0, sizeof(*ro));
-	ro->hdr.argsz = sizeof(*ro);
-	ro->hdr.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MEMATTR_MAP;
-	ro->m.index = 2;
-	ro->m.offset = 0x40000;
-	ro->m.length = K64;
-	ro->m.nr_prefs = 1;
-	ro->m.prefs[0] = VFIO_MEMATTR_WC;
-	mprotect(ro, MA_PAGE, PROT_READ);
 	rc = ioctl(d.fd, VFIO_DEVICE_FEATURE, ro) ? -errno : 0;
 	nr = ma_nr_handles(d.fd, 2);
 	tap_ok(rc == -EFAULT && nr == 0,

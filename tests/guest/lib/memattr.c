@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "memattr.h"
 #include "sysfs.h"
@@ -128,6 +129,31 @@ int ma_map1(int fd, uint32_t index, uint64_t off, uint64_t len, uint8_t attr,
 	    struct vfio_device_feature_memattr_map *out)
 {
 	return ma_map(fd, index, off, len, &attr, 1, out);
+}
+
+struct vfio_device_feature *ma_map_arg_ro(uint32_t index, uint64_t off, uint64_t len, uint8_t attr)
+{
+	struct {
+		struct vfio_device_feature hdr;
+		struct vfio_device_feature_memattr_map m;
+	} *a;
+
+	a = mmap(NULL, MA_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED)
+		return NULL;
+	memset(a, 0, sizeof(*a));
+	a->hdr.argsz = sizeof(*a);
+	a->hdr.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MEMATTR_MAP;
+	a->m.index = index;
+	a->m.offset = off;
+	a->m.length = len;
+	a->m.nr_prefs = 1;
+	a->m.prefs[0] = attr;
+	if (mprotect(a, MA_PAGE, PROT_READ)) {
+		munmap(a, MA_PAGE);
+		return NULL;
+	}
+	return &a->hdr;
 }
 
 int ma_handle(int fd, uint32_t handle, struct vfio_device_feature_memattr_handle *out)

@@ -26,6 +26,12 @@ int ma_map(int fd, uint32_t index, uint64_t off, uint64_t len, const uint8_t *pr
 	   unsigned int nr, struct vfio_device_feature_memattr_map *out);
 int ma_map1(int fd, uint32_t index, uint64_t off, uint64_t len, uint8_t attr,
 	    struct vfio_device_feature_memattr_map *out);
+/*
+ * A page of its own holding the VFIO_DEVICE_FEATURE argument of a MAP of
+ * (index, off, len, attr), made read-only: MAP reads it but cannot write
+ * its answer (EFAULT).  munmap(p, MA_PAGE) when done; NULL on failure.
+ */
+struct vfio_device_feature *ma_map_arg_ro(uint32_t index, uint64_t off, uint64_t len, uint8_t attr);
 int ma_handle(int fd, uint32_t handle, struct vfio_device_feature_memattr_handle *out);
 int ma_unmap(int fd, uint32_t handle);
 /* nr_handles of BAR index, or -errno. */

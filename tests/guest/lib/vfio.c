@@ -356,6 +356,19 @@ int cmd_memory(int fd, int enable)
 	return 0;
 }
 
+int vdev_ioeventfd(int fd, uint32_t bar, uint64_t off, uint64_t data, int efd)
+{
+	struct vfio_device_ioeventfd ie = {
+		.argsz = sizeof(ie),
+		.flags = VFIO_DEVICE_IOEVENTFD_32,
+		.offset = VFIO_PCI_INDEX_TO_OFFSET(bar) + off,
+		.data = data,
+		.fd = efd,
+	};
+
+	return ioctl(fd, VFIO_DEVICE_IOEVENTFD, &ie) ? -errno : 0;
+}
+
 int vdev_set_req_irq(int fd, int efd)
 {
 	char buf[sizeof(struct vfio_irq_set) + sizeof(int)];

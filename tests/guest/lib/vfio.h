@@ -66,6 +66,16 @@ int region_pwrite(int fd, uint32_t index, uint64_t off, const void *buf, size_t 
 int rawfd_pread(int fd, uint64_t abs_off, void *buf, size_t len);
 int rawfd_pwrite(int fd, uint64_t abs_off, const void *buf, size_t len);
 
+/* The offset of region @i in the device file (vfio-pci's layout). */
+#define VFIO_PCI_INDEX_TO_OFFSET(i)	((uint64_t)(i) << 40)
+
+/*
+ * VFIO_DEVICE_IOEVENTFD of 4 bytes (VFIO_DEVICE_IOEVENTFD_32: 8 is refused
+ * by some kernels) at @off of BAR @bar writing @data when @efd is
+ * signalled; @efd -1 deletes the one of that BAR, offset and data.
+ */
+int vdev_ioeventfd(int fd, uint32_t bar, uint64_t off, uint64_t data, int efd);
+
 /* Trigger @efd on the device request IRQ (an unbind asks for the device). */
 int vdev_set_req_irq(int fd, int efd);
 /*
