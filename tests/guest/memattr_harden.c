@@ -276,7 +276,7 @@ static void test_ioeventfd(void)
 	tap_errno(rc, EBUSY, "MAP of BAR2 with an ioeventfd on BAR0 (any ioeventfd of the device)");
 	if (!rc)
 		ma_unmap(d.fd, h.handle);
-	ioeventfd(d.fd, 0, 0, 0, -1);
+	vdev_ioeventfd(d.fd, 0, 0, 0, -1);
 	rc = ma_map1(d.fd, 2, 0, K64, VFIO_MEMATTR_WC, &h);
 	if (!rc) {
 		rc = vdev_ioeventfd(d.fd, 2, EV_OFF, EV_DATA, efd2);

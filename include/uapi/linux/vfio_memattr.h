@@ -29,15 +29,19 @@
  * While a BAR carries handles ("taken over"), the rest of the VFIO uAPI
  * behaves as under vfio-pci except:
  *  - mmap of the BAR's legacy region offset fails with EBUSY;
- *  - VFIO_DEVICE_IOEVENTFD on the BAR fails with EBUSY (create) or
- *    ENODEV (delete: none can exist), and MAP fails with EBUSY while an
- *    ioeventfd lives on the BAR or such a call is in progress;
+ *  - VFIO_DEVICE_IOEVENTFD on the BAR fails with EBUSY (create, and
+ *    delete: none can exist), and MAP of any BAR fails with EBUSY while
+ *    the device has any ioeventfd or such a call is in progress (the
+ *    kernel's vfio-pci reads the call's argument itself, so the driver
+ *    cannot know its BAR; since 2.2, per BAR before);
  *  - VFIO_DEVICE_FEATURE_DMA_BUF (Linux 6.19 and later) of the BAR fails
  *    with ENODEV; of other BARs it works as under vfio-pci.
  * A BAR is taken over while it carries handles or ranges of DMABUFs
  * exported by VFIO_DEVICE_FEATURE_MEMATTR_DMABUF (below).
- * pread/pwrite of a BAR, taken over or not, map each page for the access
- * alone with the attribute of the handle covering it (NC if none does).
+ * pread/pwrite of a BAR that is not taken over are vfio-pci's own, and
+ * MAP of the BAR fails with EBUSY while one is in progress (retry);
+ * pread/pwrite of a taken-over BAR map each page for the access alone
+ * with the attribute of the handle covering it (NC if none does).
  *
  * x86: a WC handle reserves write-combining for exactly its range in the
  * PAT tree (/sys/kernel/debug/x86/pat_memtype_list).  NC and DEV handles
@@ -163,9 +167,11 @@ struct vfio_device_feature_memattr_bar_info {
  *             could be honoured.
  *  EBUSY      the range is in use with another attribute: an overlapping
  *             handle, a live mmap of the BAR through its legacy region
- *             offset, an ioeventfd on the BAR (or a VFIO_DEVICE_IOEVENTFD
- *             call in progress on it), or a memory type already reserved
- *             by someone else (the PAT check failed).
+ *             offset, any ioeventfd of the device (or a
+ *             VFIO_DEVICE_IOEVENTFD call in progress), a pread/pwrite of
+ *             the BAR in progress while it is not taken over yet, or a
+ *             memory type already reserved by someone else (the PAT check
+ *             failed).
  *  EFAULT     the argument cannot be read, or the answer cannot be
  *             written back: a handle this call created is taken back, with
  *             its id and mmap offset, as if the call had not happened.
