@@ -200,6 +200,7 @@ static void memattr_handback(struct memattr_device *mv, unsigned int bar)
 
 	if (!b->taken)
 		return;
+	memattr_rw_drop(mv, bar);
 	if (MEMATTR_EAGER_BARMAP) {
 		void __iomem *io = pci_iomap(pdev, bar, 0);
 
@@ -363,6 +364,7 @@ struct memattr_handle *memattr_try(struct memattr_device *mv, unsigned int bar,
 		goto err_free;
 
 	h->phys = pci_resource_start(pdev, bar) + off;
+	memattr_rw_drop(mv, bar);	/* its uncached page must not hold a type */
 	ret = memattr_reserve(h->phys, len, attr, &h->reserved);
 	if (ret) {
 		pci_dbg(pdev, "BAR %u [%#llx+%#llx]: memory type %s not granted\n",
@@ -455,6 +457,7 @@ int memattr_retype(struct memattr_device *mv, struct memattr_handle *h,
 		return -EPERM;
 
 	/* The old type must go first: PAT would hand it out again. */
+	memattr_rw_drop(mv, h->bar);
 	if (h->reserved)
 		memattr_unreserve(h->phys, h->length, old);
 	ret = memattr_reserve(h->phys, h->length, attr, &h->reserved);
@@ -977,6 +980,7 @@ void memattr_device_close(struct memattr_device *mv)
 		struct memattr_bar *b = &mv->bars[id];
 
 		memattr_reap(mv, id);
+		memattr_rw_drop(mv, id);
 
 		/* The core removes every ioeventfd; no VMA can be left. */
 		memattr_windows_reset(b);

@@ -81,6 +81,8 @@ struct memattr_bar {
 	atomic_t legacy_vmas;		/* mmaps of the legacy region offset */
 	atomic_t core_rw;		/* core reads/writes of the BAR running */
 	bool taken;			/* the driver owns the kernel mapping */
+	void __iomem *rw_io;		/* rw.c's last uncached page, or NULL */
+	phys_addr_t rw_page;		/* its physical address */
 	bool legacy_untracked;		/* a legacy mmap the driver cannot count */
 	struct memattr_handle *legacy;	/* serves legacy mmaps (default_attr) */
 };
@@ -211,6 +213,7 @@ int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma);
 /* rw.c */
 bool memattr_rw_core_begin(struct memattr_device *mv, loff_t pos);
 void memattr_rw_core_end(struct memattr_device *mv, loff_t pos);
+void memattr_rw_drop(struct memattr_device *mv, unsigned int bar);
 ssize_t memattr_rw(struct memattr_device *mv, char __user *buf, size_t count,
 		   loff_t *ppos, bool iswrite);
 

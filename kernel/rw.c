@@ -12,9 +12,13 @@
  * them sees the other.
  *
  * A taken-over BAR and the handle offsets are the driver's: each page is
- * mapped for the access alone, with the memory type of the handle
- * covering it (or uncached where none does), so every page keeps exactly
- * one type and nothing outlives the call.  Device memory is only touched
+ * accessed through a mapping with the memory type of the handle covering
+ * it (or uncached where none does), so every page keeps exactly one type.
+ * A write-combining page is mapped for the access alone: no speculatable
+ * WC kernel alias outlives the call.  The last uncached page is kept
+ * mapped for the next access (QEMU's trapped pages are accessed again and
+ * again), and dropped under mv->lock before anything reserves a type on
+ * the BAR (memattr_rw_drop(): MAP, DMABUF export and SET, handback).  Device memory is only touched
  * under mv->lock and memory_lock (in that order) with memory decode
  * enabled; user memory is only touched outside any lock of the driver or
  * the core.  Accesses are as wide as the core's of the same kernel
@@ -104,6 +108,40 @@ static void memattr_io(struct vfio_pci_core_device *vdev, unsigned int bar,
 	}
 }
 
+/* Forget the cached page of @bar.  Caller holds mv->lock. */
+void memattr_rw_drop(struct memattr_device *mv, unsigned int bar)
+{
+	struct memattr_bar *b = &mv->bars[bar];
+
+	lockdep_assert_held(&mv->lock);
+	if (b->rw_io) {
+		iounmap(b->rw_io);
+		b->rw_io = NULL;
+	}
+}
+
+/* The mapping of the page at @phys with @attr.  Caller holds mv->lock. */
+static void __iomem *memattr_rw_page(struct memattr_device *mv,
+				     unsigned int bar, phys_addr_t phys,
+				     u8 attr)
+{
+	struct memattr_bar *b = &mv->bars[bar];
+	phys_addr_t page = phys & PAGE_MASK;
+	void __iomem *io;
+
+	if (attr == VFIO_MEMATTR_WC)
+		return memattr_map_page(page, attr);
+	if (b->rw_io && b->rw_page == page)
+		return b->rw_io;
+	io = memattr_map_page(page, attr);
+	if (io) {
+		memattr_rw_drop(mv, bar);
+		b->rw_io = io;
+		b->rw_page = page;
+	}
+	return io;
+}
+
 /* Access [pos, pos + count) of @bar one page at a time. */
 static ssize_t memattr_bar_rw(struct memattr_device *mv, unsigned int bar,
 			      char __user *ubuf, size_t count, u64 pos,
@@ -145,8 +183,10 @@ static ssize_t memattr_bar_rw(struct memattr_device *mv, unsigned int bar,
 		 */
 		mutex_lock(&mv->lock);
 		attr = memattr_cover_attr(mv, bar, pos);
-		io = memattr_map_page(start + pos, attr);
+		io = memattr_rw_page(mv, bar, start + pos, attr);
 		if (io) {
+			void __iomem *page = io;
+
 			io += offset_in_page(start + pos);
 			down_read(&vdev->memory_lock);
 			if (memattr_memory_enabled(vdev)) {
@@ -157,7 +197,8 @@ static ssize_t memattr_bar_rw(struct memattr_device *mv, unsigned int bar,
 				ret = -EIO;
 			}
 			up_read(&vdev->memory_lock);
-			iounmap((void __iomem *)((unsigned long)io & PAGE_MASK));
+			if (attr == VFIO_MEMATTR_WC)
+				iounmap(page);
 		} else {
 			ret = -ENOMEM;
 		}
