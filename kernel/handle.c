@@ -167,7 +167,7 @@ static int memattr_takeover(struct memattr_device *mv, unsigned int bar)
 	 * then their count (rw.c); from here on new ones are the driver's.
 	 */
 	WRITE_ONCE(b->taken, true);
-	smp_mb();
+	smp_mb();	/* pairs with memattr_rw_core_begin()'s */
 	if (atomic_read(&b->core_rw))
 		goto busy;
 

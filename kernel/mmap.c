@@ -120,7 +120,7 @@ static int memattr_fill_range(struct mm_struct *mm, unsigned long addr,
 		pud_t *pud = pud_offset(p4d, addr);
 		pmd_t *pmd = pmd_offset(pud, addr);
 		pte_t *start, *pte;
-		spinlock_t *ptl;
+		spinlock_t *ptl;	/* the page table's, as remap_pfn_range() */
 
 		next = pmd_addr_end(addr, end);
 		if (pmd_none(*pmd) || pmd_bad(*pmd))
