@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/* kmsg.c - the kernel log read by a guest test, see kmsg.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kmsg.h"
+#include "tap.h"
+
+int kmsg_open_end(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+int kmsg_scan(int fd, const char *const *pats, void (*report)(const char *line, void *ctx), void *ctx)
+{
+	char rec[4096];
+	int n = 0, i;
+
+	if (fd < 0)
+		return -EBADF;
+	for (;;) {
+		ssize_t len = read(fd, rec, sizeof(rec) - 1);
+
+		if (len < 0) {
+			if (errno == EPIPE)
+				continue;	/* overwritten records */
+			break;
+		}
+		rec[len] = 0;
+		for (i = 0; pats[i]; i++) {
+			if (strstr(rec, pats[i])) {
+				char *nl = strchr(rec, '\n'), *msg = strchr(rec, ';');
+
+				if (nl)
+					*nl = 0;
+				msg = msg && (!nl || msg < nl) ? msg + 1 : rec;	/* past "prio,seq,usec,flags;" */
+				if (report)
+					report(msg, ctx);
+				else
+					tap_diag("kernel log: %s", msg);
+				n++;
+				break;
+			}
+		}
+	}
+	return n;
+}
