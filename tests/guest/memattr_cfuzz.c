@@ -1391,13 +1391,7 @@ int main(void)
 	e = getenv("MEMATTR_CFUZZ_SECONDS");
 	if (e && atoi(e) > 0)
 		secs = atoi(e);
-	e = getenv("MEMATTR_CFUZZ_SEED");
-	if (e && !strcmp(e, "random"))
-		seed = ((uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull) ^ (uint64_t)getpid();
-	else
-		seed = e ? strtoull(e, NULL, 0) : 0x63667a7a6d656d61ull;
-	if (!seed)
-		seed = 1;
+	seed = tap_seed(getenv("MEMATTR_CFUZZ_SEED"), 0x63667a7a6d656d61ull);
 	tap_plan(NTESTS);
 	kmsg_fd = kmsg_open_end();
 	tap_diag("seed %#" PRIx64 ", %d s, %d workers + %d mutators (reproduce: MEMATTR_CFUZZ_SEED=%#" PRIx64
