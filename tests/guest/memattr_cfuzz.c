@@ -17,6 +17,9 @@
  * enable through PCI_COMMAND, mmap of a handle + touch + munmap, mremap,
  * partial munmap, fork (the child touches its copies), a second device fd
  * closed while its mapping lives.  The long-lived fd of each device stays.
+ * Every other second is calm: the workers first give back the handles,
+ * mappings and DMABUFs they keep and call ioeventfds more, so that the
+ * BARs alternate between taken over and carrying ioeventfds.
  *
  * Oracles:
  *  - every call returns success or an errno the uAPI allows for it
@@ -337,7 +340,7 @@ static uint32_t guess_id(struct worker *w, struct fdev *d)
 {
 	if (below(w, 4) == 0)
 		return VFIO_MEMATTR_HANDLE_INDEX_BASE + (uint32_t)below(w, 16);
-	return atomic_load(&d->last_id) + 1 - (uint32_t)below(w, 3);
+	return atomic_load(&d->last_id) + (below(w, 4) ? 1 : (uint32_t)below(w, 3));
 }
 
 static void note_id(struct fdev *d, uint32_t id)
@@ -556,18 +559,23 @@ static int pick_own(struct worker *w, int dev)
 static void op_unmap(struct worker *w, int dev)
 {
 	struct fdev *d = &devs[dev];
-	int i = pick_own(w, dev);
+	int i = pick_own(w, dev), n;
 	uint32_t id;
 
 	if (i >= 0 && below(w, 2)) {
 		id = w->h[i].id;
 		w->h[i].used = 0;
-	} else {
+		ncalls++;
+		account(OP_UNMAP, d, ma_unmap(d->v.fd, id), e_enoent);
+		return;
+	}
+	/* a burst of guesses: the id a MAP running now gets is the next one */
+	for (n = 1 + (int)below(w, 16); n > 0; n--) {
 		id = guess_id(w, d);
 		forget_own(w, id, dev);
+		ncalls++;
+		account(OP_UNMAP, d, ma_unmap(d->v.fd, id), e_enoent);
 	}
-	ncalls++;
-	account(OP_UNMAP, d, ma_unmap(d->v.fd, id), e_enoent);
 }
 
 static void op_unmap_mut(struct worker *w, int dev)
@@ -1536,9 +1544,10 @@ int main(void)
 						OP_BAR_INFO, OP_DMABUF, OP_IOEV, OP_IOEV_MUT, OP_MEMORY, OP_MMAP };
 		size_t k;
 
-		ok = n_ok[OP_MAP] > 0 && n_ok[OP_IOEV] > 0;
+		ok = n_ok[OP_MAP] > 0 && (op_off[OP_IOEV] || n_ok[OP_IOEV] > 0);
 		for (k = 0; k < sizeof(need) / sizeof(need[0]); k++)
-			if (!op_off[need[k]] && !n_ok[need[k]] && !n_err[need[k]]) {
+			if (!op_off[need[k]] && !(need[k] == OP_IOEV_MUT && op_off[OP_IOEV]) &&
+			    !n_ok[need[k]] && !n_err[need[k]]) {
 				tap_diag("%s never ran", op_names[need[k]]);
 				ok = 0;
 			}
