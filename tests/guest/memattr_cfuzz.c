@@ -53,7 +53,8 @@
  *
  * Writes (random data, no host check) only ivshmem0 BAR2 0x1a0000-0x1fffff
  * and the NVMe CMB (not persistent); ioeventfds write ivshmem0's IntrMask
- * and the NVMe's read-only VS register.
+ * and 4 bytes at BAR2 0x0 (in memattr_stress's random data), the NVMe's
+ * read-only VS register and its CMB at 0x8.
  */
 #define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64
@@ -201,7 +202,13 @@ static const int e_export[] = { EINVAL, EOPNOTSUPP, EBUSY, ENOSPC, ENOMEM, EMFIL
 static const int e_dattr_set[] = { ENODEV, EBUSY, EPERM, EOPNOTSUPP, 0 };
 static const int e_dmmap[] = { ENODEV, 0 };
 static const int e_ioev_new[] = { EBUSY, 0 };		/* create of an ioeventfd none of ours matches */
-static const int e_ioev_mut[] = { EBUSY, ENODEV, 0 };	/* none of ours lives: create, or delete of nothing */
+/*
+ * none of ours lives: create, or delete of nothing; the core's byte-wise
+ * copy can read a field torn between two values (fd -249: EINVAL, fd 255:
+ * EBADF); the slots share their offset in the BAR so that a torn offset
+ * is one of them
+ */
+static const int e_ioev_mut[] = { EBUSY, ENODEV, EINVAL, EBADF, 0 };
 static const int e_ioev_probe[] = { EBUSY, EEXIST, 0 };
 static const int e_mmap_h[] = { EINVAL, EBUSY, 0 };
 static const int e_ctl[] = { EINVAL, EBUSY, EAGAIN, ENOTTY, EIO, 0 };	/* as memattr_stress */
@@ -1303,7 +1310,7 @@ static int setup_dev(struct fdev *d, const char *name, const char *bdf, uint64_t
 	d->ev_bar[0] = 0;
 	d->ev_pos[0] = ev_pos0;
 	d->ev_bar[1] = d->bar;
-	d->ev_pos[1] = win + winsz - MA_PAGE;
+	d->ev_pos[1] = ev_pos0;
 	atomic_store(&d->last_id, VFIO_MEMATTR_HANDLE_INDEX_BASE - 1);
 	return 0;
 }
