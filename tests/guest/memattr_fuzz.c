@@ -737,13 +737,7 @@ int main(int argc, char **argv)
 
 	if (argc > 1)
 		e = argv[1];
-	/* a fixed default keeps CI repeatable; "random" asks for a new seed */
-	if (e && !strcmp(e, "random"))
-		seed = ((uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull) ^ (uint64_t)getpid();
-	else
-		seed = e ? strtoull(e, NULL, 0) : 0x6d656d6174747231ull;
-	if (!seed)
-		seed = 1;
+	seed = tap_seed(e, 0x6d656d6174747231ull);
 	rng = seed;
 	e = getenv("MEMATTR_FUZZ_CALLS");
 	if (e && strtoull(e, NULL, 0))

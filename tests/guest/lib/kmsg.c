@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
-/* kmsg.c - the kernel log since a mark, see kmsg.h. */
+/* kmsg.c - the kernel log read by a guest test, see kmsg.h. */
 #define _GNU_SOURCE
-#define _FILE_OFFSET_BITS 64
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -10,47 +9,67 @@
 #include "kmsg.h"
 #include "tap.h"
 
-static int kmsg_fd = -1;
-
-void kmsg_mark(void)
+int kmsg_open_end(void)
 {
-	if (kmsg_fd >= 0)
-		close(kmsg_fd);
-	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (kmsg_fd >= 0)
-		lseek(kmsg_fd, 0, SEEK_END);
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	lseek(fd, 0, SEEK_END);
+	return fd;
 }
 
-int kmsg_clean(void)
+int kmsg_scan(int fd, const char *const *pats, void (*report)(const char *line, void *ctx), void *ctx)
 {
-	static const char *bad[] = { "WARNING:", "BUG:", "Oops", "refcount_t", "conflicting memory types",
-				     "use-after-free", "list_del corruption", "general protection", NULL };
 	char rec[4096];
-	int ok = 1, i;
+	int n = 0, i;
 
-	if (kmsg_fd < 0) {
-		tap_diag("/dev/kmsg: cannot read");
-		return 0;
-	}
+	if (fd < 0)
+		return -EBADF;
 	for (;;) {
-		ssize_t n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		ssize_t len = read(fd, rec, sizeof(rec) - 1);
 
-		if (n < 0) {
+		if (len < 0) {
 			if (errno == EPIPE)
 				continue;	/* overwritten records */
 			break;
 		}
-		rec[n] = 0;
-		for (i = 0; bad[i]; i++)
-			if (strstr(rec, bad[i])) {
-				char *nl = strchr(rec, '\n');
+		rec[len] = 0;
+		for (i = 0; pats[i]; i++) {
+			if (strstr(rec, pats[i])) {
+				char *nl = strchr(rec, '\n'), *msg = strchr(rec, ';');
 
 				if (nl)
 					*nl = 0;
-				tap_diag("kernel log: %s", rec);
-				ok = 0;
+				msg = msg && (!nl || msg < nl) ? msg + 1 : rec;	/* past "prio,seq,usec,flags;" */
+				if (report)
+					report(msg, ctx);
+				else
+					tap_diag("kernel log: %s", msg);
+				n++;
 				break;
 			}
+		}
 	}
-	return ok;
+	return n;
+}
+
+static int kmsg_mark_fd = -1;
+
+void kmsg_mark(void)
+{
+	if (kmsg_mark_fd >= 0)
+		close(kmsg_mark_fd);
+	kmsg_mark_fd = kmsg_open_end();
+}
+
+int kmsg_clean(void)
+{
+	static const char *const bad[] = { "WARNING:", "BUG:", "Oops", "refcount_t", "conflicting memory types",
+					   "use-after-free", "list_del corruption", "general protection", NULL };
+	int n = kmsg_scan(kmsg_mark_fd, bad, NULL, NULL);
+
+	if (n < 0)
+		tap_diag("/dev/kmsg: cannot read");
+	return n == 0;
 }

@@ -47,6 +47,50 @@ int probe_access(volatile uint64_t *p, int write, uint64_t val, uint64_t *readva
 	return ret;
 }
 
+static __thread sigjmp_buf mt_env;
+static __thread volatile sig_atomic_t mt_armed, mt_sig;
+
+static void mt_handler(int sig)
+{
+	if (!mt_armed) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	mt_sig = sig;
+	siglongjmp(mt_env, 1);
+}
+
+void probe_mt_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = mt_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+int probe_access_mt(volatile uint64_t *p, int write, uint64_t val, uint64_t *readval)
+{
+	mt_sig = 0;
+	if (sigsetjmp(mt_env, 1) == 0) {
+		mt_armed = 1;
+		if (write) {
+			*p = val;
+			mmio_sfence();
+		} else {
+			uint64_t v = *p;
+
+			if (readval)
+				*readval = v;
+		}
+	}
+	mt_armed = 0;
+	return mt_sig;
+}
+
 const char *sig_name(int s)
 {
 	return s == SIGBUS ? "SIGBUS" : s == SIGSEGV ? "SIGSEGV" : s ? "a signal" : "no signal";

@@ -11,6 +11,16 @@
  */
 int probe_access(volatile uint64_t *p, int write, uint64_t val, uint64_t *readval);
 
+/*
+ * The same for programs whose threads probe at once: probe_mt_init()
+ * installs one SIGBUS/SIGSEGV handler for the process (once, before the
+ * threads start); it jumps back into the thread's own probe_access_mt(),
+ * and a signal outside one kills the process as it would have without it.
+ * A forked child may probe too.
+ */
+void probe_mt_init(void);
+int probe_access_mt(volatile uint64_t *p, int write, uint64_t val, uint64_t *readval);
+
 /* "SIGBUS", "SIGSEGV", "a signal" or "no signal" for probe_access()'s answer. */
 const char *sig_name(int s);
 

@@ -4,6 +4,10 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "tap.h"
 
@@ -216,4 +220,15 @@ bool tap_expect_fail(const char *file, int line, const char *expr,
 	tap_diag("%s:%d: EXPECT failed: %s (left %lld = 0x%llx, right %lld = 0x%llx)",
 		 file, line, expr, (long long)a, a, (long long)b, b);
 	return false;
+}
+
+unsigned long long tap_seed(const char *s, unsigned long long dflt)
+{
+	unsigned long long seed;
+
+	if (s && !strcmp(s, "random"))
+		seed = ((unsigned long long)time(NULL) * 0x9E3779B97F4A7C15ull) ^ (unsigned long long)getpid();
+	else
+		seed = s ? strtoull(s, NULL, 0) : dflt;
+	return seed ? seed : 1;
 }

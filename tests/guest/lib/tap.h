@@ -50,6 +50,13 @@ int tap_count(void);
  */
 void tap_unverifiable(bool unknown, const char *reason);
 
+/*
+ * The seed of a seeded test: @s as a number (0x... too), a new one from
+ * the clock for "random", @dflt when @s is NULL (a fixed default keeps CI
+ * repeatable); never 0.
+ */
+unsigned long long tap_seed(const char *s, unsigned long long dflt);
+
 /* errno check: rc is 0 or -errno; one result "desc -> EINVAL". */
 int tap_errno(int rc, int want, const char *fmt, ...) TAP_PRINTF(3, 4);
 const char *ma_errname(int e);	/* "EINVAL", ... for positive e */
