@@ -101,8 +101,8 @@ static int populated(const struct maps *m, const char *who)
 {
 	char h[96], b[96];
 
-	snprintf(h, sizeof(h), "%s handle mapping", who);
-	snprintf(b, sizeof(b), "%s DMABUF mapping", who);
+	snprintf(h, sizeof(h), "%s: handle mapping", who);
+	snprintf(b, sizeof(b), "%s: DMABUF mapping", who);
 	return pte_is(m->h, wc_mode, m->hphys, h) & pte_is(m->b, wc_mode, m->bphys, b);
 }
 
@@ -111,10 +111,10 @@ static int zapped(const struct maps *m, const char *who)
 {
 	char w[4][96];
 
-	snprintf(w[0], sizeof(w[0]), "%s handle mapping, first page", who);
-	snprintf(w[1], sizeof(w[1]), "%s handle mapping, last page", who);
-	snprintf(w[2], sizeof(w[2]), "%s DMABUF mapping, first page", who);
-	snprintf(w[3], sizeof(w[3]), "%s DMABUF mapping, last page", who);
+	snprintf(w[0], sizeof(w[0]), "%s: handle mapping, first page", who);
+	snprintf(w[1], sizeof(w[1]), "%s: handle mapping, last page", who);
+	snprintf(w[2], sizeof(w[2]), "%s: DMABUF mapping, first page", who);
+	snprintf(w[3], sizeof(w[3]), "%s: DMABUF mapping, last page", who);
 	return pte_zapped(m->h, w[0]) & pte_zapped(m->h + K64 - MA_PAGE, w[1]) &
 	       pte_zapped(m->b, w[2]) & pte_zapped(m->b + K64 - MA_PAGE, w[3]);
 }
@@ -123,8 +123,8 @@ static int both_sigbus(const struct maps *m, const char *who)
 {
 	char h[96], b[96];
 
-	snprintf(h, sizeof(h), "%s handle mapping", who);
-	snprintf(b, sizeof(b), "%s DMABUF mapping", who);
+	snprintf(h, sizeof(h), "%s: handle mapping", who);
+	snprintf(b, sizeof(b), "%s: DMABUF mapping", who);
 	return sigbus_rw(m->h, h) & sigbus_rw(m->b, b);
 }
 
@@ -280,6 +280,14 @@ static void round_run(struct vdev *nv, int bar, uint64_t cmb, enum rev rv, int t
 	tap_errno(rc, 0, "%s, %s: %s", rn, how,
 		  rv == REV_RESET ? "VFIO_DEVICE_RESET" : rv == REV_MEMDIS ? "clear PCI_COMMAND_MEMORY" :
 		  "LOW_POWER_ENTRY");
+	if (rv == REV_D3) {
+		char path[128], rs[32] = "";
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/power/runtime_status", nv->bdf);
+		if (sysfs_read_str(path, rs, sizeof(rs)) < 0)
+			snprintf(rs, sizeof(rs), "(unreadable)");
+		tap_diag("runtime_status in low power: %s", rs);
+	}
 
 	/* 5: the parent's own mappings */
 	n++;
