@@ -281,48 +281,6 @@ static int attr_is(int fd, int dfd, uint32_t attr, uint32_t state, uint32_t smas
 	return 1;
 }
 
-/* Read and write one word at @p: both must raise SIGBUS. */
-static int sigbus_rw(volatile uint8_t *p, const char *what)
-{
-	int r = probe_access((volatile uint64_t *)p, 0, 0, NULL);
-	int w = probe_access((volatile uint64_t *)(p + 8), 1, 0x5a5a5a5aull, NULL);
-
-	if (r != SIGBUS || w != SIGBUS)
-		tap_diag("%s: read -> %s, write -> %s (want SIGBUS)", what, sig_name(r), sig_name(w));
-	return r == SIGBUS && w == SIGBUS;
-}
-
-/* The user PTE of @p (touched) is @mode with PFN @phys/PAGE; 1 if so. */
-static int pte_is(volatile uint8_t *p, const char *mode, uint64_t phys, const char *what)
-{
-	struct pte_info pi;
-	int s = probe_access((volatile uint64_t *)p, 0, 0, NULL);
-	int rc = s ? -EFAULT : pte_query(p, &pi);
-
-	if (rc) {
-		tap_diag("%s: %s", what, s ? sig_name(s) : ma_errname(-rc));
-		return 0;
-	}
-	if (strcmp(pi.mode, mode) || pi.pfn != phys / PG || !pi.io || !pi.pfnmap) {
-		tap_diag("%s: oracle: %s", what, strtok(pi.line, "\n"));
-		tap_diag("%s: want mode=%s pfn=0x%" PRIx64 " io=1 pfnmap=1", what, mode, (uint64_t)(phys / PG));
-		return 0;
-	}
-	return 1;
-}
-
-/* The oracle finds no populated entry at @p (not touched): ENOENT. */
-static int pte_zapped(volatile uint8_t *p, const char *what)
-{
-	struct pte_info pi;
-	int rc = pte_query(p, &pi);
-
-	if (rc != -ENOENT)
-		tap_diag("%s: oracle answers %s (want ENOENT: not populated)%s%s", what,
-			 rc ? ma_errname(-rc) : "an entry", rc ? "" : ": ", rc ? "" : strtok(pi.line, "\n"));
-	return rc == -ENOENT;
-}
-
 /* Nothing is held on BAR2 any more: its PAT entries are those of a fresh open. */
 static int pat_fresh(void)
 {

@@ -12,6 +12,8 @@
 #include <linux/vfio_memattr.h>
 
 #include "ptecheck.h"
+#include "sigbus.h"
+#include "tap.h"
 
 int pte_oracle_available(void)
 {
@@ -101,4 +103,34 @@ const char *pte_expected_mode(int attr)
 #else
 	return attr == VFIO_MEMATTR_WC ? "WC" : "UC-";
 #endif
+}
+
+int pte_is(const volatile void *p, const char *mode, uint64_t phys, const char *what)
+{
+	struct pte_info pi;
+	int s = probe_access((volatile uint64_t *)p, 0, 0, NULL);
+	int rc = s ? -EFAULT : pte_query(p, &pi);
+
+	if (rc) {
+		tap_diag("%s: %s", what, s ? sig_name(s) : ma_errname(-rc));
+		return 0;
+	}
+	if (strcmp(pi.mode, mode) || pi.pfn != phys / PTECHECK_PAGE || !pi.io || !pi.pfnmap) {
+		tap_diag("%s: oracle: %s", what, strtok(pi.line, "\n"));
+		tap_diag("%s: want mode=%s pfn=0x%" PRIx64 " io=1 pfnmap=1", what, mode,
+			 (uint64_t)(phys / PTECHECK_PAGE));
+		return 0;
+	}
+	return 1;
+}
+
+int pte_zapped(const volatile void *p, const char *what)
+{
+	struct pte_info pi;
+	int rc = pte_query(p, &pi);
+
+	if (rc != -ENOENT)
+		tap_diag("%s: oracle answers %s (want ENOENT: not populated)%s%s", what,
+			 rc ? ma_errname(-rc) : "an entry", rc ? "" : ": ", rc ? "" : strtok(pi.line, "\n"));
+	return rc == -ENOENT;
 }

@@ -36,4 +36,19 @@ int pte_query(const volatile void *addr, struct pte_info *out);
  */
 const char *pte_expected_mode(int attr);
 
+#define PTECHECK_PAGE 4096ull
+
+/*
+ * The user PTE of @p (touched here first, under a guard) is @mode with the
+ * PFN of @phys, io=1, pfnmap=1; 1 if so, else 0 with TAP diagnostics
+ * naming @what.
+ */
+int pte_is(const volatile void *p, const char *mode, uint64_t phys, const char *what);
+/*
+ * The oracle finds no populated entry at @p (ENOENT: not touched since
+ * it was mapped or zapped); 1 if so, else 0 with a diagnostic.  Does not
+ * touch @p.
+ */
+int pte_zapped(const volatile void *p, const char *what);
+
 #endif /* MEMATTR_TEST_PTECHECK_H */

@@ -8,6 +8,7 @@
 
 #include "mmio.h"
 #include "sigbus.h"
+#include "tap.h"
 
 static sigjmp_buf probe_env;
 static volatile sig_atomic_t probe_sig;
@@ -94,4 +95,15 @@ int probe_access_mt(volatile uint64_t *p, int write, uint64_t val, uint64_t *rea
 const char *sig_name(int s)
 {
 	return s == SIGBUS ? "SIGBUS" : s == SIGSEGV ? "SIGSEGV" : s ? "a signal" : "no signal";
+}
+
+int sigbus_rw(volatile void *p, const char *what)
+{
+	volatile uint64_t *w = p;
+	int r = probe_access(w, 0, 0, NULL);
+	int s = probe_access(w + 1, 1, 0x5a5a5a5aull, NULL);
+
+	if (r != SIGBUS || s != SIGBUS)
+		tap_diag("%s: read -> %s, write -> %s (want SIGBUS)", what, sig_name(r), sig_name(s));
+	return r == SIGBUS && s == SIGBUS;
 }

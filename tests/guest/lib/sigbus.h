@@ -24,4 +24,11 @@ int probe_access_mt(volatile uint64_t *p, int write, uint64_t val, uint64_t *rea
 /* "SIGBUS", "SIGSEGV", "a signal" or "no signal" for probe_access()'s answer. */
 const char *sig_name(int s);
 
+/*
+ * A read of the first word of @p and a write of the second must both
+ * raise SIGBUS (a revoked mapping); 1 if so, else 0 with a TAP diagnostic
+ * naming @what.
+ */
+int sigbus_rw(volatile void *p, const char *what);
+
 #endif /* MEMATTR_TEST_SIGBUS_H */
