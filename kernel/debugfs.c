@@ -23,6 +23,7 @@ static const char * const memattr_names[MEMATTR_NR_ATTRS] = {
 static int memattr_stats_show(struct seq_file *s, void *unused)
 {
 	struct memattr_device *mv = s->private;
+	int bar;
 
 	seq_printf(s, "huge_pfnmap %d\n", MEMATTR_HUGE_PFNMAP);
 	seq_printf(s, "pte_faults %lld\n",
@@ -35,6 +36,11 @@ static int memattr_stats_show(struct seq_file *s, void *unused)
 		   (long long)atomic64_read(&mv->stats.sigbus));
 	mutex_lock(&mv->lock);
 	seq_printf(s, "handles %u\n", mv->nr_handles);
+	/* the uncached page rw.c keeps mapped (an uncached-minus PAT entry) */
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++)
+		if (mv->bars[bar].rw_io)
+			seq_printf(s, "rw_page%d %#llx\n", bar,
+				   (unsigned long long)mv->bars[bar].rw_page);
 	mutex_unlock(&mv->lock);
 	return 0;
 }

@@ -61,26 +61,41 @@ int memattr_vm_mremap(struct vm_area_struct *vma)
 }
 
 /*
- * Every entry of @vma goes: a VMA normally has one (see memattr_fault()),
- * but the mm's failure unwinding of a split or a move (__split_vma(),
- * move_vma() in 6.1) can zap part of a listed VMA, and its next fault
- * then adds a second entry.  An entry left behind would point to a freed
- * VMA at the core's next zap.  The walk covers the whole list, as the
- * core's own zap does.
+ * A VMA has at most one entry (see memattr_fault()); entries are added
+ * at the head, so the walk is as long as the number of VMAs that faulted
+ * after this one, as in the core's own close.
  */
 void memattr_vma_list_del(struct vfio_pci_core_device *vdev,
 			  struct vm_area_struct *vma)
 {
-	struct memattr_core_mmap_vma *e, *tmp;
+	struct memattr_core_mmap_vma *e;
 
 	mutex_lock(&vdev->vma_lock);
-	list_for_each_entry_safe(e, tmp, &vdev->vma_list, vma_next) {
+	list_for_each_entry(e, &vdev->vma_list, vma_next) {
 		if (e->vma == vma) {
 			list_del(&e->vma_next);
 			kfree(e);
+			break;
 		}
 	}
 	mutex_unlock(&vdev->vma_lock);
+}
+
+static int memattr_found_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	return -EEXIST;		/* called for a present PTE only: stop */
+}
+
+/*
+ * Does @vma have any page table entry?  Only set ones are visited, and
+ * only existing page tables walked: nothing is visited in a VMA never
+ * filled, and a zapped one costs a read of its page tables.
+ */
+static bool memattr_vma_populated(struct vm_area_struct *vma)
+{
+	return apply_to_existing_page_range(vma->vm_mm, vma->vm_start,
+					    vma->vm_end - vma->vm_start,
+					    memattr_found_pte, NULL) == -EEXIST;
 }
 
 static bool memattr_pte_present(struct vm_area_struct *vma,
@@ -186,9 +201,10 @@ static int memattr_fill_vma(struct vm_area_struct *vma, memattr_span_fn span)
  * is emptied by .open or .mremap and is not on the list), so a fault whose
  * page is still unmapped under vma_lock is the first one of its VMA and
  * needs no walk of the list; a page found mapped was populated by a
- * concurrent fault.  The one exception, a listed VMA whose middle the
- * mm's failure unwinding zapped, gets a second entry here: the fill only
- * sets empty PTEs, and close removes every entry of a VMA.
+ * concurrent fault.  So a VMA is on the list exactly when it has page
+ * table entries: one whose page is unmapped but which has others is a
+ * listed VMA with a hole (memattr_vma_populated()), filled again without
+ * a second entry.
  */
 vm_fault_t memattr_fault(struct memattr_device *mv, struct vm_fault *vmf,
 			 unsigned int order, memattr_span_fn span)
@@ -209,6 +225,28 @@ vm_fault_t memattr_fault(struct memattr_device *mv, struct vm_fault *vmf,
 	}
 	if (memattr_pte_present(vma, vmf->address & PAGE_MASK))
 		goto out;
+	if (memattr_vma_populated(vma)) {
+		/*
+		 * Listed, with a hole: the mm's failure unwinding of a split
+		 * or a move (__split_vma(), move_vma() in 6.1) zapped part of
+		 * it.  A second entry would outlive the VMA (close removes
+		 * one), so fill the hole only.
+		 */
+		err = memattr_fill_vma(vma, span);
+		if (!err)
+			goto out;
+		/* Off the list and empty, as after a zap of the core. */
+		ret = vmf_error(err);
+		zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+		list_for_each_entry(e, &vdev->vma_list, vma_next) {
+			if (e->vma == vma) {
+				list_del(&e->vma_next);
+				kfree(e);
+				break;
+			}
+		}
+		goto out;
+	}
 	e = kmalloc_obj(*e, GFP_KERNEL_ACCOUNT);
 	if (!e) {
 		ret = VM_FAULT_OOM;
