@@ -12,6 +12,8 @@
  *       bench1 for reference
  *   P4  memory-disable revocation (config space) and refault of N mapped
  *       handles vs N legacy mmaps of stock vfio-pci
+ *   P5  pread/pwrite (4 bytes, 4 KiB) of BAR0 and BAR2 without handles,
+ *       and of BAR2 taken over, vs stock vfio-pci (p5())
  * Every figure is min/median/max of repeated runs; the two sides are
  * interleaved, and a bound that fails is measured again (up to 3 rounds;
  * for P1 a round is both device orders) before it counts, so that the
@@ -42,7 +44,8 @@
 #include "lib/memattr.h"
 #include "lib/mmio.h"
 
-#define NTESTS		11
+#define P5_TESTS	3	/* p5() */
+#define NTESTS		(11 + P5_TESTS)
 #define BAR		2
 #define P1_LEN		(64 * MA_MIB)
 #define M2		(2 * MA_MIB)
@@ -798,6 +801,152 @@ static void p4(void)
 		     r_rev, r_ref, P4_N, P4_N, P4_BOUND);
 }
 
+/* -------------------------------------------------------------------- P5 */
+/*
+ * P5: pread/pwrite of the device file, 4 bytes and 4 KiB (BAR0: as much of
+ * it as there is, 256 B under SeaBIOS), of BAR0 and BAR2 of bench0
+ * (vfio-pci-memattr, no handle: the core's own path, kernel/rw.c) against
+ * the same on bench1 (stock vfio-pci), ns per call; then BAR2 once more
+ * with a 1-page WC handle on it (taken over: the driver's path).  Each
+ * side is measured in P5_BLOCKS interleaved blocks, the ratio is that of
+ * the fastest blocks (other jobs only add time), up to ROUNDS rounds
+ * until every ratio is within its bound.  make bench bounds untaken <=
+ * 1.10, taken over <= 1.5; make check only the gross 2x.
+ */
+#define P5_BLOCKS	8
+#define P5_OPS		8
+#define P5_OFF2		(32 * MA_MIB)	/* BAR2 offset of the accesses */
+#define P5_BOUND_UNTAKEN	(full ? 1.10 : 2.0)
+#define P5_BOUND_TAKEN		(full ? 1.5 : 2.0)
+
+struct p5op {
+	int bar, write;
+	size_t len;
+	char what[40];
+	double ratio;			/* best of the rounds */
+	uint64_t v[2][P5_BLOCKS * ROUNDS];	/* ns per call; [0] stock, [1] memattr */
+	int n;
+};
+
+/* ns per call of @calls accesses of @op on @fd (region offset @base); 0 on error. */
+static uint64_t p5_block(int fd, uint64_t base, const struct p5op *op, int calls, uint8_t *buf)
+{
+	uint64_t off = base + (op->bar == 2 ? P5_OFF2 : 0), t;
+	int i;
+
+	t = now_ns();
+	for (i = 0; i < calls; i++) {
+		int rc = op->write ? rawfd_pwrite(fd, off, buf, op->len) :
+				     rawfd_pread(fd, off, buf, op->len);
+
+		if (rc) {
+			tap_diag("P5 %s: %s", op->what, ma_errname(-rc));
+			return 0;
+		}
+	}
+	return (now_ns() - t) / (uint64_t)calls;
+}
+
+/* The ops of @bars (bit 0: BAR0, bit 2: BAR2), their names ending in @tag. */
+static int p5_ops(struct p5op *ops, unsigned int bars, const char *tag, size_t bar0_len)
+{
+	int n = 0, bar, w, big;
+
+	for (bar = 0; bar <= 2; bar += 2) {
+		if (!(bars & (1u << bar)))
+			continue;
+		for (w = 0; w < 2; w++)
+			for (big = 0; big < 2; big++) {
+				struct p5op *o = &ops[n++];
+
+				memset(o, 0, sizeof(*o));
+				o->bar = bar;
+				o->write = w;
+				o->len = !big ? 4 : bar == 0 ? bar0_len : MA_PAGE;
+				snprintf(o->what, sizeof(o->what), "%s-%zuB-BAR%d%s", w ? "pwrite" : "pread",
+					 o->len, bar, tag);
+			}
+	}
+	return n;
+}
+
+/* Measure @ops (n of them), bounded by @bound; returns 0 if every access worked. */
+static int p5_run(struct p5op *ops, int n, int calls, double bound, double *worst)
+{
+	static uint8_t buf[2][MA_PAGE];
+	int round, b, i, side, ok = 1, bound_ok = 0;
+
+	memset(buf, 0, sizeof(buf));
+	for (round = 0; round < ROUNDS && ok && !bound_ok; round++) {
+		for (b = 0; b < P5_BLOCKS && ok; b++)
+			for (i = 0; i < n && ok; i++)
+				for (side = 0; side < 2 && ok; side++) {
+					/* alternate which side goes first */
+					int s = (b & 1) ? !side : side;
+					struct vdev *d = s ? &d0 : &d1;
+					uint64_t v = p5_block(d->fd, LEGACY_OFF(ops[i].bar), &ops[i],
+							      calls / P5_BLOCKS, buf[s]);
+
+					ok = v != 0;
+					ops[i].v[s][ops[i].n] = v;
+					if (side == 1)
+						ops[i].n++;
+				}
+		if (!ok)
+			break;
+		*worst = 0;
+		for (i = 0; i < n; i++) {
+			double r = (double)stats(ops[i].v[1], ops[i].n).min /
+				   (double)stats(ops[i].v[0], ops[i].n).min;
+
+			ops[i].ratio = r;
+			if (r > *worst)
+				*worst = r;
+		}
+		bound_ok = *worst <= bound;
+		if (!bound_ok && debug_kernel)
+			break;
+		if (!bound_ok)
+			tap_diag("P5 round %d: worst ratio %.3f > %.2f, measuring again", round + 1, *worst,
+				 bound);
+	}
+	for (i = 0; ok && i < n; i++) {
+		bench_line("P5", ops[i].what, "stock", stats(ops[i].v[0], ops[i].n), "ns/call");
+		bench_line("P5", ops[i].what, "memattr", stats(ops[i].v[1], ops[i].n), "ns/call");
+		ratio_line("P5", ops[i].what, ops[i].ratio, bound);
+	}
+	return ok ? 0 : -1;
+}
+
+static void p5(void)
+{
+	static struct p5op ops[P5_OPS];
+	struct vfio_region_info ri;
+	struct vfio_device_feature_memattr_map keep;
+	int calls = full ? 20000 : 4000, n, ok, taken;
+	double wu = 0, wt = 0;
+	size_t bar0_len = MA_PAGE;
+
+	if (!region_info(d1.fd, 0, &ri) && ri.size < bar0_len)
+		bar0_len = ri.size;
+	n = p5_ops(ops, 1u << 0 | 1u << 2, "", bar0_len);
+	ok = ma_nr_handles(d0.fd, 0) == 0 && ma_nr_handles(d0.fd, BAR) == 0 &&
+	     !p5_run(ops, n, calls, P5_BOUND_UNTAKEN, &wu);
+	tap_ok(ok, "P5: %d pread/pwrite kinds of BAR0 and BAR2, %d calls each, on both sides", n, calls);
+	bound_result(ok, wu <= P5_BOUND_UNTAKEN,
+		     "P5: pread/pwrite of BARs without handles / stock vfio-pci, worst ratio %.3f <= %.2f",
+		     wu, P5_BOUND_UNTAKEN);
+	/* BAR2 taken over: a 1-page WC handle away from the accesses */
+	taken = !ma_map1(d0.fd, BAR, P1_LEN - MA_PAGE, MA_PAGE, VFIO_MEMATTR_WC, &keep);
+	n = p5_ops(ops, 1u << 2, "-taken", bar0_len);
+	ok = taken && !p5_run(ops, n, calls, P5_BOUND_TAKEN, &wt);
+	if (taken)
+		ma_unmap(d0.fd, keep.handle);
+	bound_result(ok, wt <= P5_BOUND_TAKEN,
+		     "P5: pread/pwrite of BAR2 taken over (a WC handle on it) / stock vfio-pci, worst ratio %.3f <= %.2f",
+		     wt, P5_BOUND_TAKEN);
+}
+
 int main(int argc, char **argv)
 {
 	char drv[64] = "";
@@ -841,6 +990,10 @@ int main(int argc, char **argv)
 		p4();		/* 2 */
 	else
 		tap_skip_rest_of(2, "BENCH_ONLY");
+	if (!only || strstr(only, "P5"))
+		p5();		/* P5_TESTS */
+	else
+		tap_skip_rest_of(P5_TESTS, "BENCH_ONLY");
 	tap_ok(ma_nr_handles(d0.fd, BAR) == 0, "no handle left on %s BAR2", bdf0);
 	vdev_close(&d1);
 	vdev_close(&d0);
