@@ -52,6 +52,7 @@
 #include "lib/mmio.h"
 #include "lib/hostcheck.h"
 #include "lib/pat.h"
+#include "lib/kmem.h"
 
 #define NTESTS	30
 
@@ -296,40 +297,6 @@ static void test_ioeventfd(void)
 }
 
 /* ------------------------------------------------------ kernel memory */
-static long long ioremap_bytes(void)
-{
-	FILE *f = fopen("/proc/vmallocinfo", "r");
-	long long sum = 0;
-	char line[512];
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		long long size;
-
-		/* "start-end size caller ... ioremap" (addresses may be hashed) */
-		if (strstr(line, "ioremap") && sscanf(line, "%*s %lld", &size) == 1)
-			sum += size;
-	}
-	fclose(f);
-	return sum;
-}
-
-static long long mem_available_kib(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[256];
-	long long v = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %lld kB", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 #define NMEM	256
 
 static void test_memory(void)
@@ -345,8 +312,8 @@ static void test_memory(void)
 		tap_fail_n(4, "open NVMe / its 16 MiB CMB");
 		return;
 	}
-	v0 = ioremap_bytes();
-	m0 = mem_available_kib();
+	v0 = ma_ioremap_bytes();
+	m0 = ma_meminfo_kib("MemAvailable");
 	for (i = 0; i < NMEM; i++) {
 		struct vfio_device_feature_memattr_map m;
 		/* unaligned: start one page further each time, 15 MiB long */
@@ -356,8 +323,8 @@ static void test_memory(void)
 			break;
 		ids[n++] = m.handle;
 	}
-	v1 = ioremap_bytes();
-	m1 = mem_available_kib();
+	v1 = ma_ioremap_bytes();
+	m1 = ma_meminfo_kib("MemAvailable");
 	for (i = 0; i < n && wc; i++)
 		wc = pat_has_exact(cs + (uint64_t)(i + 1) * MA_PAGE,
 				   cs + (uint64_t)(i + 1) * MA_PAGE + 15 * MA_MIB,
