@@ -234,9 +234,6 @@ static void memattr_handle_free(struct kref *ref)
 	memattr_range_remove(h, &b->ranges);
 	if (h->reserved)
 		memattr_unreserve(h->phys, h->length, h->attr);
-	/* No VMA maps it any more (each holds a reference): its offsets can go. */
-	if (h->kind == MEMATTR_KIND_HANDLE)
-		memattr_window_free(mv, h->bar, h->mmap_offset, h->length);
 	mv->nr_handles--;
 	if (!--b->nr_objs)
 		memattr_handback(mv, h->bar);
@@ -332,7 +329,6 @@ struct memattr_handle *memattr_try(struct memattr_device *mv, unsigned int bar,
 	struct pci_dev *pdev = mv->core.pdev;
 	struct memattr_bar *b = &mv->bars[bar];
 	struct memattr_handle *h;
-	bool reused;
 	int ret;
 
 	ret = memattr_reason_errno(memattr_reason(mv, bar, attr));
@@ -357,8 +353,7 @@ struct memattr_handle *memattr_try(struct memattr_device *mv, unsigned int bar,
 	if (!legacy && mv->nr_handles >= READ_ONCE(memattr_max_handles))
 		return ERR_PTR(-ENOSPC);
 	if (kind == MEMATTR_KIND_HANDLE &&
-	    len > MEMATTR_WINDOW_SIZE - b->next_mmap &&
-	    !memattr_window_fits(mv, bar, len))
+	    len > MEMATTR_WINDOW_SIZE - b->next_mmap)
 		return ERR_PTR(-ENOSPC);
 
 	h = kzalloc_obj(*h, GFP_KERNEL_ACCOUNT);
@@ -387,23 +382,18 @@ struct memattr_handle *memattr_try(struct memattr_device *mv, unsigned int bar,
 		if (ret)
 			goto err_unmap;
 		mv->next_id++;
-		reused = memattr_window_reuse(mv, bar, len, &h->mmap_offset);
-		if (!reused)
-			h->mmap_offset = VFIO_PCI_INDEX_TO_OFFSET(bar) +
-					 MEMATTR_WINDOW_START + b->next_mmap;
+		h->mmap_offset = VFIO_PCI_INDEX_TO_OFFSET(bar) +
+				 MEMATTR_WINDOW_START + b->next_mmap;
 		h->length = len;
 		ret = mtree_store_range(&mv->offsets, memattr_mmap_first(h),
 					memattr_mmap_last(h), h,
 					GFP_KERNEL_ACCOUNT);
 		if (ret) {
-			if (reused)
-				memattr_window_free(mv, bar, h->mmap_offset, len);
 			xa_erase(&mv->handles, mv->next_id - 1);
 			mv->next_id--;
 			goto err_unmap;
 		}
-		if (!reused)
-			b->next_mmap += len;
+		b->next_mmap += len;
 		h->pending = true;
 	}
 
@@ -565,12 +555,17 @@ int memattr_set_default(struct memattr_device *mv, unsigned int bar, u8 attr)
  */
 static void memattr_forget(struct memattr_device *mv, struct memattr_handle *h)
 {
+	struct memattr_bar *b = &mv->bars[h->bar];
+	u64 window = VFIO_PCI_INDEX_TO_OFFSET(h->bar) + MEMATTR_WINDOW_START;
+
 	xa_erase(&mv->handles, h->id - VFIO_MEMATTR_HANDLE_INDEX_BASE);
 	memattr_release(mv, h);
-	/* Its mmap offsets go back when it is freed (memattr_handle_free()). */
-	if (kref_read(&h->ref) == 2 &&
-	    h->id == VFIO_MEMATTR_HANDLE_INDEX_BASE + mv->next_id - 1)
-		mv->next_id--;
+	if (kref_read(&h->ref) == 2) {
+		if (h->id == VFIO_MEMATTR_HANDLE_INDEX_BASE + mv->next_id - 1)
+			mv->next_id--;
+		if (h->mmap_offset + h->length == window + b->next_mmap)
+			b->next_mmap -= h->length;
+	}
 }
 
 /*
@@ -833,8 +828,7 @@ int memattr_region_info(struct memattr_device *mv, struct vfio_region_info *info
  * part back when it is revoked or released: none of its VMAs can hold a
  * page table entry any more (a revoked DMABUF's fault is SIGBUS), so the
  * offsets can serve another object, and a broker that exports and revokes
- * sub-ranges for short-lived clients never runs out.  A handle gives its
- * part back when it is freed: no VMA maps it then.  A part at the top is
+ * sub-ranges for short-lived clients never runs out.  A part at the top is
  * returned to next_mmap; others wait on free_windows, merged with their
  * neighbours, for a DMABUF that fits (first fit).  Caller holds mv->lock.
  */
@@ -843,17 +837,6 @@ struct memattr_window {
 	u64 start;			/* device file offset */
 	u64 size;
 };
-
-bool memattr_window_fits(struct memattr_device *mv, unsigned int bar,
-			 u64 size)
-{
-	struct memattr_window *w;
-
-	list_for_each_entry(w, &mv->bars[bar].free_windows, node)
-		if (w->size >= size)
-			return true;
-	return false;
-}
 
 bool memattr_window_reuse(struct memattr_device *mv, unsigned int bar,
 			  u64 size, u64 *start)

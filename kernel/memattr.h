@@ -153,8 +153,6 @@ u32 memattr_reason(struct memattr_device *mv, unsigned int bar, u8 attr);
 int memattr_retype(struct memattr_device *mv, struct memattr_handle *h,
 		   u8 attr, bool *lost);
 bool memattr_prefs_valid(const u8 *prefs, u32 nr);
-bool memattr_window_fits(struct memattr_device *mv, unsigned int bar,
-			 u64 size);
 bool memattr_window_reuse(struct memattr_device *mv, unsigned int bar,
 			  u64 size, u64 *start);
 void memattr_window_free(struct memattr_device *mv, unsigned int bar,
