@@ -27,6 +27,7 @@
 #include "lib/memattr.h"
 #include "lib/mmio.h"
 #include "lib/pat.h"
+#include "lib/kreport.h"
 
 #define NTESTS 7
 #define NTHR 4
@@ -124,50 +125,6 @@ static void *toucher(void *arg)
 		ma_unmap(fd, m.handle);
 	}
 	return NULL;
-}
-
-/* ------------------------------------------------ kernel log */
-static int kmsg_fd = -1;
-
-static void kmsg_mark(void)
-{
-	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (kmsg_fd >= 0)
-		lseek(kmsg_fd, 0, SEEK_END);
-}
-
-static int kmsg_clean(void)
-{
-	static const char *bad[] = { "WARNING:", "BUG:", "Oops", "refcount_t", "conflicting memory types",
-				     "use-after-free", "list_del corruption", "general protection", NULL };
-	char rec[4096];
-	int ok = 1, i;
-
-	if (kmsg_fd < 0) {
-		tap_diag("/dev/kmsg: cannot read");
-		return 0;
-	}
-	for (;;) {
-		ssize_t n = read(kmsg_fd, rec, sizeof(rec) - 1);
-
-		if (n < 0) {
-			if (errno == EPIPE)
-				continue;	/* overwritten records */
-			break;
-		}
-		rec[n] = 0;
-		for (i = 0; bad[i]; i++)
-			if (strstr(rec, bad[i])) {
-				char *nl = strchr(rec, '\n');
-
-				if (nl)
-					*nl = 0;
-				tap_diag("kernel log: %s", rec);
-				ok = 0;
-				break;
-			}
-	}
-	return ok;
 }
 
 int main(void)
