@@ -646,7 +646,6 @@ static void walk(const struct op *o, const struct snap *fresh)
 	char what[96];
 
 	cur = o;
-	kmsg_reports();	/* what came before is not ours */
 	for (n = 1; n <= MAX_NTH && !done; n++) {
 		struct snap before;
 		int failed, i;
@@ -809,9 +808,9 @@ int main(void)
 		walk(&ops[i], &fresh);
 	}
 	fi_restore();
-	if (!saved_default[0] || strcmp(saved_default, "2:wc"))
-		sysfs_write_str(default_path, saved_default[0] ? saved_default : "2:nc");
 	vdev_close(&d);
+	if (strcmp(saved_default, "2:wc"))	/* no change while the device is open */
+		sysfs_write_str(default_path, saved_default[0] ? saved_default : "2:nc");
 
 	rc = kmemleak_new(leak_words);
 	if (rc == -ENOENT)
