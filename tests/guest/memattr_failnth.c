@@ -647,9 +647,11 @@ static void walk(const struct op *o, const struct snap *fresh)
 
 	cur = o;
 	for (n = 1; n <= MAX_NTH && !done; n++) {
-		struct snap before;
+		struct snap before, base;
 		int failed, i;
 
+		if (!o->closed)
+			snap_take(&base);
 		memset(&c, 0, sizeof(c));
 		c.dfd = -1;
 		rc = o->setup ? o->setup(&c) : 0;
@@ -726,6 +728,16 @@ static void walk(const struct op *o, const struct snap *fresh)
 			close_dev(&c);
 		} else {
 			cleanup_all(&c);
+		}
+		/* also after a success: the call and its undoing leave the device as it was */
+		if (!o->closed && !snap_same(&base, "after the call and its cleanup")) {
+			tap_diag("  (%s: %s; the device is reopened to go on)", what,
+				 failed ? "after a failure" : left ? "after a success" :
+				 "after a success with a fault injected and absorbed");
+			bad_state++;
+			close_dev(&c);
+			if (call_open(&c))
+				tap_diag("%s: reopening the device failed", o->name);
 		}
 		if (bad_state + bad_own + reports > 20) {
 			tap_diag("%s: too many failures, walk stopped at N=%d", o->name, n);
