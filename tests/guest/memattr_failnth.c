@@ -260,6 +260,13 @@ static int dmabuf_attr(int dfd, const uint8_t *attr, dattr_t *out)
 	return 0;
 }
 
+static int dmabuf_revoked(int dfd)
+{
+	dattr_t a;
+
+	return !dmabuf_attr(dfd, NULL, &a) && (a.state & VFIO_MEMATTR_DMABUF_REVOKED);
+}
+
 /* ------------------------------------------------ operations */
 struct ctx {
 	struct vfio_device_feature_memattr_map h, blk;	/* a handle, the blocking NC handle */
@@ -642,7 +649,7 @@ static void walk(const struct op *o, const struct snap *fresh)
 {
 	struct ctx c = { .dfd = -1 };
 	int n, rc, left, walked = 0, absorbed = 0, sigbus = 0, bad_errno = 0, bad_state = 0, bad_own = 0;
-	int reports = 0, done = 0, n_err[4] = { 0 }, n_enomem = 0;
+	int reports = 0, done = 0, revoked = 0, n_err[4] = { 0 }, n_enomem = 0;
 	char what[96];
 
 	cur = o;
@@ -716,7 +723,9 @@ static void walk(const struct op *o, const struct snap *fresh)
 			}
 			if (o->closed)		/* compared with the device closed */
 				close_dev(&c);
-			if (!snap_same(&before, what))
+			if (o->dmabuf && c.dfd >= 0 && dmabuf_revoked(c.dfd))
+				revoked++;	/* SET revokes when a range lost its type: ranges given back */
+			else if (!snap_same(&before, what))
 				bad_state++;
 		}
 		rc = kmsg_reports();
@@ -753,18 +762,18 @@ static void walk(const struct op *o, const struct snap *fresh)
 	}
 	if (!snap_same(fresh, "after the walk, against a fresh open"))
 		bad_state++;
-	tap_diag("%s: %d injection points walked (%d absorbed, %d ENOMEM, %d %s, %d SIGBUS on the touch)",
-		 o->name, walked, absorbed, n_enomem, n_err[0], o->errs[0] ? ma_errname(o->errs[0]) : "other",
-		 sigbus);
+	tap_diag("%s: %d injection points walked (%d absorbed, %d ENOMEM, %d %s, %d SIGBUS on the touch, "
+		 "%d DMABUFs revoked)", o->name, walked, absorbed, n_enomem, n_err[0],
+		 o->errs[0] ? ma_errname(o->errs[0]) : "other", sigbus, revoked);
 	tap_ok(done && !bad_errno, "%s: %d injection points, each failure a clean errno (ENOMEM%s%s) or SIGBUS, "
-	       "the walk ended with a success", o->name, walked, o->errs[0] ? ", " : "",
-	       o->errs[0] ? ma_errname(o->errs[0]) : "");
+	       "the walk ended with the call's own result (%s)", o->name, walked, o->errs[0] ? ", " : "",
+	       o->errs[0] ? ma_errname(o->errs[0]) : "", o->fails ? ma_errname(o->fails) : "success");
 	if (bad_own && !(o->dmabuf && o->after_fail)) {
 		tap_diag("%s: %d failed checks of the mapping or the PAT list", o->name, bad_own);
 		bad_state++;
 	}
-	tap_ok(!bad_state, "%s: nr_handles, PAT list of BAR2 and debugfs handles unchanged by each failure",
-	       o->name);
+	tap_ok(!bad_state, "%s: nr_handles, PAT list of BAR2 and debugfs handles unchanged by each failure "
+	       "(but a DMABUF revoked by SET) and after each call undone", o->name);
 	if (o->dmabuf && o->after_fail)
 		tap_ok(!bad_own, "%s: after each failed SET, GET's attribute is what the PAT list shows for every "
 		       "range (or the DMABUF is revoked)", o->name);
