@@ -369,14 +369,20 @@ static int call_unmap(struct ctx *c)
 	return rc;
 }
 
-static int call_mmap_touch(struct ctx *c)
+/* mmap 64 KiB of the device fd at @off and touch its first page */
+static int map_touch(struct ctx *c, uint64_t off)
 {
 	c->plen = K64;
-	c->p = ma_map_fd(d.fd, c->h.mmap_offset, K64);
+	c->p = ma_map_fd(d.fd, off, K64);
 	if (!c->p)
 		return -errno;
 	c->sig = touch(c->p, PG);
 	return 0;
+}
+
+static int call_mmap_touch(struct ctx *c)
+{
+	return map_touch(c, c->h.mmap_offset);
 }
 
 /* after a failure of a call that mapped: the user mapping goes before the state is compared */
@@ -577,14 +583,7 @@ static int call_legacy(struct ctx *c)
 {
 	int rc = call_open(c);
 
-	if (rc)
-		return rc;
-	c->plen = K64;
-	c->p = ma_map_fd(d.fd, LEGACY(2) + SLICE, K64);
-	if (!c->p)
-		return -errno;
-	c->sig = touch(c->p, PG);
-	return 0;
+	return rc ? rc : map_touch(c, LEGACY(2) + SLICE);
 }
 
 static int legacy_ok(struct ctx *c)
