@@ -191,8 +191,16 @@ busy:
 	return -EBUSY;
 }
 
-/* Hand @bar back to the core in the state it expects.  Holds mv->lock. */
-static void memattr_handback(struct memattr_device *mv, unsigned int bar)
+/*
+ * Hand @bar back to the core in the state it expects.  On eager kernels
+ * that means mapping it again, which can fail (an allocation): then the
+ * BAR stays taken over, as good a state as any for every path, and the
+ * handback is tried again when the BAR is next empty or legacy-mmapped;
+ * at close (@closing) the core gets what it has when its own mapping
+ * failed at open (ERR_PTR(-ENOMEM), the region released).  Holds mv->lock.
+ */
+static void memattr_handback(struct memattr_device *mv, unsigned int bar,
+			     bool closing)
 {
 	struct vfio_pci_core_device *vdev = &mv->core;
 	struct pci_dev *pdev = vdev->pdev;
@@ -206,6 +214,8 @@ static void memattr_handback(struct memattr_device *mv, unsigned int bar)
 
 		if (io) {
 			vdev->barmap[bar] = io;
+		} else if (!closing) {
+			return;
 		} else {
 			pci_release_selected_regions(pdev, 1 << bar);
 			vdev->barmap[bar] = IOMEM_ERR_PTR(-ENOMEM);
@@ -216,6 +226,14 @@ static void memattr_handback(struct memattr_device *mv, unsigned int bar)
 	}
 	/* The core's reads and writes may use its mapping from now on. */
 	smp_store_release(&b->taken, false);
+}
+
+/* A legacy mmap of @bar: an empty BAR whose handback failed gets another try. */
+void memattr_handback_retry(struct memattr_device *mv, unsigned int bar)
+{
+	lockdep_assert_held(&mv->lock);
+	if (mv->bars[bar].taken && !mv->bars[bar].nr_objs)
+		memattr_handback(mv, bar, false);
 }
 
 void memattr_handle_get(struct memattr_handle *h)
@@ -236,7 +254,7 @@ static void memattr_handle_free(struct kref *ref)
 		memattr_unreserve(h->phys, h->length, h->attr);
 	mv->nr_handles--;
 	if (!--b->nr_objs)
-		memattr_handback(mv, h->bar);
+		memattr_handback(mv, h->bar, false);
 	mutex_unlock(&mv->lock);
 	kfree(h);
 }
@@ -417,7 +435,7 @@ err_unmap:
 		memattr_unreserve(h->phys, len, attr);
 err_handback:
 	if (!b->nr_objs)
-		memattr_handback(mv, bar);
+		memattr_handback(mv, bar, false);
 err_free:
 	kfree(h);
 	return ERR_PTR(ret);
@@ -946,7 +964,7 @@ static void memattr_reap(struct memattr_device *mv, unsigned int bar)
 		kfree(h);
 	}
 	if (!b->nr_objs)
-		memattr_handback(mv, bar);
+		memattr_handback(mv, bar, true);
 }
 
 /* The device's last user is gone: no VMA can still hold a handle. */

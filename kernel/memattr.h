@@ -146,6 +146,7 @@ void memattr_ioeventfd_end(struct memattr_device *mv);
 struct memattr_handle *memattr_legacy_handle(struct memattr_device *mv,
 					     unsigned int bar);
 int memattr_set_default(struct memattr_device *mv, unsigned int bar, u8 attr);
+void memattr_handback_retry(struct memattr_device *mv, unsigned int bar);
 struct memattr_handle *memattr_try(struct memattr_device *mv, unsigned int bar,
 				   u64 off, u64 len, u8 attr,
 				   enum memattr_kind kind);

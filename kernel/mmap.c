@@ -587,6 +587,7 @@ int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma)
 		ret = memattr_mmap_default(mv, vma, index);
 		goto out;
 	}
+	memattr_handback_retry(mv, index);
 	if (mv->bars[index].taken) {
 		ret = -EBUSY;
 		goto out;

@@ -63,11 +63,32 @@ void kmsg_mark(void)
 	kmsg_mark_fd = kmsg_open_end();
 }
 
+/* What lab/collect's REPORT_RE fails on, plus KASAN and lockdep's words. */
+static const char *const kmsg_bad[] = {
+	"WARNING:", "BUG:", "Oops", "refcount_t", "conflicting memory types", "KASAN",
+	"UBSAN", "possible circular", "possible recursive", "use-after-free",
+	"list_del corruption", "list_add corruption", "general protection", "kernel BUG",
+	"INFO: ", "KFENCE:", "Poison overwritten", NULL
+};
+
+static int kmsg_shown;
+
+static void kmsg_show(const char *line, void *ctx)
+{
+	(void)ctx;
+	if (kmsg_shown++ < 8)
+		tap_diag("kernel log: %s", line);
+}
+
+int kmsg_reports(void)
+{
+	kmsg_shown = 0;
+	return kmsg_mark_fd < 0 ? -1 : kmsg_scan(kmsg_mark_fd, kmsg_bad, kmsg_show, NULL);
+}
+
 int kmsg_clean(void)
 {
-	static const char *const bad[] = { "WARNING:", "BUG:", "Oops", "refcount_t", "conflicting memory types",
-					   "use-after-free", "list_del corruption", "general protection", NULL };
-	int n = kmsg_scan(kmsg_mark_fd, bad, NULL, NULL);
+	int n = kmsg_reports();
 
 	if (n < 0)
 		tap_diag("/dev/kmsg: cannot read");

@@ -20,11 +20,13 @@ int kmsg_scan(int fd, const char *const *pats, void (*report)(const char *line, 
 /* Read the kernel log from now on (a later mark starts again). */
 void kmsg_mark(void);
 /*
- * 1 if no record since the mark has a warning, BUG, oops, PAT conflict,
- * refcount error, use after free, list corruption or general protection
- * fault; else 0 with each such record as a diagnostic (also 0 if the log
- * cannot be read).
+ * The number of reports since the mark (or the last call): warnings, BUGs,
+ * oopses, KASAN, UBSAN, KFENCE, lockdep, refcount_t, PAT conflicts, use
+ * after free, list corruption, general protection faults, hung tasks;
+ * the first few printed as diagnostics.  -1 if the log cannot be read.
  */
+int kmsg_reports(void);
+/* 1 if kmsg_reports() finds none; else 0 (also if the log cannot be read). */
 int kmsg_clean(void);
 
 #endif /* MEMATTR_TEST_KMSG_H */
