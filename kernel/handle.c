@@ -214,9 +214,9 @@ static void memattr_handback(struct memattr_device *mv, unsigned int bar,
 
 		if (io) {
 			vdev->barmap[bar] = io;
-		} else if (!closing) {
-			return;
 		} else {
+			if (!closing)
+				return;	/* stays taken over, tried again */
 			pci_release_selected_regions(pdev, 1 << bar);
 			vdev->barmap[bar] = IOMEM_ERR_PTR(-ENOMEM);
 		}
