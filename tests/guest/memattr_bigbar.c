@@ -345,8 +345,8 @@ int main(void)
 
 	tap_plan(NTESTS);
 	bdf = ma_bdf("MEMATTR_BIGBAR", "0000:00:0b.0");
-	if (ma_pci_driver(bdf, drv, sizeof(drv))) {
-		tap_skip_rest("no big-BAR device (MEMATTR_BIGBAR) in this guest");
+	if (ma_pci_driver(bdf, drv, sizeof(drv)) || !drv[0]) {
+		tap_skip_rest("no big-BAR device (MEMATTR_BIGBAR) bound in this guest (the debug row boots without it: lab/boot)");
 		return tap_done();
 	}
 	ok = !ma_bar_phys(bdf, 2, &start, &bar_size) && bar_size >= 4 * GIB &&
