@@ -121,28 +121,16 @@ static void call_line(const char *what, uint64_t t, struct kfig a, struct kfig b
 /* MEMATTR_DMABUF of @n ranges of BAR2: the fd, or -errno. */
 static int export_ranges(const uint64_t *off, const uint64_t *len, unsigned int n)
 {
-	uint64_t buf[(sizeof(struct vfio_device_feature) +
-		      sizeof(struct vfio_device_feature_memattr_dmabuf) +
-		      NR * sizeof(struct vfio_memattr_dma_range)) / 8 + 1];
-	struct vfio_device_feature *f = (void *)buf;
-	struct vfio_device_feature_memattr_dmabuf *x = (void *)f->data;
+	struct vfio_memattr_dma_range dr[NR];
 	unsigned int i;
-	int rc;
 
 	if (n > NR)
 		return -E2BIG;
-	memset(buf, 0, sizeof(buf));
-	f->argsz = (uint32_t)(sizeof(*f) + sizeof(*x) + n * sizeof(x->dma_ranges[0]));
-	f->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MEMATTR_DMABUF;
-	x->region_index = 2;
-	x->open_flags = O_RDWR | O_CLOEXEC;
-	x->nr_ranges = n;
 	for (i = 0; i < n; i++) {
-		x->dma_ranges[i].offset = off[i];
-		x->dma_ranges[i].length = len[i];
+		dr[i].offset = off[i];
+		dr[i].length = len[i];
 	}
-	rc = ioctl(d.fd, VFIO_DEVICE_FEATURE, f);
-	return rc < 0 ? -errno : rc;
+	return ma_dmabuf_export(d.fd, 2, O_RDWR | O_CLOEXEC, dr, n);
 }
 
 /* 1 if the driver exports DMABUFs (PROBE), else 0. */

@@ -76,6 +76,22 @@ static long long maps_offset(const void *addr)
 	return ret;
 }
 
+/* Where DMABUF @dfd lies in the device file: its mapping's offset column; -1 if none. */
+static long long dmabuf_file_offset(int dfd)
+{
+	long long off;
+	void *p;
+
+	if (dfd < 0)
+		return -1;
+	p = mmap(NULL, MA_PAGE, PROT_READ, MAP_SHARED, dfd, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	off = maps_offset(p);
+	munmap(p, MA_PAGE);
+	return off;
+}
+
 /* 1: export, then revoke (odd) or close (even), past the window's end. */
 static void test_reuse_loop(int fd, uint64_t bsz)
 {
@@ -117,31 +133,20 @@ static void test_reuse_place(int fd, uint64_t bsz)
 	struct vfio_memattr_dma_range r = { .offset = 0, .length = bsz / 4 };
 	int a, b, c, n;
 	long long off_a = -1, off_n = -1;
-	void *pa = MAP_FAILED, *pn = MAP_FAILED;
 
 	a = ma_dmabuf_export(fd, 2, O_RDWR | O_CLOEXEC, &r, 1);
 	r.offset = bsz / 4;
 	b = ma_dmabuf_export(fd, 2, O_RDWR | O_CLOEXEC, &r, 1);
 	r.offset = bsz / 2;
 	c = ma_dmabuf_export(fd, 2, O_RDWR | O_CLOEXEC, &r, 1);
-	if (a >= 0)
-		pa = mmap(NULL, MA_PAGE, PROT_READ, MAP_SHARED, a, 0);
-	if (pa != MAP_FAILED) {
-		off_a = maps_offset(pa);
-		munmap(pa, MA_PAGE);
-	}
+	off_a = dmabuf_file_offset(a);
 	if (a >= 0)
 		ma_dmabuf_revoke(fd, a);
 	if (c >= 0)
 		ma_dmabuf_revoke(fd, c);
 	r.offset = 3 * (bsz / 4);
 	n = ma_dmabuf_export(fd, 2, O_RDWR | O_CLOEXEC, &r, 1);
-	if (n >= 0)
-		pn = mmap(NULL, MA_PAGE, PROT_READ, MAP_SHARED, n, 0);
-	if (pn != MAP_FAILED) {
-		off_n = maps_offset(pn);
-		munmap(pn, MA_PAGE);
-	}
+	off_n = dmabuf_file_offset(n);
 	tap_ok(a >= 0 && b >= 0 && c >= 0 && n >= 0 && off_a >= 0 && off_n == off_a,
 	       "a revoked DMABUF's window serves the next export of its size, between live ones (file offset %#llx, then %#llx)",
 	       (unsigned long long)off_a, (unsigned long long)off_n);

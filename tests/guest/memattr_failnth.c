@@ -215,27 +215,16 @@ typedef struct vfio_device_feature_memattr_dmabuf_attr dattr_t;
 
 static int dmabuf_export(const struct range *r, uint32_t n)
 {
-	uint64_t buf[(sizeof(struct vfio_device_feature) + sizeof(struct vfio_device_feature_memattr_dmabuf) +
-		      4 * sizeof(struct vfio_memattr_dma_range)) / 8 + 1];
-	struct vfio_device_feature *f = (void *)buf;
-	struct vfio_device_feature_memattr_dmabuf *x = (void *)f->data;
+	struct vfio_memattr_dma_range dr[4];
 	uint32_t i;
-	int rc;
 
 	if (n > 4)
 		return -E2BIG;
-	memset(buf, 0, sizeof(buf));
-	f->argsz = (uint32_t)(sizeof(*f) + sizeof(*x) + n * sizeof(x->dma_ranges[0]));
-	f->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MEMATTR_DMABUF;
-	x->region_index = 2;
-	x->open_flags = O_RDWR | O_CLOEXEC;
-	x->nr_ranges = n;
 	for (i = 0; i < n; i++) {
-		x->dma_ranges[i].offset = r[i].off;
-		x->dma_ranges[i].length = r[i].len;
+		dr[i].offset = r[i].off;
+		dr[i].length = r[i].len;
 	}
-	rc = ioctl(d.fd, VFIO_DEVICE_FEATURE, f);
-	return rc < 0 ? -errno : rc;
+	return ma_dmabuf_export(d.fd, 2, O_RDWR | O_CLOEXEC, dr, n);
 }
 
 /* DMABUF_ATTR GET (attr NULL) or SET of one attribute; 0 or -errno */
