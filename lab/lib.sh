@@ -8,7 +8,8 @@ TOP_DIR=$(cd "$LAB_DIR/.." && pwd)
 HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 CACHE=${VFIO_MEMATTR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-memattr}
 # shellcheck disable=SC2034
-SUITES="bookworm bookworm-backports sid"
+# bookworm-backports: the arm64 headers lab/lint cross-builds against
+SUITES="bookworm bookworm-backports trixie trixie-backports sid"
 
 log()  { printf '[lab] %s\n' "$*" >&2; }
 die()  { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -46,7 +47,49 @@ apt_opts() {
 sapt_get()   { local s=$1; shift; local -a o; mapfile -t o < <(apt_opts "$s"); apt-get -q "${o[@]}" "$@"; }
 sapt_cache() { local s=$1; shift; local -a o; mapfile -t o < <(apt_opts "$s"); apt-cache "${o[@]}" "$@"; }
 
-suite_of() { case $1 in 6.1) echo bookworm;; 6.12) echo bookworm-backports;; *) echo sid;; esac; }
+# The suite a kernel name (without arm64-) comes from: 6.1 bookworm; 6.12 and
+# its rt and cloud flavours trixie (Debian 13); bpo the newest kernel of
+# trixie-backports; anything else sid.
+suite_of() {
+	case $1 in
+	6.1) echo bookworm ;;
+	6.12|rt|cloud) echo trixie ;;
+	bpo) echo trixie-backports ;;
+	*) echo sid ;;
+	esac
+}
+
+# Kernel names (make's KERNELS, lab/run --kernel with arm64- for --arch
+# arm64, lab/bench): 6.1, 6.12, bpo, rt, cloud (build only), sid or sid's
+# major.minor, debug (sid-debug, <major.minor>-debug), and arm64-6.1,
+# arm64-6.12, arm64-bpo, arm64-sid (arm64-<sid major.minor>).
+# kernel_setup_args NAME: what lab/setup needs for it (fails: unknown name).
+kernel_setup_args() {
+	case $1 in
+	6.1|6.12|bpo|rt|cloud|arm64-6.1|arm64-6.12|arm64-bpo) echo "$1" ;;
+	debug|sid-debug|[0-9]*.[0-9]*-debug) echo "sid debug" ;;
+	sid|[0-9]*.[0-9]*) echo sid ;;
+	arm64-sid|arm64-[0-9]*.[0-9]*) echo "sid arm64-sid" ;;
+	*) return 1 ;;
+	esac
+}
+# kernel_label NAME: the label its files live under in $CACHE (after lab/setup)
+kernel_label() {
+	case $1 in
+	6.1|6.12|bpo|rt|cloud|arm64-6.1|arm64-6.12|arm64-bpo) echo "$1" ;;
+	debug|sid-debug|[0-9]*.[0-9]*-debug) echo "$(sid_label)-debug" ;;
+	sid|[0-9]*.[0-9]*) sid_label ;;
+	arm64-sid|arm64-[0-9]*.[0-9]*) cat "$CACHE/sid-label-arm64" 2>/dev/null || echo arm64-sid ;;
+	*) return 1 ;;
+	esac
+}
+KERNEL_NAMES_HELP="6.1, 6.12, bpo, rt, cloud, sid or sid's major.minor, debug; arm64-6.1, arm64-6.12, arm64-bpo, arm64-sid"
+
+# The chroot whose compiler builds for a kernel the host's gcc cannot:
+# trixie's kernels (gcc-14) in a trixie chroot, sid's in the sid chroot.
+chroot_of_suite() {
+	case $1 in trixie|trixie-backports) echo "$CACHE/trixie-chroot" ;; *) echo "$CACHE/sid-chroot" ;; esac
+}
 
 # Per-kernel facts written by lab/setup: $CACHE/kernels/<label>/env
 kernel_env() {
