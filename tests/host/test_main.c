@@ -6,6 +6,11 @@
 
 #include "test.h"
 
+/* "clang: " for the clang build of the suite (tests/host/Makefile) */
+#ifndef TEST_PREFIX
+#define TEST_PREFIX ""
+#endif
+
 int t_cur_fail;
 static int passed, failed;
 static const char *only;
@@ -17,10 +22,10 @@ void t_run(const char *name, void (*fn)(void))
 	t_cur_fail = 0;
 	fn();
 	if (t_cur_fail) {
-		printf("FAIL %s\n", name);
+		printf("FAIL %s%s\n", TEST_PREFIX, name);
 		failed++;
 	} else {
-		printf("ok   %s\n", name);
+		printf("ok   %s%s\n", TEST_PREFIX, name);
 		passed++;
 	}
 	fflush(stdout);

@@ -20,6 +20,11 @@ static unsigned int rec_n;
 
 #include "test.h"
 
+/* the compiler that built this suite (tests/host/Makefile): gcc or clang */
+#ifndef TEST_CC
+#define TEST_CC "cc"
+#endif
+
 static uint8_t dst[8192] __attribute__((aligned(64)));
 static uint8_t src[8192 + 8] __attribute__((aligned(64)));
 
@@ -147,10 +152,10 @@ static int asm_has(const char *cc, const char *fn, const char *insn)
 static void barrier_insns(void)
 {
 	/* x86-64 */
-	CHECK_EQ(asm_has("cc", "vfio_memattr_dma_wmb", ""), 1);	/* compiler barrier only */
-	CHECK_EQ(asm_has("cc", "vfio_memattr_dma_rmb", "lfence"), 1);
-	CHECK_EQ(asm_has("cc", "vfio_memattr_wc_start", "sfence"), 1);
-	CHECK_EQ(asm_has("cc", "vfio_memattr_wc_flush", "sfence"), 1);
+	CHECK_EQ(asm_has(TEST_CC, "vfio_memattr_dma_wmb", ""), 1);	/* compiler barrier only */
+	CHECK_EQ(asm_has(TEST_CC, "vfio_memattr_dma_rmb", "lfence"), 1);
+	CHECK_EQ(asm_has(TEST_CC, "vfio_memattr_wc_start", "sfence"), 1);
+	CHECK_EQ(asm_has(TEST_CC, "vfio_memattr_wc_flush", "sfence"), 1);
 	/* arm64 */
 	CHECK_EQ(asm_has("aarch64-linux-gnu-gcc", "vfio_memattr_dma_wmb", "dmb oshst"), 1);
 	CHECK_EQ(asm_has("aarch64-linux-gnu-gcc", "vfio_memattr_dma_rmb", "dmb oshld"), 1);
