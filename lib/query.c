@@ -16,31 +16,42 @@
 #include "vfio-memattr.h"
 #include "vfio-memattr-private.h"
 
-struct feat_buf {
+/*
+ * The header and the payload in one buffer.  struct vfio_device_feature
+ * ends in a flexible array member (data[]), so it cannot be the first
+ * member of a struct (a GNU extension: clang -Wgnu-variable-sized-type-
+ * not-at-end); a union with a byte array of the right size can hold it.
+ */
+union feat_payload {
+	struct vfio_device_feature_memattr_bar_info bar_info;
+	struct vfio_device_feature_memattr_map map;
+	struct vfio_device_feature_memattr_handle handle;
+	struct vfio_device_feature_memattr_unmap unmap;
+	struct vfio_device_feature_memattr_dmabuf_attr dmabuf_attr;
+	struct vfio_device_feature_memattr_dmabuf_revoke dmabuf_revoke;
+};
+
+union feat_buf {
 	struct vfio_device_feature hdr;
-	union {
-		struct vfio_device_feature_memattr_bar_info bar_info;
-		struct vfio_device_feature_memattr_map map;
-		struct vfio_device_feature_memattr_handle handle;
-		struct vfio_device_feature_memattr_unmap unmap;
-		struct vfio_device_feature_memattr_dmabuf_attr dmabuf_attr;
-		struct vfio_device_feature_memattr_dmabuf_revoke dmabuf_revoke;
-	} u;
+	unsigned char bytes[sizeof(struct vfio_device_feature) + sizeof(union feat_payload)];
+	uint64_t align_;
 };
 
 int feature(int fd, uint32_t flags, uint32_t feat, void *payload, size_t len)
 {
-	struct feat_buf buf;
+	union feat_buf buf;
 	int ret;
 
 	memset(&buf, 0, sizeof(buf));
 	buf.hdr.argsz = (uint32_t)(sizeof(buf.hdr) + len);
 	buf.hdr.flags = flags | feat;
-	memcpy(&buf.u, payload, len);
+	if (len > sizeof(union feat_payload))
+		return -EINVAL;
+	memcpy(buf.bytes + sizeof(buf.hdr), payload, len);
 	ret = xioctl(fd, VFIO_DEVICE_FEATURE, &buf);
 	if (ret < 0)
 		return ret;
-	memcpy(payload, &buf.u, len);
+	memcpy(payload, buf.bytes + sizeof(buf.hdr), len);
 	return 0;
 }
 

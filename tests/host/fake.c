@@ -108,7 +108,10 @@ static int fake_dmabuf_export(struct vfio_device_feature *f)
 	fk.export_calls++;
 	fk.last_argsz = fk.export_argsz = f->argsz;
 	fk.last_flags = f->flags;
-	fk.last_db = *db;
+	fk.last_db.region_index = db->region_index;
+	fk.last_db.open_flags = db->open_flags;
+	fk.last_db.flags = db->flags;
+	fk.last_db.nr_ranges = db->nr_ranges;
 	if (!(f->flags & VFIO_DEVICE_FEATURE_GET) || (f->flags & VFIO_DEVICE_FEATURE_SET) ||
 	    db->flags || !db->nr_ranges || db->nr_ranges > VFIO_MEMATTR_DMABUF_MAX_RANGES ||
 	    f->argsz < sizeof(*f) + sizeof(*db) + db->nr_ranges * sizeof(db->dma_ranges[0]) ||

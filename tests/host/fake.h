@@ -50,7 +50,9 @@ struct fake_state {
 	unsigned int export_calls, attr_calls, revoke_calls;
 	uint32_t last_argsz, last_flags;	/* of the last DMABUF feature call */
 	uint32_t export_argsz;			/* of the last export */
-	struct vfio_device_feature_memattr_dmabuf last_db;
+	struct {		/* the fixed part of the last export's argument */
+		uint32_t region_index, open_flags, flags, nr_ranges;
+	} last_db;
 	struct vfio_memattr_dma_range last_ranges[VFIO_MEMATTR_DMABUF_MAX_RANGES];
 	struct vfio_device_feature_memattr_dmabuf_attr last_attr;
 	struct fake_dmabuf {

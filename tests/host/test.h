@@ -40,6 +40,8 @@ extern int t_cur_fail;
 	} } while (0)
 
 void t_run(const char *name, void (*fn)(void));
+/* the running test is a skip (unless it fails): "ok   NAME # SKIP why" */
+void t_skip(const char *why);
 
 void run_parse_tests(void);
 void run_mmio_tests(void);
