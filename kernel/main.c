@@ -34,7 +34,7 @@ MODULE_PARM_DESC(nonprefetchable_wc,
 static char *memattr_default_param;
 module_param_named(default_memattr, memattr_default_param, charp, 0644);
 MODULE_PARM_DESC(default_memattr,
-		 "Default attribute of legacy BAR mmaps for devices bound from now on, as BAR:ATTR[,BAR:ATTR...] with ATTR nc, wc or dev (e.g. 2:wc); see memattr_default in sysfs");
+		 "Default attribute of legacy BAR mmaps for devices bound from now on: ITEM[,ITEM...], ITEM [VVVV:DDDD@|SSSS:BB:DD.F@]BAR:ATTR with ATTR nc, wc or dev (e.g. 1d0f:ec20@2:wc); an item without a vendor:device or PCI address selector applies to every device; see memattr_default in sysfs");
 
 static bool disable_denylist;
 module_param(disable_denylist, bool, 0444);
@@ -98,29 +98,105 @@ static int memattr_parse_default(const char *s, size_t n, unsigned int *bar,
 	return -EINVAL;
 }
 
-/* The module parameter, for a device being bound: bad items are skipped. */
+/* Exactly @width hex digits at @s -> *val; false if not. */
+static bool memattr_parse_hex(const char *s, unsigned int width, u32 *val)
+{
+	unsigned int i;
+	u32 v = 0;
+
+	for (i = 0; i < width; i++) {
+		if (!isxdigit(s[i]))
+			return false;
+		v = v << 4 | (isdigit(s[i]) ? s[i] - '0' : tolower(s[i]) - 'a' + 10);
+	}
+	*val = v;
+	return true;
+}
+
+/*
+ * The device selector of a default_memattr item (the part before '@'):
+ * "VVVV:DDDD" (vendor:device) or "SSSS:BB:DD.F" (PCI address), hex digits
+ * of exactly these widths.  1 if it names @pdev, 0 if not, -EINVAL if
+ * malformed.
+ */
+static int memattr_match_selector(struct pci_dev *pdev, const char *s,
+				  size_t n)
+{
+	u32 vendor, device, domain, bus, slot, fn;
+
+	if (n == 9 && s[4] == ':' && memattr_parse_hex(s, 4, &vendor) &&
+	    memattr_parse_hex(s + 5, 4, &device))
+		return pdev->vendor == vendor && pdev->device == device;
+	if (n == 12 && s[4] == ':' && s[7] == ':' && s[10] == '.' &&
+	    memattr_parse_hex(s, 4, &domain) &&
+	    memattr_parse_hex(s + 5, 2, &bus) &&
+	    memattr_parse_hex(s + 8, 2, &slot) && slot < 32 &&
+	    memattr_parse_hex(s + 11, 1, &fn) && fn < 8)
+		return pci_domain_nr(pdev->bus) == domain &&
+		       pdev->bus->number == bus &&
+		       pdev->devfn == PCI_DEVFN(slot, fn);
+	return -EINVAL;
+}
+
+/*
+ * One default_memattr item, "[SELECTOR@]B:attr" without surrounding
+ * blanks, for @mv's device: applied if it names the device or names none,
+ * else left alone.  Malformed and refused items are logged.
+ */
+static void memattr_apply_default_item(struct memattr_device *mv,
+				       const char *s, size_t n)
+{
+	struct pci_dev *pdev = mv->core.pdev;
+	const char *at = memchr(s, '@', n);
+	size_t skip = at ? at - s + 1 : 0;
+	unsigned int bar;
+	int match = 1;
+	u8 attr;
+	int ret;
+
+	if (at)
+		match = memattr_match_selector(pdev, s, at - s);
+	ret = match < 0 ? match :
+	      memattr_parse_default(s + skip, n - skip, &bar, &attr);
+	if (ret) {
+		pci_warn(pdev, "default_memattr: item '%.*s' is malformed (%d), ignored; want [VVVV:DDDD@|SSSS:BB:DD.F@]BAR:nc|wc|dev\n",
+			 (int)n, s, ret);
+		return;
+	}
+	if (!match)
+		return;
+	ret = memattr_set_default(mv, bar, attr);
+	if (ret)
+		pci_warn(pdev, "default_memattr: item '%.*s' not applied (%d)\n",
+			 (int)n, s, ret);
+	else
+		pci_info(pdev, "default_memattr: item '%.*s' applied: legacy mmaps of BAR%u are %s\n",
+			 (int)n, s, bar, memattr_attr_names[attr]);
+}
+
+/*
+ * The module parameter, for a device being bound: items are applied in
+ * order (a later item for the same BAR wins), bad ones are skipped.
+ */
 static void memattr_apply_default_param(struct memattr_device *mv)
 {
-	unsigned int bar;
 	const char *p;
-	u8 attr;
 
 	kernel_param_lock(THIS_MODULE);
 	p = memattr_default_param;
 	while (p && *p) {
 		size_t n = strcspn(p, ",");
-		int ret;
+		const char *item = p;
+		size_t len = n;
 
-		while (n && isspace(*p)) {
-			p++;
-			n--;
+		while (len && isspace(*item)) {
+			item++;
+			len--;
 		}
-		ret = n ? memattr_parse_default(p, n, &bar, &attr) : 0;
-		if (n && !ret)
-			ret = memattr_set_default(mv, bar, attr);
-		if (ret)
-			pci_info(mv->core.pdev, "default_memattr: '%.*s' not applied (%d)\n",
-				 (int)n, p, ret);
+		while (len && isspace(item[len - 1]))
+			len--;
+		if (len)
+			memattr_apply_default_item(mv, item, len);
 		p += n;
 		if (*p)
 			p++;

@@ -11,6 +11,9 @@
 
 #define DRIVER		"vfio-pci-memattr"
 #define MODULE		"vfio_pci_memattr"
+/* the vfio-pci flavour (module vfio_pci) replaces the kernel's vfio-pci */
+#define FLAVOUR_DRIVER	"vfio-pci"
+#define FLAVOUR_MODULE	"vfio_pci"
 #define STATE_DIR	"/run/vfio-memattr"
 
 extern const char *prog;
@@ -19,6 +22,7 @@ extern int verbose;
  * $VFIO_MEMATTR_PROC (default /proc): the host tests point them at a fake
  * tree. */
 extern char sysfs_pci[1024];
+extern char sysfs_root[1024];
 extern const char *state_dir;
 extern const char *proc_root;
 
@@ -57,6 +61,29 @@ const char *explain_open(const char *bdf, int e);
  * held disk): 1 with the reason in @why, 0 if not in use. */
 int device_in_use(const char *bdf, char *why, size_t len);
 
+/*
+ * What the driver of a device is to this command.  The vfio-pci flavour is
+ * told from the kernel's vfio-pci by a file only the memattr drivers have:
+ * the device's memattr_default attribute (while bound), else
+ * /sys/module/vfio_pci/parameters/max_handles.
+ */
+enum drv_kind {
+	DRV_NONE,		/* no driver */
+	DRV_MEMATTR,		/* vfio-pci-memattr */
+	DRV_FLAVOUR,		/* vfio-pci, the vfio-memattr flavour */
+	DRV_STOCK_VFIO_PCI,	/* vfio-pci, the kernel's: no memattr uAPI */
+	DRV_OTHER,		/* anything else (another VFIO driver included) */
+};
+enum drv_kind driver_kind(const char *bdf, char *drv, size_t len);
+static inline bool kind_is_memattr(enum drv_kind k)
+{
+	return k == DRV_MEMATTR || k == DRV_FLAVOUR;
+}
+/* 1 if the loaded vfio_pci is the flavour, 0 if the kernel's, -1 if none is loaded */
+int vfio_pci_is_flavour(void);
+/* "/sys/module/MOD/parameters/NAME" */
+void module_param_path(char *out, size_t len, const char *mod, const char *name);
+
 struct sys_bar {
 	uint64_t start, size;
 	unsigned long flags;
@@ -80,5 +107,6 @@ int cmd_bind(struct cli_args *a);
 int cmd_unbind(struct cli_args *a);
 int cmd_info(struct cli_args *a);
 int cmd_map(struct cli_args *a);
+int cmd_default(struct cli_args *a);
 
 #endif

@@ -63,6 +63,7 @@ static const char *hex_tail(const char *s)
 struct dev_row {
 	const char *bdf;
 	char drv[64], grp[64], ven[16], did[16], cls[16];
+	enum drv_kind kind;
 	struct sys_bar bars[6];
 	struct vfio_memattr_dev *dev;
 	const char *why;	/* why the attributes are unknown, NULL if known */
@@ -72,7 +73,7 @@ static void read_row(struct dev_row *r, bool open)
 {
 	char p[PATH_MAX];
 
-	cur_driver(r->bdf, r->drv, sizeof(r->drv));
+	r->kind = driver_kind(r->bdf, r->drv, sizeof(r->drv));
 	if (iommu_group(r->bdf, r->grp, sizeof(r->grp)) < 0)
 		r->grp[0] = 0;
 	dev_path(p, sizeof(p), r->bdf, "vendor");
@@ -86,8 +87,10 @@ static void read_row(struct dev_row *r, bool open)
 		r->cls[0] = 0;
 	sys_bars(r->bdf, r->bars);
 	r->dev = NULL;
-	if (strcmp(r->drv, DRIVER))
-		r->why = "not bound to " DRIVER;
+	if (r->kind == DRV_STOCK_VFIO_PCI)
+		r->why = "bound to the kernel's " FLAVOUR_DRIVER " (no memattr uAPI)";
+	else if (!kind_is_memattr(r->kind))
+		r->why = "not bound to " DRIVER " or the vfio-memattr " FLAVOUR_DRIVER;
 	else if (!open)
 		r->why = "not opened (use --open)";
 	else if (vfio_memattr_open(r->bdf, 0, &r->dev) < 0)
@@ -107,6 +110,7 @@ static void print_row(struct json *j, struct dev_row *r)
 		json_str(j, "device", r->did);
 		json_str(j, "class", r->cls);
 		json_str(j, "driver", r->drv[0] ? r->drv : NULL);
+		json_bool(j, "memattr_driver", kind_is_memattr(r->kind));
 		if (r->grp[0])
 			json_u64(j, "iommu_group", strtoull(r->grp, NULL, 10));
 		else
@@ -115,8 +119,10 @@ static void print_row(struct json *j, struct dev_row *r)
 		json_str(j, "attributes_unknown_reason", r->why);
 		json_arr(j, "bars");
 	} else {
-		printf("%s %s:%s class %s driver %s iommu_group %s\n", r->bdf, hex_tail(r->ven),
+		printf("%s %s:%s class %s driver %s%s iommu_group %s\n", r->bdf, hex_tail(r->ven),
 		       hex_tail(r->did), hex_tail(r->cls), r->drv[0] ? r->drv : "-",
+		       r->kind == DRV_FLAVOUR ? " (vfio-memattr)" :
+		       r->kind == DRV_STOCK_VFIO_PCI ? " (kernel's)" : "",
 		       r->grp[0] ? r->grp : "-");
 	}
 	for (b = 0; b < 6; b++) {

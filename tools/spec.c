@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "vfio-memattr.h"
 #include "spec.h"
@@ -224,4 +225,89 @@ int vm_parse_dmabuf(const char *s, struct vm_dmabuf_spec *out, char *err, size_t
 	}
 	out->size = total;
 	return 0;
+}
+
+/* Exactly @width hex digits at @s (either case) -> *val; false if not. */
+static bool hex_width(const char *s, unsigned int width, unsigned int *val)
+{
+	unsigned int i, v = 0;
+
+	for (i = 0; i < width; i++) {
+		char c = s[i];
+		unsigned int d;
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned int)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned int)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned int)(c - 'A' + 10);
+		else
+			return false;
+		v = v << 4 | d;
+	}
+	*val = v;
+	return true;
+}
+
+static int parse_selector(const char *s, size_t n, struct vm_default_item *out)
+{
+	unsigned int dom, bus, slot, fn;
+
+	if (n == 9 && s[4] == ':' && hex_width(s, 4, &out->vendor) &&
+	    hex_width(s + 5, 4, &out->device)) {
+		out->sel = VM_SEL_ID;
+		return 0;
+	}
+	if (n == 12 && s[4] == ':' && s[7] == ':' && s[10] == '.' && hex_width(s, 4, &dom) &&
+	    hex_width(s + 5, 2, &bus) && hex_width(s + 8, 2, &slot) && slot < 32 &&
+	    hex_width(s + 11, 1, &fn) && fn < 8) {
+		out->sel = VM_SEL_ADDR;
+		snprintf(out->addr, sizeof(out->addr), "%04x:%02x:%02x.%x", dom, bus, slot, fn);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int vm_parse_default_item(const char *s, size_t n, struct vm_default_item *out, char *err,
+			  size_t errlen)
+{
+	static const char *const names[] = { "nc", "wc", "dev" };
+	static const enum vfio_memattr attrs[] = { VFIO_MEMATTR_NC, VFIO_MEMATTR_WC, VFIO_MEMATTR_DEV };
+	const char *at = memchr(s, '@', n), *b = s;
+	size_t i, bn = n;
+
+	memset(out, 0, sizeof(*out));
+	if (at) {
+		if (parse_selector(s, (size_t)(at - s), out))
+			return fail(err, errlen, "\"%.*s\": the device before '@' is not VVVV:DDDD "
+				    "(vendor:device) nor SSSS:BB:DD.F (PCI address)", (int)n, s);
+		b = at + 1;
+		bn = n - (size_t)(b - s);
+	}
+	if (bn < 3 || b[0] < '0' || b[0] > '5' || b[1] != ':')
+		return fail(err, errlen, "\"%.*s\": want [VVVV:DDDD@|SSSS:BB:DD.F@]BAR:ATTR, BAR 0..5",
+			    (int)n, s);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (bn - 2 == strlen(names[i]) && !strncasecmp(b + 2, names[i], bn - 2)) {
+			out->bar = (unsigned int)(b[0] - '0');
+			out->attr = attrs[i];
+			return 0;
+		}
+	}
+	return fail(err, errlen, "\"%.*s\": unknown attribute \"%.*s\" (nc, wc, dev)", (int)n, s,
+		    (int)(bn - 2), b + 2);
+}
+
+bool vm_default_item_applies(const struct vm_default_item *it, const char *bdf,
+			     unsigned int vendor, unsigned int device)
+{
+	switch (it->sel) {
+	case VM_SEL_ID:
+		return it->vendor == vendor && it->device == device;
+	case VM_SEL_ADDR:
+		return !strcasecmp(it->addr, bdf);
+	default:
+		return true;
+	}
 }

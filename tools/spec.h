@@ -6,6 +6,7 @@
 #ifndef VFIO_MEMATTR_TOOLS_SPEC_H
 #define VFIO_MEMATTR_TOOLS_SPEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/vfio_memattr.h>
@@ -49,5 +50,31 @@ struct vm_dmabuf_spec {
 
 /* Parse a DMABUF SPEC: 0, -EINVAL or -ERANGE, a message in @err. */
 int vm_parse_dmabuf(const char *s, struct vm_dmabuf_spec *out, char *err, size_t errlen);
+
+/*
+ * An item of the module parameter default_memattr, as the kernel reads it
+ * (kernel/main.c, docs/design.md): "[SELECTOR@]BAR:ATTR", SELECTOR
+ * "VVVV:DDDD" (vendor:device) or "SSSS:BB:DD.F" (PCI address), hex digits
+ * of exactly these widths in either case, BAR 0..5, ATTR nc, wc or dev in
+ * any case; nothing else, no blanks.  "BAR:ATTR" is also what the sysfs
+ * attribute memattr_default takes (vfio-memattr default).
+ */
+enum vm_default_sel { VM_SEL_ANY, VM_SEL_ID, VM_SEL_ADDR };
+
+struct vm_default_item {
+	enum vm_default_sel sel;
+	unsigned int vendor, device;		/* VM_SEL_ID */
+	char addr[16];				/* VM_SEL_ADDR, lower case */
+	unsigned int bar;
+	enum vfio_memattr attr;
+};
+
+/* Parse the @n bytes at @s: 0 or -EINVAL with a message in @err. */
+int vm_parse_default_item(const char *s, size_t n, struct vm_default_item *out, char *err,
+			  size_t errlen);
+
+/* Does @it apply to the device at @bdf with @vendor:@device? */
+bool vm_default_item_applies(const struct vm_default_item *it, const char *bdf,
+			     unsigned int vendor, unsigned int device);
 
 #endif

@@ -86,6 +86,39 @@ int iommu_group(const char *bdf, char *out, size_t len)
 	return link_base(p, out, len);
 }
 
+void module_param_path(char *out, size_t len, const char *mod, const char *name)
+{
+	snprintf(out, len, "%s/module/%s/parameters/%s", sysfs_root, mod, name);
+}
+
+int vfio_pci_is_flavour(void)
+{
+	char p[PATH_MAX];
+
+	module_param_path(p, sizeof(p), FLAVOUR_MODULE, "max_handles");
+	if (access(p, F_OK) == 0)
+		return 1;
+	snprintf(p, sizeof(p), "%s/module/%s", sysfs_root, FLAVOUR_MODULE);
+	return access(p, F_OK) == 0 ? 0 : -1;
+}
+
+enum drv_kind driver_kind(const char *bdf, char *drv, size_t len)
+{
+	char p[PATH_MAX];
+
+	cur_driver(bdf, drv, len);
+	if (!drv[0])
+		return DRV_NONE;
+	if (!strcmp(drv, DRIVER))
+		return DRV_MEMATTR;
+	if (strcmp(drv, FLAVOUR_DRIVER))
+		return DRV_OTHER;
+	dev_path(p, sizeof(p), bdf, "memattr_default");
+	if (access(p, F_OK) == 0 || vfio_pci_is_flavour() == 1)
+		return DRV_FLAVOUR;
+	return DRV_STOCK_VFIO_PCI;
+}
+
 bool is_vfio_driver(const char *drv)
 {
 	return !strncmp(drv, "vfio", 4);

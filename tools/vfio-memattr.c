@@ -22,6 +22,7 @@
 const char *prog = "vfio-memattr";
 int verbose;
 char sysfs_pci[1024] = "/sys/bus/pci";
+char sysfs_root[1024] = "/sys";
 const char *state_dir = STATE_DIR;
 const char *proc_root = "/proc";
 
@@ -39,11 +40,13 @@ static const char usage_main[] =
 	"\n"
 	"Commands:\n"
 	"  list [--json] [--open]        PCI devices, drivers, IOMMU groups, BARs (sysfs)\n"
-	"  bind BDF [--force]            bind a device to " DRIVER "\n"
-	"  unbind BDF                    give it back to its previous driver\n"
+	"  bind BDF [--force] [--json]   bind a device to " DRIVER "\n"
+	"  unbind BDF [--json]           give it back to its previous driver\n"
 	"  info BDF [--json]             VFIO regions and attributes per BAR\n"
 	"  map BDF SPEC... [options]     map BAR ranges (SPEC = BAR:OFFSET:LENGTH:ATTR[,ATTR...])\n"
 	"  map BDF --dmabuf D [options]  export BAR ranges as a DMABUF for --run CMD\n"
+	"  default BDF [BAR:ATTR...] [--json]\n"
+	"                                show or set the attribute of legacy BAR mmaps\n"
 	"\n"
 	"Options:\n"
 	"  -v, --verbose   print the library's debug messages on stderr\n"
@@ -51,7 +54,14 @@ static const char usage_main[] =
 	"  --version       print the version\n"
 	"\n"
 	"With --json every command prints one JSON object on stdout, also on failure\n"
-	"(then with an \"error\" object and a non-zero exit status).\n";
+	"(then with an \"error\" object and a non-zero exit status).\n"
+	"\n"
+	"A memattr driver is " DRIVER " or vfio-pci when it is the vfio-memattr\n"
+	"flavour (module vfio_pci with parameter max_handles); the kernel's vfio-pci\n"
+	"has no memattr uAPI.\n"
+	"\n"
+	"Exit status: 0 success, 1 failure, 2 usage error; \"default\": 3 the device\n"
+	"is open (EBUSY), 4 not bound to a memattr driver; \"map --run\": CMD's.\n";
 
 static const char usage_list[] =
 	"Usage: vfio-memattr list [--json] [--open]\n"
@@ -59,33 +69,64 @@ static const char usage_list[] =
 	"List PCI devices from sysfs: vendor:device, class, driver, IOMMU group and\n"
 	"the memory/I/O BARs with size, prefetchable and 64-bit flags.  Devices are\n"
 	"not opened: the attributes that may be requested are \"unknown\" unless\n"
-	"--open is given, which opens the devices bound to " DRIVER "\n"
-	"(BAR_INFO; VFIO may reset a device it opens).\n"
+	"--open is given, which opens the devices bound to a memattr driver\n"
+	"(" DRIVER " or the vfio-memattr vfio-pci; BAR_INFO; VFIO may reset a\n"
+	"device it opens).  Devices on the kernel's vfio-pci are marked as such.\n"
 	"\n"
 	"  --json      machine-readable output\n"
-	"  --open      open devices bound to " DRIVER " to read their attributes\n"
-	"  --no-open   never open devices (the default; kept for compatibility)\n";
+	"  --open      open devices bound to a memattr driver to read their attributes\n"
+	"  --no-open   never open devices (the default; kept for compatibility)\n"
+	"\n"
+	"Exit status: 0, 1 sysfs cannot be read, 2 usage error.\n";
 
 static const char usage_bind[] =
-	"Usage: vfio-memattr bind BDF [--force]\n"
+	"Usage: vfio-memattr bind BDF [--force] [--json]\n"
 	"\n"
 	"Bind the device to " DRIVER " with driver_override (loading module\n"
-	MODULE " if needed).  The previous driver is remembered in\n"
+	MODULE " if needed; if that is not available but the loaded vfio-pci is\n"
+	"the vfio-memattr flavour, to vfio-pci).  A device already on either is left\n"
+	"as it is; one on the kernel's vfio-pci is moved.  The previous driver is remembered in\n"
 	STATE_DIR "/BDF.driver for \"unbind\".  Refused when the device has no\n"
 	"IOMMU group, when its group is not viable (another device of the group\n"
 	"is bound to a non-VFIO driver), or when its kernel driver is in use (a\n"
 	"network interface up, a disk mounted, used as swap or held); --force\n"
 	"binds anyway.  If the driver does not take the device, everything is\n"
-	"rolled back: previous driver, driver_override, state file.  Needs root.\n";
+	"rolled back: previous driver, driver_override, state file.  Needs root.\n"
+	"\n"
+	"Exit status: 0 bound (or already), 1 refused or failed, 2 usage error.\n";
 
 static const char usage_unbind[] =
-	"Usage: vfio-memattr unbind BDF\n"
+	"Usage: vfio-memattr unbind BDF [--json]\n"
 	"\n"
-	"Unbind the device from " DRIVER " and bind the driver remembered by\n"
+	"Unbind the device from " DRIVER " (or the vfio-memattr vfio-pci) and bind\n"
+	"the driver remembered by\n"
 	"\"bind\" again (through driver_override, which is then restored to its value\n"
 	"before \"bind\"); if none was remembered, let the kernel pick.  A device\n"
 	"left with driver_override " DRIVER " or a state file but not bound\n"
-	"(an interrupted bind) is put right the same way.  Needs root.\n";
+	"(an interrupted bind) is put right the same way.  A device on the kernel's\n"
+	"vfio-pci is not touched.  Needs root.\n"
+	"\n"
+	"Exit status: 0 unbound (or cleaned up), 1 not bound to a memattr driver or\n"
+	"failed, 2 usage error.\n";
+
+static const char usage_default[] =
+	"Usage: vfio-memattr default BDF [BAR:ATTR...] [--json]\n"
+	"\n"
+	"Show the device's memattr_default: the attribute that legacy mmaps of each\n"
+	"BAR get (programs that mmap a VFIO region themselves, such as DPDK's EAL),\n"
+	"with its opt-in memattr_nonprefetchable_wc and the module parameters\n"
+	"default_memattr (the items that name the device, applied at its next bind;\n"
+	"malformed ones) and nonprefetchable_wc.  With BAR:ATTR operands (BAR 0..5,\n"
+	"ATTR nc, wc or dev; nc is vfio-pci's own), set them first, in order, through\n"
+	"/sys/bus/pci/devices/BDF/memattr_default (root).  Every operand is checked\n"
+	"before anything is written.  The device must be bound to a memattr driver\n"
+	"and not open: the setting cannot change while a program holds the device.\n"
+	"\n"
+	"Exit status: 0 shown (and set), 1 refused by the driver (EPERM: WC on a\n"
+	"non-prefetchable BAR without the opt-in or on the MSI-X BAR; EOPNOTSUPP: not\n"
+	"a memory BAR; EACCES: not root) or no such device, 2 usage error, 3 the\n"
+	"device is open (EBUSY), 4 not bound to a memattr driver (the kernel's\n"
+	"vfio-pci included).\n";
 
 static const char usage_info[] =
 	"Usage: vfio-memattr info BDF [--json]\n"
@@ -94,7 +135,9 @@ static const char usage_info[] =
 	"offset), per BAR which attributes may be requested and why not, and the\n"
 	"live memattr handles of whichever process holds the device (read from the\n"
 	"driver's debugfs: root).  A device in use by another process cannot be\n"
-	"opened; its handles are printed all the same.\n";
+	"opened; its handles are printed all the same.\n"
+	"\n"
+	"Exit status: 0, 1 the device cannot be opened or read, 2 usage error.\n";
 
 static const char usage_map[] =
 	"Usage: vfio-memattr map BDF SPEC... [--write-pattern] [--run CMD] [--json]\n"
@@ -154,10 +197,11 @@ struct command {
 
 static const struct command commands[] = {
 	{ "list", usage_list, O_JSON | O_OPEN, 0, 0, cmd_list },
-	{ "bind", usage_bind, O_FORCE, 1, 1, cmd_bind },
-	{ "unbind", usage_unbind, 0, 1, 1, cmd_unbind },
+	{ "bind", usage_bind, O_JSON | O_FORCE, 1, 1, cmd_bind },
+	{ "unbind", usage_unbind, O_JSON, 1, 1, cmd_unbind },
 	{ "info", usage_info, O_JSON, 1, 1, cmd_info },
 	{ "map", usage_map, O_JSON | O_PATTERN | O_SYSFS | O_RUN | O_DMABUF, 2, -1, cmd_map },
+	{ "default", usage_default, O_JSON, 1, -1, cmd_default },
 };
 
 static const struct {
@@ -193,8 +237,10 @@ static void env_paths(void)
 {
 	const char *e = getenv("VFIO_MEMATTR_SYSFS");
 
-	if (e && *e)
+	if (e && *e) {
 		snprintf(sysfs_pci, sizeof(sysfs_pci), "%s/bus/pci", e);
+		snprintf(sysfs_root, sizeof(sysfs_root), "%s", e);
+	}
 	e = getenv("VFIO_MEMATTR_STATE_DIR");
 	if (e && *e)
 		state_dir = e;

@@ -2,7 +2,8 @@
 /*
  * test_cli.c - the vfio-memattr command on a fake sysfs tree
  * ($VFIO_MEMATTR_SYSFS, $VFIO_MEMATTR_STATE_DIR): bind/unbind bookkeeping,
- * group viability, no IOMMU group, list --no-open, usage errors.
+ * group viability, no IOMMU group, list --no-open, usage errors; the
+ * default command and the vfio-pci flavour.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include "test.h"
 #include "../common/minijson.h"
 #include "../common/capture.h"
+#include "../../tools/spec.h"
 
 #ifndef CLI_PATH
 #define CLI_PATH "../../tools/vfio-memattr.static"
@@ -491,7 +493,12 @@ static void usage_errors(void)
 	CHECK_EQ(cli("map 0000:00:03.0 2:0:4K:WC --frobnicate"), 2);
 	CHECK_EQ(cli("frobnicate"), 2);
 	CHECK_EQ(cli("bind"), 2);
-	CHECK_EQ(cli("bind 0000:00:03.0 --json"), 2);	/* bind has no --json */
+	CHECK_EQ(cli("bind 0000:00:03.0 --frobnicate --json"), 2);
+	CHECK_EQ(cli("default"), 2);
+	CHECK_EQ(cli("default --help"), 0);
+	CHECK(strstr(out, "Exit status") != NULL && strstr(out, "3 the") != NULL);
+	CHECK_EQ(cli("--help"), 0);
+	CHECK(strstr(out, "default BDF [BAR:ATTR...] [--json]") != NULL);
 	CHECK_EQ(cli("%s", ""), 2);
 	CHECK_EQ(cli("--help"), 0);
 	CHECK(strstr(out, "Usage: vfio-memattr") != NULL);
@@ -503,6 +510,243 @@ static void usage_errors(void)
 	CHECK_EQ(cli("unbind --help"), 0);
 	CHECK_EQ(cli("info --help"), 0);
 	CHECK_EQ(cli("map 0000:00:03.0 2:0:4K:WC --run"), 2);
+	if (t_cur_fail)
+		show();
+	teardown();
+}
+
+
+/* the kernel's default_memattr grammar, as tools/spec.c mirrors it */
+static void default_items(void)
+{
+	static const char *const good[] = {
+		"2:wc", "0:NC", "5:Dev", "1d0f:ec20@2:wc", "1D0F:EC20@2:WC", "0000:65:00.0@2:wc",
+		"abcd:ff:1f.7@0:dev",
+	};
+	static const char *const bad[] = {
+		"", "2", "2:", "6:wc", "2:uc", "2wc", "2:wc ", " 2:wc", "2:wcx", "02:wc",
+		"1d0f:ec2@2:wc", "1d0f:ec200@2:wc", "1d0f-ec20@2:wc", "1d0g:ec20@2:wc",
+		"0x1d0f:ec20@2:wc", "@2:wc", "1d0f:ec20@", "1d0f:ec20@@2:wc", "1d0f:ec20@2:wc@",
+		"0000:65:00.8@2:wc", "0000:65:20.0@2:wc", "0000:6:00.0@2:wc", "00000:65:00.0@2:wc",
+		"0000.65:00.0@2:wc", "0000:65:00:0@2:wc", "1d0f:ec20 @2:wc", "1d0f:ec20@ 2:wc",
+	};
+	struct vm_default_item it;
+	char e[256];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		int r = vm_parse_default_item(good[i], strlen(good[i]), &it, e, sizeof(e));
+
+		CHECK_EQ(r, 0);
+		if (r)
+			printf("    \"%s\": %s\n", good[i], e);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = vm_parse_default_item(bad[i], strlen(bad[i]), &it, e, sizeof(e));
+
+		CHECK_EQ(r, -EINVAL);
+		if (r != -EINVAL)
+			printf("    \"%s\" accepted\n", bad[i]);
+	}
+	CHECK_EQ(vm_parse_default_item("1D0F:EC20@3:Dev", 15, &it, NULL, 0), 0);
+	CHECK_EQ(it.sel, VM_SEL_ID);
+	CHECK_EQ(it.vendor, 0x1d0f);
+	CHECK_EQ(it.device, 0xec20);
+	CHECK_EQ(it.bar, 3);
+	CHECK_EQ(it.attr, VFIO_MEMATTR_DEV);
+	CHECK(vm_default_item_applies(&it, "0000:00:05.0", 0x1d0f, 0xec20));
+	CHECK(!vm_default_item_applies(&it, "0000:00:05.0", 0x1d0f, 0xec21));
+	CHECK_EQ(vm_parse_default_item("0000:0A:1f.3@2:wc", 17, &it, NULL, 0), 0);
+	CHECK_EQ(it.sel, VM_SEL_ADDR);
+	CHECK_STR(it.addr, "0000:0a:1f.3");
+	CHECK(vm_default_item_applies(&it, "0000:0a:1f.3", 0x8086, 0x1234));
+	CHECK(!vm_default_item_applies(&it, "0000:0a:1f.2", 0x8086, 0x1234));
+	CHECK_EQ(vm_parse_default_item("2:wc,3:wc", 4, &it, NULL, 0), 0);	/* @n bytes only */
+	CHECK_EQ(it.sel, VM_SEL_ANY);
+	CHECK(vm_default_item_applies(&it, "0000:00:01.0", 1, 2));
+}
+
+/* a device bound to vfio-pci-memattr with the driver's sysfs files */
+static void memattr_dev(const char *drv)
+{
+	char link[64];
+
+	snprintf(link, sizeof(link), "../../drivers/%s", drv);
+	ln(link, "bus/pci/devices/0000:00:03.0/driver");
+	ln("../../drivers/vfio-pci", "bus/pci/devices/0000:00:03.1/driver");
+	put("bus/pci/devices/0000:00:03.0/memattr_default", "\n");
+	put("bus/pci/devices/0000:00:03.0/memattr_nonprefetchable_wc", "0\n");
+}
+
+static void default_cmd(void)
+{
+	struct mj *j;
+
+	REQUIRE(setup() == 0);
+	memattr_dev("vfio-pci-memattr");
+	mk("module");
+	mk("module/vfio_pci_memattr");
+	mk("module/vfio_pci_memattr/parameters");
+	put("module/vfio_pci_memattr/parameters/default_memattr",
+	    "1af4:1110@2:wc,0000:00:03.0@0:nc, 8086:1111@2:wc,1af4:111@2:wc,0000:00:03.1@2:wc\n");
+	put("module/vfio_pci_memattr/parameters/nonprefetchable_wc", "N\n");
+	CHECK_EQ(cli("default 0000:00:03.0 --json"), 0);
+	j = parse_out();
+	CHECK(j != NULL);
+	CHECK_STR(mj_str(j, "bdf"), "0000:00:03.0");
+	CHECK_STR(mj_str(j, "driver"), "vfio-pci-memattr");
+	CHECK_STR(mj_str(j, "module"), "vfio_pci_memattr");
+	CHECK_STR(mj_str(j, "memattr_default_text"), "");
+	CHECK(mj_is(j, "memattr_default", MJ_ARR));
+	CHECK_EQ(mj_count(j, "memattr_default"), 0);
+	CHECK_EQ(mj_bool(j, "nonprefetchable_wc"), 0);
+	CHECK_EQ(mj_count(j, "set"), 0);
+	CHECK_EQ(mj_count(j, "module_parameters.items_for_device"), 2);
+	CHECK_STR(mj_str(j, "module_parameters.items_for_device.0"), "1af4:1110@2:wc");
+	CHECK_STR(mj_str(j, "module_parameters.items_for_device.1"), "0000:00:03.0@0:nc");
+	CHECK_EQ(mj_count(j, "module_parameters.malformed_items"), 1);
+	CHECK_STR(mj_str(j, "module_parameters.malformed_items.0"), "1af4:111@2:wc");
+	CHECK_EQ(mj_bool(j, "module_parameters.nonprefetchable_wc"), 0);
+	CHECK(mj_is(j, "error", MJ_NULL));
+	mj_free(j);
+
+	/* what the kernel shows after a set; the fake file keeps the last write */
+	put("bus/pci/devices/0000:00:03.0/memattr_default", "2:wc 4:dev\n");
+	CHECK_EQ(cli("default 0000:00:03.0 --json"), 0);
+	j = parse_out();
+	CHECK_EQ(mj_count(j, "memattr_default"), 2);
+	CHECK_EQ(mj_int(j, "memattr_default.0.bar", -1), 2);
+	CHECK_STR(mj_str(j, "memattr_default.0.attr"), "wc");
+	CHECK_EQ(mj_int(j, "memattr_default.1.bar", -1), 4);
+	CHECK_STR(mj_str(j, "memattr_default.1.attr"), "dev");
+	mj_free(j);
+	CHECK_EQ(cli("default 00:03.0"), 0);
+	CHECK(strstr(out, "memattr_default: 2:wc 4:dev") != NULL);
+	CHECK(strstr(out, "items for this device (applied at its next bind): 1af4:1110@2:wc "
+		      "0000:00:03.0@0:nc") != NULL);
+	CHECK(strstr(out, "malformed item, ignored by the kernel: 1af4:111@2:wc") != NULL);
+
+	/* set: operands in order, written in the kernel's spelling */
+	CHECK_EQ(cli("default 00:03.0 2:WC 0:Nc --json"), 0);
+	CHECK_STR(get("bus/pci/devices/0000:00:03.0/memattr_default"), "0:nc");
+	j = parse_out();
+	CHECK_EQ(mj_count(j, "set"), 2);
+	CHECK_STR(mj_str(j, "set.0.item"), "2:wc");
+	CHECK_EQ(mj_bool(j, "set.0.ok"), 1);
+	CHECK_STR(mj_str(j, "set.1.item"), "0:nc");
+	mj_free(j);
+	CHECK_EQ(cli("default 00:03.0 2:wc"), 0);
+	CHECK(strstr(out, "memattr_default: set 2:wc") != NULL);
+
+	/* operands are checked before anything is written */
+	put("bus/pci/devices/0000:00:03.0/memattr_default", "\n");
+	CHECK_EQ(cli("default 00:03.0 2:wc 6:wc"), 2);
+	CHECK_EQ(cli("default 00:03.0 2:uc"), 2);
+	CHECK_EQ(cli("default 00:03.0 1af4:1110@2:wc --json"), 2);
+	check_json_error(EINVAL, "default, selector in an operand");
+	CHECK(strstr(errout, "is not BAR:ATTR") != NULL);
+	CHECK_STR(get("bus/pci/devices/0000:00:03.0/memattr_default"), "\n");
+
+	/* a write the kernel refuses: the errno, exit 1, the first operand kept */
+	unlink(root_path("bus/pci/devices/0000:00:03.0/memattr_default"));
+	ln("/dev/full", "bus/pci/devices/0000:00:03.0/memattr_default");
+	CHECK_EQ(cli("default 00:03.0 2:wc 4:wc --json"), 1);
+	check_json_error(ENOSPC, "default, write refused");
+	j = parse_out();
+	CHECK_STR(mj_str(j, "set.0.status"), "failed");
+	CHECK_STR(mj_str(j, "set.1.status"), "not tried");
+	mj_free(j);
+	if (t_cur_fail)
+		show();
+	teardown();
+}
+
+/* not a memattr driver: exit 4; the kernel's vfio-pci is named as such */
+static void default_not_memattr(void)
+{
+	REQUIRE(setup() == 0);
+	CHECK_EQ(cli("default 0000:00:03.1"), 4);
+	CHECK(strstr(errout, "not bound to vfio-pci-memattr or the vfio-memattr vfio-pci "
+		      "(driver: e1000)") != NULL);
+	mk("module");
+	mk("module/vfio_pci");
+	mk("module/vfio_pci/parameters");
+	CHECK_EQ(cli("default 0000:00:03.0 2:wc --json"), 4);	/* on the kernel's vfio-pci */
+	check_json_error(ENODEV, "default, kernel's vfio-pci");
+	CHECK(strstr(errout, "bound to the kernel's vfio-pci, which has no memattr uAPI") != NULL);
+	CHECK(get("bus/pci/devices/0000:00:03.0/memattr_default") == NULL);
+	CHECK_EQ(cli("default 0000:00:04.0"), 4);		/* no driver */
+	CHECK_EQ(cli("default 0000:00:09.0"), 1);		/* no such device */
+	CHECK(strstr(errout, "no such PCI device") != NULL);
+	/* list says which vfio-pci it is */
+	CHECK_EQ(cli("list --json"), 0);
+	{
+		struct mj *j = parse_out();
+
+		CHECK_EQ(mj_bool(j, "devices.0.memattr_driver"), 0);
+		CHECK_STR(mj_str(j, "devices.0.attributes_unknown_reason"),
+			  "bound to the kernel's vfio-pci (no memattr uAPI)");
+		mj_free(j);
+	}
+	CHECK_EQ(cli("list"), 0);
+	CHECK(strstr(out, "driver vfio-pci (kernel's) iommu_group 2") != NULL);
+	CHECK_EQ(cli("unbind 0000:00:03.0"), 1);
+	CHECK(strstr(errout, "bound to the kernel's vfio-pci, which has no memattr uAPI") != NULL);
+	CHECK_STR(get("bus/pci/drivers/vfio-pci/unbind"), "");
+	if (t_cur_fail)
+		show();
+	teardown();
+}
+
+/* the vfio-pci flavour counts as a memattr driver */
+static void flavour_vfio_pci(void)
+{
+	struct mj *j;
+
+	REQUIRE(setup() == 0);
+	memattr_dev("vfio-pci");
+	mk("module");
+	mk("module/vfio_pci");
+	mk("module/vfio_pci/parameters");
+	put("module/vfio_pci/parameters/max_handles", "1024\n");
+	put("module/vfio_pci/parameters/default_memattr", "(null)\n");
+	CHECK_EQ(cli("default 0000:00:03.0 --json"), 0);
+	j = parse_out();
+	CHECK_STR(mj_str(j, "driver"), "vfio-pci");
+	CHECK_STR(mj_str(j, "module"), "vfio_pci");
+	CHECK_STR(mj_str(j, "module_parameters.default_memattr"), "");
+	CHECK(mj_is(j, "module_parameters.nonprefetchable_wc", MJ_NULL));
+	mj_free(j);
+	CHECK_EQ(cli("list --json"), 0);
+	j = parse_out();
+	CHECK_EQ(mj_bool(j, "devices.0.memattr_driver"), 1);
+	CHECK_STR(mj_str(j, "devices.0.attributes_unknown_reason"), "not opened (use --open)");
+	mj_free(j);
+	CHECK_EQ(cli("list --open --json"), 0);	/* tried to open it: no IOMMU in the fake */
+	j = parse_out();
+	CHECK_STR(mj_str(j, "devices.0.attributes_unknown_reason"),
+		  "cannot open the device (in use?)");
+	mj_free(j);
+	CHECK_EQ(cli("bind 0000:00:03.0 --json"), 0);
+	j = parse_out();
+	CHECK_EQ(mj_bool(j, "memattr_driver"), 1);
+	CHECK_EQ(mj_bool(j, "changed"), 0);
+	CHECK(strstr(mj_str(j, "message") ? mj_str(j, "message") : "",
+		     "already bound to vfio-pci, the vfio-memattr flavour") != NULL);
+	CHECK(mj_is(j, "error", MJ_NULL));
+	mj_free(j);
+	CHECK_STR(get("bus/pci/devices/0000:00:03.0/driver_override"), "");	/* untouched */
+	/* without the device attribute, max_handles alone tells the flavour */
+	unlink(root_path("bus/pci/devices/0000:00:03.0/memattr_default"));
+	CHECK_EQ(cli("default 0000:00:03.0"), 0);
+	CHECK(strstr(out, "driver vfio-pci (module vfio_pci)") != NULL);
+	/* unbind from the flavour (the fake driver link stays: "could not bind") */
+	mk("run");
+	put("run/0000:00:03.0.driver", "e1000\n\n");
+	CHECK_EQ(cli("unbind 0000:00:03.0 --json"), 1);
+	CHECK_STR(get("bus/pci/drivers/vfio-pci/unbind"), "0000:00:03.0");
+	CHECK_STR(get("bus/pci/drivers_probe"), "0000:00:03.0");
+	check_json_error(EIO, "unbind from the flavour");
 	if (t_cur_fail)
 		show();
 	teardown();
@@ -523,4 +767,10 @@ void run_cli_tests(void)
 	t_run("cli: map --dmabuf, --attr, --no-revoke: checked before opening, help", dmabuf_options);
 	t_run("cli: --version is the VERSION file", version_from_file);
 	t_run("cli: usage errors and help", usage_errors);
+	t_run("cli: default_memattr items: the kernel's grammar", default_items);
+	t_run("cli: default shows and sets memattr_default, module parameter items", default_cmd);
+	t_run("cli: default, list, unbind: not a memattr driver, the kernel's vfio-pci",
+	      default_not_memattr);
+	t_run("cli: the vfio-pci flavour is a memattr driver (default, list, bind, unbind)",
+	      flavour_vfio_pci);
 }

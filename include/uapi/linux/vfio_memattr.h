@@ -47,6 +47,15 @@
  * PAT tree (/sys/kernel/debug/x86/pat_memtype_list).  NC and DEV handles
  * reserve nothing: x86 maps MMIO without a reservation uncached-minus,
  * and MAP checks that no other type is reserved anywhere in the range.
+ *
+ * Not uAPI of the device fd, set by the administrator: the attribute of
+ * legacy mmaps of a BAR (its region offset, for programs that know
+ * nothing of this header) in sysfs, /sys/bus/pci/devices/BDF/memattr_default
+ * ("BAR:ATTR", ATTR nc, wc or dev; only while the device is not open), or
+ * at bind from the module parameter default_memattr, whose items
+ * "[VVVV:DDDD@|SSSS:BB:DD.F@]BAR:ATTR" name the devices they are for
+ * (docs/design.md).  MAP of another attribute in such a BAR fails with
+ * EBUSY.
  */
 #ifndef _UAPI_LINUX_VFIO_MEMATTR_H
 #define _UAPI_LINUX_VFIO_MEMATTR_H
