@@ -105,9 +105,11 @@ static bool memattr_parse_hex(const char *s, unsigned int width, u32 *val)
 	u32 v = 0;
 
 	for (i = 0; i < width; i++) {
-		if (!isxdigit(s[i]))
+		int d = hex_to_bin(s[i]);
+
+		if (d < 0)
 			return false;
-		v = v << 4 | (isdigit(s[i]) ? s[i] - '0' : tolower(s[i]) - 'a' + 10);
+		v = v << 4 | d;
 	}
 	*val = v;
 	return true;
