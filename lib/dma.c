@@ -76,6 +76,8 @@ static int dma_op(struct vfio_memattr_dev *dev, void *vaddr, uint64_t iova, uint
 	int fd, ret;
 
 	memset(&a, 0, sizeof(a));
+	if (dev->noiommu)
+		return -EOPNOTSUPP;	/* no IOMMU: DMA uses physical addresses */
 	if (dev->backend == BACKEND_CONTAINER && vaddr) {
 		a.map = (struct vfio_iommu_type1_dma_map){ .argsz = sizeof(a.map),
 			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,

@@ -73,7 +73,7 @@ static int open_iommufd(struct vfio_memattr_dev *dev, const char *cdev_name,
 	char path[PATH_MAX];
 	int ret;
 
-	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", cdev_name);
+	snprintf(path, sizeof(path), "%s/devices/%s", dev_vfio_dir(), cdev_name);
 	dev->device_fd = open(path, O_RDWR | O_CLOEXEC);
 	if (dev->device_fd < 0)
 		return -errno;
@@ -109,6 +109,25 @@ static int open_iommufd(struct vfio_memattr_dev *dev, const char *cdev_name,
 	return 0;
 }
 
+/*
+ * The group node of IOMMU group @group: /dev/vfio/N, or for a group VFIO
+ * made up in no-IOMMU mode /dev/vfio/noiommu-N.  Such a group is told by
+ * its sysfs name ("vfio-noiommu"), or, when that cannot be read, by its
+ * node: /dev/vfio/N missing and /dev/vfio/noiommu-N present.
+ */
+static void group_node(struct vfio_memattr_dev *dev, const char *group, char *path,
+		       size_t len)
+{
+	char plain[PATH_MAX];
+
+	snprintf(plain, sizeof(plain), "%s/%s", dev_vfio_dir(), group);
+	snprintf(path, len, "%s/noiommu-%s", dev_vfio_dir(), group);
+	dev->noiommu = group_is_noiommu(dev->bdf) ||
+		       (access(plain, F_OK) < 0 && errno == ENOENT && access(path, F_OK) == 0);
+	if (!dev->noiommu)
+		snprintf(path, len, "%s", plain);
+}
+
 static int open_group(struct vfio_memattr_dev *dev, const struct vfio_memattr_dev *with)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
@@ -119,12 +138,14 @@ static int open_group(struct vfio_memattr_dev *dev, const struct vfio_memattr_de
 		 sysfs_root(), dev->bdf);
 	ret = read_link_base(path, group, sizeof(group));
 	if (ret < 0) {
-		log_err(dev, "%s: no IOMMU group (is the IOMMU enabled?)", dev->bdf);
+		log_err(dev, "%s: no IOMMU group (is the IOMMU enabled, or, without one, VFIO's "
+			"enable_unsafe_noiommu_mode?)", dev->bdf);
 		return -ENOENT;
 	}
 	snprintf(dev->group, sizeof(dev->group), "%s", group);
 	if (with && !strcmp(with->group, group)) {
 		/* the same group: it is already in the container */
+		dev->noiommu = with->noiommu;
 		dev->group_fd = fcntl(with->group_fd, F_DUPFD_CLOEXEC, 0);
 		dev->container_fd = fcntl(with->container_fd, F_DUPFD_CLOEXEC, 0);
 		if (dev->group_fd < 0 || dev->container_fd < 0)
@@ -132,12 +153,22 @@ static int open_group(struct vfio_memattr_dev *dev, const struct vfio_memattr_de
 		type = 0;
 		goto get_device;
 	}
-	snprintf(path, sizeof(path), "/dev/vfio/%s", group);
+	group_node(dev, group, path, sizeof(path));
+	if (with && with->noiommu != dev->noiommu) {
+		/* VFIO refuses it (EPERM): say why */
+		log_err(dev, "%s: cannot share the container of %s: a no-IOMMU group and an "
+			"IOMMU group never share one", dev->bdf, with->bdf);
+		return -EOPNOTSUPP;
+	}
 	dev->group_fd = open(path, O_RDWR | O_CLOEXEC);
 	if (dev->group_fd < 0) {
 		ret = -errno;
-		log_err(dev, "%s: %s: %s (is the device bound to a VFIO driver?)",
-			dev->bdf, path, strerror(-ret));
+		if (dev->noiommu && (ret == -EPERM || ret == -EACCES))
+			log_err(dev, "%s: %s: %s (a no-IOMMU group needs CAP_SYS_RAWIO)",
+				dev->bdf, path, strerror(-ret));
+		else
+			log_err(dev, "%s: %s: %s (is the device bound to a VFIO driver?)",
+				dev->bdf, path, strerror(-ret));
 		return ret;
 	}
 	ret = xioctl(dev->group_fd, VFIO_GROUP_GET_STATUS, &status);
@@ -162,7 +193,8 @@ static int open_group(struct vfio_memattr_dev *dev, const struct vfio_memattr_de
 		type = 0;
 		goto get_device;
 	}
-	dev->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/vfio", dev_vfio_dir());
+	dev->container_fd = open(path, O_RDWR | O_CLOEXEC);
 	if (dev->container_fd < 0)
 		return -errno;
 	ret = xioctl(dev->container_fd, VFIO_GET_API_VERSION, NULL);
@@ -170,7 +202,17 @@ static int open_group(struct vfio_memattr_dev *dev, const struct vfio_memattr_de
 		return ret;
 	if (ret != VFIO_API_VERSION)
 		return -EPROTO;
-	if (xioctl(dev->container_fd, VFIO_CHECK_EXTENSION, (void *)(long)VFIO_TYPE1v2_IOMMU) > 0)
+	if (dev->noiommu) {
+		/* no IOMMU, no DMA mapping: VFIO's noiommu driver or nothing */
+		if (xioctl(dev->container_fd, VFIO_CHECK_EXTENSION,
+			   (void *)(long)VFIO_NOIOMMU_IOMMU) <= 0) {
+			log_err(dev, "%s: IOMMU group %s is a no-IOMMU group, but the VFIO "
+				"container offers no VFIO_NOIOMMU_IOMMU (vfio's "
+				"enable_unsafe_noiommu_mode is off)", dev->bdf, group);
+			return -EOPNOTSUPP;
+		}
+		type = VFIO_NOIOMMU_IOMMU;
+	} else if (xioctl(dev->container_fd, VFIO_CHECK_EXTENSION, (void *)(long)VFIO_TYPE1v2_IOMMU) > 0)
 		type = VFIO_TYPE1v2_IOMMU;
 	else if (xioctl(dev->container_fd, VFIO_CHECK_EXTENSION, (void *)(long)VFIO_TYPE1_IOMMU) > 0)
 		type = VFIO_TYPE1_IOMMU;
@@ -185,7 +227,8 @@ static int open_group(struct vfio_memattr_dev *dev, const struct vfio_memattr_de
 	}
 	ret = xioctl(dev->container_fd, VFIO_SET_IOMMU, (void *)(long)type);
 	if (ret < 0) {
-		log_err(dev, "%s: VFIO_SET_IOMMU: %s", dev->bdf, strerror(-ret));
+		log_err(dev, "%s: VFIO_SET_IOMMU: %s%s", dev->bdf, strerror(-ret),
+			dev->noiommu && ret == -EPERM ? " (no-IOMMU mode needs CAP_SYS_RAWIO)" : "");
 		return ret;
 	}
 get_device:
@@ -199,7 +242,11 @@ get_device:
 	if (fcntl(dev->device_fd, F_SETFD, FD_CLOEXEC) < 0)
 		return -errno;
 	dev->backend = BACKEND_CONTAINER;
-	log_dbg(dev, "%s: opened through IOMMU group %s (type %d)", dev->bdf, group, type);
+	if (dev->noiommu)
+		log_warn(dev, "%s: opened in VFIO's unsafe no-IOMMU mode (group noiommu-%s): no "
+			 "DMA isolation, no DMA mapping", dev->bdf, group);
+	else
+		log_dbg(dev, "%s: opened through IOMMU group %s (type %d)", dev->bdf, group, type);
 	return 0;
 }
 
@@ -252,10 +299,11 @@ static int open_common(const char *bdf, unsigned int flags, const struct vfio_me
 		goto fail;
 	}
 
-	if ((!with || with->backend == BACKEND_IOMMUFD) &&
+	/* a no-IOMMU device: the group API (its cdev binds to no iommufd) */
+	if ((!with || with->backend == BACKEND_IOMMUFD) && !group_is_noiommu(dev->bdf) &&
 	    find_cdev(dev->bdf, cdev, sizeof(cdev)) == 0 &&
 	    access("/dev/iommu", R_OK | W_OK) == 0) {
-		snprintf(path, sizeof(path), "/dev/vfio/devices/%s", cdev);
+		snprintf(path, sizeof(path), "%s/devices/%s", dev_vfio_dir(), cdev);
 		if (access(path, F_OK) == 0) {
 			ret = open_iommufd(dev, cdev, with);
 			if (ret == 0)
@@ -368,6 +416,15 @@ EXPORT int vfio_memattr_set_bdf(struct vfio_memattr_dev *dev, const char *bdf)
 EXPORT const char *vfio_memattr_bdf(const struct vfio_memattr_dev *dev)
 {
 	return dev && dev->bdf[0] ? dev->bdf : NULL;
+}
+
+EXPORT int vfio_memattr_is_noiommu(const struct vfio_memattr_dev *dev)
+{
+	if (!dev)
+		return -EINVAL;
+	if (dev->backend == BACKEND_ADOPTED)	/* the caller opened it: ask sysfs */
+		return dev->bdf[0] ? group_is_noiommu(dev->bdf) : 0;
+	return dev->noiommu;
 }
 
 EXPORT int vfio_memattr_device_fd(const struct vfio_memattr_dev *dev)

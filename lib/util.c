@@ -7,7 +7,9 @@
 #define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -29,6 +31,33 @@ const char *sysfs_root(void)
 	e = secure_getenv("VFIO_MEMATTR_SYSFS");
 	return e && *e ? e : "/sys";
 }
+/* /dev/vfio; the host tests point it at a directory of their own. */
+const char *vfio_memattr__dev_vfio;
+
+const char *dev_vfio_dir(void)
+{
+	return vfio_memattr__dev_vfio ? vfio_memattr__dev_vfio : "/dev/vfio";
+}
+
+int group_is_noiommu(const char *bdf)
+{
+	char path[PATH_MAX], name[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group/name", sysfs_root(), bdf);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, name, sizeof(name) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	name[n] = 0;
+	name[strcspn(name, "\n")] = 0;
+	return !strcmp(name, "vfio-noiommu");
+}
+
 /* The PAT memtype list; tests point it elsewhere. */
 const char *vfio_memattr__pat_list = VFIO_MEMATTR__PAT_LIST;
 

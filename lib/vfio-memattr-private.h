@@ -22,6 +22,10 @@
  * path of the x86 PAT memtype list. */
 extern const char *vfio_memattr__sysfs_root;
 extern const char *vfio_memattr__pat_list;
+/* Directory of the VFIO group nodes and the container when set (host
+ * tests); else /dev/vfio.  Not read from the environment: a setuid program
+ * using the library must not be pointed at other files. */
+extern const char *vfio_memattr__dev_vfio;
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -43,6 +47,10 @@ struct vfio_device_attach_iommufd_pt {
 	__u32 pt_id;
 };
 #define VFIO_DEVICE_ATTACH_IOMMUFD_PT	_IO(VFIO_TYPE, VFIO_BASE + 19)
+#endif
+
+#ifndef VFIO_NOIOMMU_IOMMU
+#define VFIO_NOIOMMU_IOMMU	8	/* ABI (Linux 4.5) */
 #endif
 
 #define VM_IOMMUFD_TYPE		(';')
@@ -106,6 +114,7 @@ struct vfio_memattr_dev {
 	int iommufd;
 	uint32_t ioas_id;
 	char group[64];		/* IOMMU group number (group API) */
+	bool noiommu;		/* opened in VFIO's unsafe no-IOMMU mode: no DMA mapping */
 	char bdf[32];		/* "" when unknown */
 	int kernel_support;	/* -1 not probed yet, 0, 1 */
 	uint32_t num_regions;
@@ -138,6 +147,8 @@ int vfio_memattr__pat_check_wc(const char *list, uint64_t start, uint64_t end);
 #define unmap_range      vfio_memattr__unmap_range
 #define map_sysfs_wc     vfio_memattr__map_sysfs_wc
 #define dev_free_fds     vfio_memattr__dev_free_fds
+#define dev_vfio_dir     vfio_memattr__dev_vfio_dir
+#define group_is_noiommu vfio_memattr__group_is_noiommu
 
 void dev_lock(struct vfio_memattr_dev *dev);
 void dev_unlock(struct vfio_memattr_dev *dev);
@@ -153,5 +164,9 @@ void *map_range(struct vfio_memattr_mapping *m, int fd, off_t off);
 int unmap_range(struct vfio_memattr_mapping *m, void *addr);
 int map_sysfs_wc(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m);
 void dev_free_fds(struct vfio_memattr_dev *dev);
+const char *dev_vfio_dir(void);
+/* 1 if the IOMMU group of @bdf is a VFIO no-IOMMU group (its sysfs name is
+ * "vfio-noiommu"), 0 if not or if it has none. */
+int group_is_noiommu(const char *bdf);
 
 #endif

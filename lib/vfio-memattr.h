@@ -92,9 +92,15 @@ struct vfio_memattr_bar {
  * taken as domain 0000).  Uses the iommufd device cdev when
  * /dev/vfio/devices/vfioN exists for the device and /dev/iommu exists,
  * otherwise the group/container API (VFIO_TYPE1v2_IOMMU, then
- * VFIO_TYPE1_IOMMU).  @flags must be 0.
+ * VFIO_TYPE1_IOMMU).  A device in VFIO's unsafe no-IOMMU mode (its IOMMU
+ * group is one VFIO made up, node /dev/vfio/noiommu-N, sysfs name
+ * "vfio-noiommu"; vfio's enable_unsafe_noiommu_mode=1) is opened through
+ * that group with VFIO_NOIOMMU_IOMMU: see vfio_memattr_is_noiommu() (since
+ * 2.2).  @flags must be 0.
  * Errors: -ENODEV (no such device), -ENOENT (device has no IOMMU group or
- * is not bound to a VFIO driver), -EBUSY (group in use / not viable), ...
+ * is not bound to a VFIO driver), -EBUSY (group in use / not viable),
+ * -EPERM (a no-IOMMU group without CAP_SYS_RAWIO), -EOPNOTSUPP (no-IOMMU
+ * group, but the container has no VFIO_NOIOMMU_IOMMU), ...
  */
 int vfio_memattr_open(const char *bdf, unsigned int flags,
 		      struct vfio_memattr_dev **out);
@@ -128,14 +134,27 @@ int vfio_memattr_parse_bdf(const char *in, char *out, size_t outsz);
  * IOVAs (and, where the platform routes it, to each other).  A device of
  * @with's own IOMMU group shares its group; one of another group is added
  * to the container.  The devices can be closed in any order.  @flags must
- * be 0.  -EOPNOTSUPP for an adopted @with, or when @with uses iommufd and
- * @bdf has no VFIO device node.
+ * be 0.  -EOPNOTSUPP for an adopted @with, when @with uses iommufd and
+ * @bdf has no VFIO device node, or when one of the two is in no-IOMMU mode
+ * and the other is not (VFIO never mixes them in a container).
  */
 int vfio_memattr_open_shared(const char *bdf, struct vfio_memattr_dev *with,
 			     unsigned int flags, struct vfio_memattr_dev **out);
 
 /* Unmap every mapping still mapped, close what the library opened, free. */
 void vfio_memattr_close(struct vfio_memattr_dev *dev);
+
+/*
+ * 1 if @dev runs in VFIO's unsafe no-IOMMU mode, 0 if not, -EINVAL for a
+ * NULL @dev (since 2.2, symbol version VFIO_MEMATTR_2.2).  Such a device
+ * has no DMA isolation and no IOVA: it DMAs to physical addresses (DPDK's
+ * --iova-mode=pa), vfio_memattr_dma_map() and vfio_memattr_dma_unmap()
+ * fail with -EOPNOTSUPP without calling the kernel, and opening it needs
+ * CAP_SYS_RAWIO.  BAR mappings (with attributes) work as on any device.
+ * For an adopted device the answer comes from sysfs (the name of its IOMMU
+ * group) when its PCI address is known, else it is 0.
+ */
+int vfio_memattr_is_noiommu(const struct vfio_memattr_dev *dev);
 
 /* The VFIO device fd (owned by the library unless adopted). */
 int vfio_memattr_device_fd(const struct vfio_memattr_dev *dev);
@@ -231,7 +250,9 @@ int vfio_memattr_region_read(struct vfio_memattr_dev *dev, unsigned int index,
 int vfio_memattr_region_write(struct vfio_memattr_dev *dev, unsigned int index,
 			      uint64_t off, const void *buf, size_t len);
 
-/* IOMMU DMA mapping (read + write) of @size bytes of @vaddr at @iova. */
+/* IOMMU DMA mapping (read + write) of @size bytes of @vaddr at @iova.
+ * -EOPNOTSUPP on an adopted device and on a device in no-IOMMU mode
+ * (vfio_memattr_is_noiommu()), before any kernel call. */
 int vfio_memattr_dma_map(struct vfio_memattr_dev *dev, void *vaddr,
 			 uint64_t iova, uint64_t size);
 int vfio_memattr_dma_unmap(struct vfio_memattr_dev *dev, uint64_t iova,
