@@ -24,8 +24,11 @@
 
 
 int __real_ioctl(int fd, unsigned long req, ...);
+int __wrap_ioctl(int fd, unsigned long req, ...);
 
 struct fake_state fk = { .fd = -1 };
+struct fake_vfio fv = { .set_iommu_type = -1 };
+static char fv_sroot[64];
 
 static int fake_region_info(struct vfio_region_info *ri)
 {
@@ -313,6 +316,177 @@ static int fake_feature(struct vfio_device_feature *f)
 	return -ENOTTY;
 }
 
+/* What fd is: 'c' (fake container), 'g' (fake group, name in @name), 'd' (a
+ * dup of the fake device), 0 (none of them). */
+static int fake_vfio_kind(int fd, char *name, size_t len)
+{
+	char p[64], t[512];
+	size_t n = strlen(fv.dir);
+	ssize_t r;
+
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	r = readlink(p, t, sizeof(t) - 1);
+	if (r < 0)
+		return 0;
+	t[r] = 0;
+	if (!strncmp(t, "/memfd:fake-vfio-device", 23))
+		return 'd';
+	if (!n || strncmp(t, fv.dir, n) || t[n] != '/')
+		return 0;
+	snprintf(name, len, "%s", t + n + 1);
+	return strcmp(name, "vfio") ? 'g' : 'c';
+}
+
+/* VFIO's container and group ioctls; -ENOSYS: not a fake fd */
+static int fake_vfio_ioctl(int fd, unsigned long req, void *arg)
+{
+	char name[64] = "";
+	int kind = fv.dir[0] ? fake_vfio_kind(fd, name, sizeof(name)) : 0;
+	int noiommu_grp = !strncmp(fv.last_group, "noiommu-", 8);
+
+	if (kind == 'd') {		/* the device through GET_DEVICE_FD */
+		int saved = fk.fd, ret;
+
+		fk.fd = fd;
+		ret = __wrap_ioctl(fd, req, arg);
+		fk.fd = saved;
+		return ret < 0 ? -errno : ret;
+	}
+	if (kind == 'c') {
+		switch (req) {
+		case VFIO_GET_API_VERSION:
+			return VFIO_API_VERSION;
+		case VFIO_CHECK_EXTENSION:
+			if ((long)arg == VFIO_TYPE1v2_IOMMU || (long)arg == VFIO_TYPE1_IOMMU)
+				return fv.type1;
+			if ((long)arg == VFIO_NOIOMMU_IOMMU)
+				return fv.noiommu;
+			return 0;
+		case VFIO_SET_IOMMU:
+			fv.set_iommu_calls++;
+			fv.set_iommu_type = (int)(long)arg;
+			if (!fv.set_container_calls)
+				return -EINVAL;
+			/* only the noiommu driver for a noiommu container, never for another */
+			if (noiommu_grp != ((long)arg == VFIO_NOIOMMU_IOMMU))
+				return -ENODEV;
+			if ((long)arg == VFIO_NOIOMMU_IOMMU ? !fv.noiommu : !fv.type1)
+				return -ENODEV;
+			return 0;
+		case VFIO_IOMMU_MAP_DMA: case VFIO_IOMMU_UNMAP_DMA:
+			fv.dma_calls++;
+			return noiommu_grp ? -ENOTTY : 0;	/* the noiommu driver has none */
+		}
+		return -ENOTTY;
+	}
+	if (kind == 'g') {
+		switch (req) {
+		case VFIO_GROUP_GET_STATUS: {
+			struct vfio_group_status *st = arg;
+
+			st->flags = VFIO_GROUP_FLAGS_VIABLE |
+				    (fv.set_container_calls ? VFIO_GROUP_FLAGS_CONTAINER_SET : 0);
+			return 0;
+		}
+		case VFIO_GROUP_SET_CONTAINER:
+			fv.set_container_calls++;
+			snprintf(fv.last_group, sizeof(fv.last_group), "%s", name);
+			return 0;
+		case VFIO_GROUP_GET_DEVICE_FD:
+			fv.get_fd_calls++;
+			if (fk.fd < 0)
+				return -ENODEV;
+			return fcntl(fk.fd, F_DUPFD_CLOEXEC, 0);
+		}
+		return -ENOTTY;
+	}
+	return -ENOSYS;
+}
+
+static void fv_put(const char *rel, const char *content)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", fv_sroot, rel);
+	f = fopen(p, "w");
+	if (f) {
+		fputs(content, f);
+		fclose(f);
+	}
+}
+
+static void fv_mkdirs(const char *rel)
+{
+	char p[512], *s;
+
+	snprintf(p, sizeof(p), "%s/%s", fv_sroot, rel);
+	for (s = p + strlen(fv_sroot) + 1; (s = strchr(s, '/')); s++) {
+		*s = 0;
+		mkdir(p, 0755);
+		*s = '/';
+	}
+	mkdir(p, 0755);
+}
+
+int fake_vfio_setup(const char *bdf, unsigned int grp, int noiommu, int name_file)
+{
+	char rel[256], target[128], p[512];
+	int fd;
+
+	if (!fv.dir[0]) {
+		snprintf(fv_sroot, sizeof(fv_sroot), "/tmp/vfio-memattr-fvsys-XXXXXX");
+		snprintf(fv.dir, sizeof(fv.dir), "/tmp/vfio-memattr-fvdev-XXXXXX");
+		if (!mkdtemp(fv_sroot) || !mkdtemp(fv.dir)) {
+			fv.dir[0] = 0;
+			return -1;
+		}
+		vfio_memattr__sysfs_root = fv_sroot;
+		vfio_memattr__dev_vfio = fv.dir;
+		snprintf(p, sizeof(p), "%s/vfio", fv.dir);
+		fd = open(p, O_RDWR | O_CREAT, 0600);
+		if (fd < 0)
+			return -1;
+		close(fd);
+	}
+	fv.type1 = fv.noiommu = 1;
+	fv.set_iommu_type = -1;
+	fv.set_iommu_calls = fv.set_container_calls = fv.dma_calls = fv.get_fd_calls = 0;
+	fv.last_group[0] = 0;
+	snprintf(rel, sizeof(rel), "bus/pci/devices/%s", bdf);
+	fv_mkdirs(rel);
+	snprintf(rel, sizeof(rel), "kernel/iommu_groups/%u", grp);
+	fv_mkdirs(rel);
+	snprintf(rel, sizeof(rel), "kernel/iommu_groups/%u/name", grp);
+	if (noiommu && name_file)
+		fv_put(rel, "vfio-noiommu\n");
+	snprintf(p, sizeof(p), "%s/bus/pci/devices/%s/iommu_group", fv_sroot, bdf);
+	snprintf(target, sizeof(target), "../../../../kernel/iommu_groups/%u", grp);
+	unlink(p);
+	if (symlink(target, p) < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/%s%u", fv.dir, noiommu ? "noiommu-" : "", grp);
+	fd = open(p, O_RDWR | O_CREAT, 0600);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+void fake_vfio_teardown(void)
+{
+	char cmd[256];
+
+	if (!fv.dir[0])
+		return;
+	vfio_memattr__sysfs_root = NULL;
+	vfio_memattr__dev_vfio = NULL;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", fv_sroot, fv.dir);
+	if (system(cmd) != 0)
+		printf("    cannot remove %s, %s\n", fv_sroot, fv.dir);
+	fv.dir[0] = 0;
+}
+
 int __wrap_ioctl(int fd, unsigned long req, ...)
 {
 	va_list ap;
@@ -322,8 +496,18 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if (fd != fk.fd || fd < 0)
+	if (fd < 0)
 		return __real_ioctl(fd, req, arg);
+	if (fd != fk.fd) {
+		ret = fake_vfio_ioctl(fd, req, arg);
+		if (ret == -ENOSYS)
+			return __real_ioctl(fd, req, arg);
+		if (ret < 0) {
+			errno = -ret;
+			return -1;
+		}
+		return ret;
+	}
 
 	switch (req) {
 	case VFIO_DEVICE_GET_INFO: {
@@ -351,9 +535,8 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 	return ret;
 }
 
-struct vfio_memattr_dev *fake_open(int uapi)
+int fake_device_init(int uapi)
 {
-	struct vfio_memattr_dev *dev = NULL;
 	uint32_t bar[6] = { 0xfebf0000, 0, 0xfd00000c, 0, 0, 0 };
 
 	memset(&fk, 0, sizeof(fk));
@@ -364,6 +547,15 @@ struct vfio_memattr_dev *fake_open(int uapi)
 	fk.set_lie = -1;
 	if (fk.fd < 0 || ftruncate(fk.fd, FILE_SIZE) < 0 ||
 	    pwrite(fk.fd, bar, sizeof(bar), CFG_OFF + 0x10) != sizeof(bar))
+		return -1;
+	return 0;
+}
+
+struct vfio_memattr_dev *fake_open(int uapi)
+{
+	struct vfio_memattr_dev *dev = NULL;
+
+	if (fake_device_init(uapi) < 0)
 		return NULL;
 	if (vfio_memattr_adopt(fk.fd, 0, &dev) < 0)
 		return NULL;

@@ -64,6 +64,33 @@ struct fake_state {
 };
 extern struct fake_state fk;
 
+/*
+ * A fake /dev/vfio for vfio_memattr_open() (group API): a directory of
+ * regular files (vfio, N, noiommu-N) that vfio_memattr__dev_vfio points
+ * at; ioctls on fds of its files are answered here as VFIO's container and
+ * group would (GET_DEVICE_FD gives a dup of the fake device's memfd).
+ */
+struct fake_vfio {
+	char dir[64];		/* "" when not set up */
+	int type1;		/* the container offers VFIO_TYPE1v2_IOMMU */
+	int noiommu;		/* ... VFIO_NOIOMMU_IOMMU (enable_unsafe_noiommu_mode=Y) */
+	int set_iommu_type;	/* the type of the last VFIO_SET_IOMMU, -1: none */
+	unsigned int set_iommu_calls, set_container_calls, dma_calls, get_fd_calls;
+	char last_group[32];	/* node name of the group of the last SET_CONTAINER */
+};
+extern struct fake_vfio fv;
+
+/*
+ * Fake sysfs (under @sroot) and /dev/vfio (fv.dir) for device @bdf in
+ * IOMMU group @grp: @noiommu: the group's sysfs name is "vfio-noiommu"
+ * (@name_file: written at all) and its node is noiommu-@grp, else @grp.
+ * The first call makes both trees and points the library at them.
+ */
+int fake_vfio_setup(const char *bdf, unsigned int grp, int noiommu, int name_file);
+void fake_vfio_teardown(void);
+/* The fake device's memfd (fk) for vfio_memattr_open(), not adopted. */
+int fake_device_init(int uapi);
+
 /* A fake device (@uapi: answering the memattr uAPI), adopted. */
 struct vfio_memattr_dev *fake_open(int uapi);
 void fake_close(struct vfio_memattr_dev *dev);

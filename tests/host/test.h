@@ -54,5 +54,6 @@ void run_adopt_tests(void);
 void run_pat_tests(void);
 void run_tap_tests(void);
 void run_dmabuf_tests(void);
+void run_noiommu_tests(void);
 
 #endif

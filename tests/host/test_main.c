@@ -54,6 +54,7 @@ int main(int argc, char **argv)
 	run_fake_tests();
 	run_adopt_tests();
 	run_dmabuf_tests();
+	run_noiommu_tests();
 	run_cli_tests();
 	run_lab_tests();
 	printf("%d passed, %d failed\n", passed, failed);
