@@ -46,6 +46,8 @@ void fail(int e, const char *hint, const char *fmt, ...) __attribute__((format(p
 /* {"errno":..,"name":..,"message":..,"hint":..} of the first error, under @key. */
 void json_error(struct json *j, const char *key, int dflt_errno);
 bool have_error(void);
+/* "vfio-memattr: warning: MESSAGE" on stderr; not an error (no JSON error). */
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* sysfs.c */
 int read_str(const char *path, char *buf, size_t len);
@@ -54,6 +56,12 @@ int link_base(const char *path, char *out, size_t len);
 void dev_path(char *out, size_t len, const char *bdf, const char *attr);
 void cur_driver(const char *bdf, char *out, size_t len);
 int iommu_group(const char *bdf, char *out, size_t len);
+/* Is the IOMMU group of @bdf one VFIO made up in no-IOMMU mode (sysfs name
+ * "vfio-noiommu", node /dev/vfio/noiommu-N)? */
+bool group_is_noiommu(const char *bdf);
+/* vfio's enable_unsafe_noiommu_mode: 1 (Y), 0 (N), -1 (no such parameter:
+ * vfio not loaded, or a kernel without CONFIG_VFIO_NOIOMMU) */
+int noiommu_param(void);
 bool is_vfio_driver(const char *drv);
 int check_bdf(const char *in, char *bdf, size_t len);
 const char *explain_open(const char *bdf, int e);

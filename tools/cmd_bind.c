@@ -183,6 +183,8 @@ static void report(struct cli_args *a, const char *bdf, const char *prev, bool c
 	json_bool(&j, "memattr_driver", kind_is_memattr(k));
 	json_str(&j, "previous_driver", prev && prev[0] ? prev : NULL);
 	json_bool(&j, "changed", changed);
+	/* in a group VFIO made up in its unsafe no-IOMMU mode */
+	json_bool(&j, "noiommu", group_is_noiommu(bdf));
 	json_str(&j, "message", msg);
 	json_null(&j, "error");
 	json_end(&j);
@@ -201,7 +203,7 @@ int cmd_bind(struct cli_args *a)
 	char sprev[64], sovr[64];
 	const char *target = DRIVER;
 	enum drv_kind kind;
-	bool remembered;
+	bool remembered, noiommu = false;
 	struct stat st;
 	int ret;
 
@@ -218,12 +220,28 @@ int cmd_bind(struct cli_args *a)
 		return 0;
 	}
 	if (iommu_group(bdf, grp, sizeof(grp)) < 0) {
-		fail(ENOENT, NULL, "%s: the device has no IOMMU group: enable the IOMMU "
-		     "(intel_iommu=on or amd_iommu=on on the kernel command line); refusing to "
-		     "bind", bdf);
-		return 1;
+		/* VFIO makes a no-IOMMU group for it at bind, if allowed to */
+		int np = noiommu_param();
+
+		if (np != 1) {
+			fail(ENOENT, "on a machine without an IOMMU (EC2), VFIO's unsafe no-IOMMU "
+			     "mode: vfio module parameter enable_unsafe_noiommu_mode=1, with a kernel "
+			     "built with CONFIG_VFIO_NOIOMMU", "%s: the device has no IOMMU group: "
+			     "enable the IOMMU (intel_iommu=on or amd_iommu=on on the kernel command "
+			     "line); refusing to bind (%s)", bdf, np == 0 ?
+			     "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode is N" :
+			     "no /sys/module/vfio/parameters/enable_unsafe_noiommu_mode: vfio not "
+			     "loaded, or a kernel without CONFIG_VFIO_NOIOMMU");
+			return 1;
+		}
+		noiommu = true;
+		warn("%s: no IOMMU group, and vfio's enable_unsafe_noiommu_mode is Y: binding in "
+		     "VFIO's unsafe no-IOMMU mode", bdf);
+		grp[0] = 0;
+	} else if (group_is_noiommu(bdf)) {
+		noiommu = true;
 	}
-	ret = group_viable(bdf, grp);
+	ret = noiommu ? 0 : group_viable(bdf, grp);
 	if (ret < 0) {
 		if (ret != -EBUSY)
 			fail(-ret, NULL, "%s: cannot list the devices of IOMMU group %s: %s", bdf, grp,
@@ -277,10 +295,19 @@ int cmd_bind(struct cli_args *a)
 	ret = write_str(p, bdf);
 	cur_driver(bdf, cur, sizeof(cur));
 	if (!strcmp(cur, target)) {
-		report(a, bdf, drv, true, "%s: bound to %s%s (was %s%s, IOMMU group %s)", bdf, target,
-		       strcmp(target, DRIVER) ? ", the vfio-memattr flavour" : "",
+		/* a no-IOMMU group is made anew at each bind */
+		if (iommu_group(bdf, grp, sizeof(grp)) < 0)
+			snprintf(grp, sizeof(grp), "?");
+		noiommu = noiommu || group_is_noiommu(bdf);
+		if (noiommu)
+			warn("%s: runs in VFIO's unsafe no-IOMMU mode (/dev/vfio/noiommu-%s): no DMA "
+			     "isolation, the device DMAs to physical addresses; opening it needs "
+			     "CAP_SYS_RAWIO, and the kernel is tainted", bdf, grp);
+		report(a, bdf, drv, true, "%s: bound to %s%s (was %s%s, %sIOMMU group %s%s)", bdf,
+		       target, strcmp(target, DRIVER) ? ", the vfio-memattr flavour" : "",
 		       drv[0] ? drv : "no driver",
-		       kind == DRV_STOCK_VFIO_PCI ? ", the kernel's, no memattr uAPI" : "", grp);
+		       kind == DRV_STOCK_VFIO_PCI ? ", the kernel's, no memattr uAPI" : "",
+		       noiommu ? "no-" : "", noiommu ? "noiommu-" : "", grp);
 		return 0;
 	}
 	fail(ret < 0 ? -ret : ENODEV, "see dmesg", "%s: binding to %s failed (%s)", bdf, target,

@@ -202,9 +202,13 @@ int cmd_info(struct cli_args *a)
 		json_str(j, "driver", drv[0] ? drv : NULL);
 		json_bool(j, "in_use", false);
 		json_bool(j, "memattr_uapi", ks == 1);
+		json_bool(j, "noiommu", vfio_memattr_is_noiommu(dev) == 1);
 	} else {
 		printf("%s: driver %s, memattr uAPI: %s\n", bdf, drv[0] ? drv : "-",
 		       ks == 1 ? "yes" : "no (plain VFIO: NC only)");
+		if (vfio_memattr_is_noiommu(dev) == 1)
+			printf("%s: VFIO's unsafe no-IOMMU mode: no DMA isolation, no DMA "
+			       "mapping (physical addresses)\n", bdf);
 	}
 	print_regions(dev, j);
 	print_bars(dev, j);

@@ -64,6 +64,7 @@ struct dev_row {
 	const char *bdf;
 	char drv[64], grp[64], ven[16], did[16], cls[16];
 	enum drv_kind kind;
+	bool noiommu;		/* a group VFIO made up in no-IOMMU mode */
 	struct sys_bar bars[6];
 	struct vfio_memattr_dev *dev;
 	const char *why;	/* why the attributes are unknown, NULL if known */
@@ -76,6 +77,7 @@ static void read_row(struct dev_row *r, bool open)
 	r->kind = driver_kind(r->bdf, r->drv, sizeof(r->drv));
 	if (iommu_group(r->bdf, r->grp, sizeof(r->grp)) < 0)
 		r->grp[0] = 0;
+	r->noiommu = r->grp[0] && group_is_noiommu(r->bdf);
 	dev_path(p, sizeof(p), r->bdf, "vendor");
 	if (read_str(p, r->ven, sizeof(r->ven)))
 		r->ven[0] = 0;
@@ -115,15 +117,16 @@ static void print_row(struct json *j, struct dev_row *r)
 			json_u64(j, "iommu_group", strtoull(r->grp, NULL, 10));
 		else
 			json_null(j, "iommu_group");
+		json_bool(j, "noiommu", r->noiommu);
 		json_bool(j, "attributes_known", !r->why);
 		json_str(j, "attributes_unknown_reason", r->why);
 		json_arr(j, "bars");
 	} else {
-		printf("%s %s:%s class %s driver %s%s iommu_group %s\n", r->bdf, hex_tail(r->ven),
+		printf("%s %s:%s class %s driver %s%s iommu_group %s%s\n", r->bdf, hex_tail(r->ven),
 		       hex_tail(r->did), hex_tail(r->cls), r->drv[0] ? r->drv : "-",
 		       r->kind == DRV_FLAVOUR ? " (vfio-memattr)" :
 		       r->kind == DRV_STOCK_VFIO_PCI ? " (kernel's)" : "",
-		       r->grp[0] ? r->grp : "-");
+		       r->noiommu ? "noiommu-" : "", r->grp[0] ? r->grp : "-");
 	}
 	for (b = 0; b < 6; b++) {
 		struct vfio_memattr_bar bi;

@@ -52,6 +52,17 @@ void fail(int e, const char *hint, const char *fmt, ...)
 	va_end(ap);
 }
 
+void warn(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: warning: %s\n", prog, msg);
+}
+
 bool have_error(void)
 {
 	return first_err.set;

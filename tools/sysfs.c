@@ -86,6 +86,24 @@ int iommu_group(const char *bdf, char *out, size_t len)
 	return link_base(p, out, len);
 }
 
+bool group_is_noiommu(const char *bdf)
+{
+	char p[PATH_MAX], name[32];
+
+	dev_path(p, sizeof(p), bdf, "iommu_group/name");
+	return read_str(p, name, sizeof(name)) == 0 && !strcmp(name, "vfio-noiommu");
+}
+
+int noiommu_param(void)
+{
+	char p[PATH_MAX], v[8];
+
+	module_param_path(p, sizeof(p), "vfio", "enable_unsafe_noiommu_mode");
+	if (read_str(p, v, sizeof(v)) < 0)
+		return -1;
+	return v[0] == 'Y' || v[0] == 'y' || v[0] == '1';
+}
+
 void module_param_path(char *out, size_t len, const char *mod, const char *name)
 {
 	snprintf(out, len, "%s/module/%s/parameters/%s", sysfs_root, mod, name);
@@ -175,7 +193,12 @@ const char *explain_open(const char *bdf, int e)
 	cur_driver(bdf, drv, sizeof(drv));
 	if (iommu_group(bdf, grp, sizeof(grp)) < 0)
 		snprintf(msg, sizeof(msg), "the device has no IOMMU group: enable the IOMMU "
-			 "(intel_iommu=on or amd_iommu=on on the kernel command line)");
+			 "(intel_iommu=on or amd_iommu=on on the kernel command line), or without "
+			 "one VFIO's unsafe no-IOMMU mode (see \"%s bind\")", prog);
+	else if (group_is_noiommu(bdf) && (e == -EACCES || e == -EPERM))
+		snprintf(msg, sizeof(msg), "%s: the device is in VFIO's unsafe no-IOMMU mode "
+			 "(/dev/vfio/noiommu-%s): opening it needs CAP_SYS_RAWIO (root)",
+			 strerror(-e), grp);
 	else if (!is_vfio_driver(drv))
 		snprintf(msg, sizeof(msg), "bound to %s, not to a VFIO driver: run \"%s bind %s\"",
 			 drv[0] ? drv : "no driver", prog, bdf);

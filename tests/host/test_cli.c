@@ -318,6 +318,79 @@ static void bind_no_group(void)
 
 #define parse_out()	mj_parse_print(out, "    ", "stdout")
 
+static void check_json_error(int want_errno, const char *what);
+
+/* no IOMMU group: bind only with vfio's enable_unsafe_noiommu_mode=Y */
+static void bind_noiommu_param(void)
+{
+	REQUIRE(setup() == 0);
+	put("bus/pci/devices/0000:00:04.0/driver_override", "");
+	/* no such parameter (vfio not loaded, or no CONFIG_VFIO_NOIOMMU) */
+	CHECK_EQ(cli("bind 0000:00:04.0"), 1);
+	CHECK(strstr(errout, "no IOMMU group: enable the IOMMU") != NULL);
+	CHECK(strstr(errout, "enable_unsafe_noiommu_mode") != NULL);
+	CHECK(strstr(errout, "CONFIG_VFIO_NOIOMMU") != NULL);
+	CHECK_STR(get("bus/pci/drivers_probe"), "");		/* refused: nothing written */
+	mk("module");
+	mk("module/vfio");
+	mk("module/vfio/parameters");
+	put("module/vfio/parameters/enable_unsafe_noiommu_mode", "N\n");
+	CHECK_EQ(cli("bind 0000:00:04.0 --json"), 1);
+	CHECK(strstr(errout, "enable_unsafe_noiommu_mode is N") != NULL);
+	check_json_error(ENOENT, "bind, no group, parameter N");
+	CHECK_STR(get("bus/pci/drivers_probe"), "");
+	if (t_cur_fail)
+		show();
+	/* Y: bound (the fake driver does not take it: rolled back) */
+	put("module/vfio/parameters/enable_unsafe_noiommu_mode", "Y\n");
+	CHECK_EQ(cli("bind 0000:00:04.0"), 1);
+	CHECK(strstr(errout, "refusing") == NULL);
+	CHECK(strstr(errout, "warning: 0000:00:04.0: no IOMMU group, and vfio's "
+		     "enable_unsafe_noiommu_mode is Y: binding in VFIO's unsafe no-IOMMU mode") != NULL);
+	CHECK_STR(get("bus/pci/drivers_probe"), "0000:00:04.0");
+	CHECK(strstr(errout, "binding to vfio-pci-memattr failed") != NULL);
+	if (t_cur_fail)
+		show();
+	teardown();
+}
+
+/* a device in a no-IOMMU group: list and bind say so */
+static void list_noiommu(void)
+{
+	struct mj *j;
+
+	REQUIRE(setup() == 0);
+	mk("kernel/iommu_groups/5");
+	put("kernel/iommu_groups/5/name", "vfio-noiommu\n");
+	ln("../../../../kernel/iommu_groups/5", "bus/pci/devices/0000:00:04.0/iommu_group");
+	ln("../../drivers/vfio-pci-memattr", "bus/pci/devices/0000:00:04.0/driver");
+	CHECK_EQ(cli("list --json"), 0);
+	j = parse_out();
+	CHECK_STR(mj_str(j, "devices.2.bdf"), "0000:00:04.0");
+	CHECK_EQ(mj_int(j, "devices.2.iommu_group", -1), 5);
+	CHECK_EQ(mj_bool(j, "devices.2.noiommu"), 1);
+	CHECK_EQ(mj_bool(j, "devices.0.noiommu"), 0);
+	CHECK(mj_is(j, "devices.0.noiommu", MJ_BOOL));
+	mj_free(j);
+	CHECK_EQ(cli("list"), 0);
+	CHECK(strstr(out, "0000:00:04.0 ?:? class ? driver vfio-pci-memattr iommu_group noiommu-5\n") != NULL);
+	CHECK(strstr(out, "0000:00:03.0 1af4:1110 class 050000 driver vfio-pci") && strstr(out, " iommu_group 2\n"));
+	CHECK_EQ(cli("bind 0000:00:04.0 --json"), 0);
+	j = parse_out();
+	CHECK_EQ(mj_bool(j, "noiommu"), 1);
+	mj_free(j);
+	CHECK_EQ(cli("bind 0000:00:03.0 --json"), 1);	/* group 2 not viable */
+	ln("../../drivers/vfio-pci-memattr", "bus/pci/devices/0000:00:03.0/driver");
+	CHECK_EQ(cli("bind 0000:00:03.0 --json"), 0);
+	j = parse_out();
+	CHECK_EQ(mj_bool(j, "noiommu"), 0);
+	CHECK(mj_is(j, "noiommu", MJ_BOOL));
+	mj_free(j);
+	if (t_cur_fail)
+		show();
+	teardown();
+}
+
 /* the BAR @bar of device @bdf in list --json, NULL if missing */
 #define list_bar(j, bdf, bar)	mj_find(mj_find(j, "devices", "bdf", bdf, 0), "bars", "bar", NULL, bar)
 
@@ -761,6 +834,10 @@ void run_cli_tests(void)
 	t_run("cli: bind refuses a device in use (interface up, disk mounted or held)",
 	      bind_in_use);
 	t_run("cli: no IOMMU group, no device", bind_no_group);
+	t_run("cli: bind without IOMMU group: enable_unsafe_noiommu_mode absent, N, Y",
+	      bind_noiommu_param);
+	t_run("cli: list and bind show a no-IOMMU group (noiommu-N, \"noiommu\": true)",
+	      list_noiommu);
 	t_run("cli: list reads sysfs only unless --open (JSON parsed)", list_sysfs_only);
 	t_run("cli: --json errors are one JSON object on stdout, non-zero exit", json_errors);
 	t_run("cli: map checks every SPEC before opening the device", spec_checked_first);
