@@ -96,7 +96,7 @@ struct vfio_memattr_bar {
  * group is one VFIO made up, node /dev/vfio/noiommu-N, sysfs name
  * "vfio-noiommu"; vfio's enable_unsafe_noiommu_mode=1) is opened through
  * that group with VFIO_NOIOMMU_IOMMU: see vfio_memattr_is_noiommu() (since
- * 2.2).  @flags must be 0.
+ * 2.3).  @flags must be 0.
  * Errors: -ENODEV (no such device), -ENOENT (device has no IOMMU group or
  * is not bound to a VFIO driver), -EBUSY (group in use / not viable),
  * -EPERM (a no-IOMMU group without CAP_SYS_RAWIO), -EOPNOTSUPP (no-IOMMU
@@ -146,7 +146,7 @@ void vfio_memattr_close(struct vfio_memattr_dev *dev);
 
 /*
  * 1 if @dev runs in VFIO's unsafe no-IOMMU mode, 0 if not, -EINVAL for a
- * NULL @dev (since 2.2, symbol version VFIO_MEMATTR_2.2).  Such a device
+ * NULL @dev (since 2.3, symbol version VFIO_MEMATTR_2.3).  Such a device
  * has no DMA isolation and no IOVA: it DMAs to physical addresses (DPDK's
  * --iova-mode=pa), vfio_memattr_dma_map() and vfio_memattr_dma_unmap()
  * fail with -EOPNOTSUPP without calling the kernel, and opening it needs
@@ -326,7 +326,7 @@ int vfio_memattr_dmabuf_info(struct vfio_memattr_dev *dev, int dmabuf_fd,
  * Revoke DMABUF @dmabuf_fd of @dev for good: its mmaps (in every process)
  * get SIGBUS at their next access, later mmaps fail with ENODEV, and its
  * ranges are given back.  Revoking a revoked DMABUF succeeds (the kernel
- * answers EBADFD since 2.2; this call answers 0 for it).  The fd stays
+ * answers EBADFD since 2.3; this call answers 0 for it).  The fd stays
  * open (close it).  Errors: -EINVAL, -ENODEV (another device's), -ENOTTY.
  */
 int vfio_memattr_dmabuf_revoke(struct vfio_memattr_dev *dev, int dmabuf_fd);
