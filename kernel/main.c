@@ -105,11 +105,9 @@ static bool memattr_parse_hex(const char *s, unsigned int width, u32 *val)
 	u32 v = 0;
 
 	for (i = 0; i < width; i++) {
-		int d = hex_to_bin(s[i]);
-
-		if (d < 0)
+		if (!isxdigit(s[i]))
 			return false;
-		v = v << 4 | d;
+		v = v << 4 | (isdigit(s[i]) ? s[i] - '0' : tolower(s[i]) - 'a' + 10);
 	}
 	*val = v;
 	return true;
