@@ -71,6 +71,7 @@ void memattr_device_init(struct memattr_device *mv)
 		INIT_LIST_HEAD(&mv->bars[i].free_windows);
 		mv->bars[i].ranges = RB_ROOT_CACHED;
 		atomic_set(&mv->bars[i].legacy_vmas, 0);
+		init_rwsem(&mv->bars[i].rw_sem);
 	}
 }
 

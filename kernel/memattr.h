@@ -5,7 +5,11 @@
  * Locking, outermost first:
  *   mmap_lock (held by the mm around mmap and faults)
  *     memattr_device.lock   handles, BAR takeover, legacy mmap counts
- *       core_vdev.memory_lock   under .lock only for a page access of rw.c
+ *       memattr_bar.rw_sem     write: rw.c's page mapping changes, or a
+ *                              memory type on the BAR is about to change
+ *   memattr_bar.rw_sem      read, taken under .lock, held (without .lock)
+ *                           across rw.c's access of one page
+ *     core_vdev.memory_lock   read, for that access
  *   core_vdev.memory_lock   else taken alone (faults), never before .lock
  * User memory is never touched while .lock is held, and the core is never
  * called with it held.  The core's kernel mapping of a BAR (barmap) is
@@ -23,6 +27,7 @@
 #include <linux/maple_tree.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
+#include <linux/rwsem.h>
 #include <linux/vfio_pci_core.h>
 #include <linux/xarray.h>
 
@@ -81,6 +86,7 @@ struct memattr_bar {
 	atomic_t legacy_vmas;		/* mmaps of the legacy region offset */
 	atomic_t core_rw;		/* core reads/writes of the BAR running */
 	bool taken;			/* the driver owns the kernel mapping */
+	struct rw_semaphore rw_sem;	/* rw.c's page accesses (see rw.c) */
 	void __iomem *rw_io;		/* rw.c's last uncached page, or NULL */
 	phys_addr_t rw_page;		/* its physical address */
 	bool legacy_untracked;		/* a legacy mmap the driver cannot count */

@@ -17,12 +17,21 @@
  * A write-combining page is mapped for the access alone: no speculatable
  * WC kernel alias outlives the call.  The last uncached page is kept
  * mapped for the next access (QEMU's trapped pages are accessed again and
- * again), and dropped under mv->lock before anything reserves a type on
- * the BAR (memattr_rw_drop(): MAP, DMABUF export and SET, handback).  Device memory is only touched
- * under mv->lock and memory_lock (in that order) with memory decode
- * enabled; user memory is only touched outside any lock of the driver or
- * the core.  Accesses are as wide as the core's of the same kernel
- * (8 bytes only where the core does 8).
+ * again), so the hot path does no ioremap or PAT work.
+ *
+ * mv->lock is held only to look the page's type up and pick its mapping,
+ * not across the device access: the access runs under the BAR's rw_sem,
+ * taken for read under mv->lock and kept when mv->lock is dropped, and
+ * under memory_lock with memory decode enabled.  Accesses of a BAR do not
+ * exclude each other, and no ioctl of the device waits for one (nor for
+ * memory_lock, held for write across a reset or a power state change).
+ * Anything that reserves a type on the BAR (MAP, DMABUF export and SET,
+ * handback, close) first calls memattr_rw_drop() under mv->lock, which
+ * takes rw_sem for write: it waits for the accesses in flight, whose
+ * mappings are then gone, and drops the cached page.  A new mapping for
+ * the cache is installed the same way.  User memory is only touched
+ * outside any lock of the driver or the core.  Accesses are as wide as
+ * the core's of the same kernel (8 bytes only where the core does 8).
  */
 #include <linux/io.h>
 #include <linux/pci.h>
@@ -108,38 +117,66 @@ static void memattr_io(struct vfio_pci_core_device *vdev, unsigned int bar,
 	}
 }
 
-/* Forget the cached page of @bar.  Caller holds mv->lock. */
+/*
+ * Forget the cached page of @bar, after the accesses in flight on the BAR
+ * (and their mappings) are gone.  Caller holds mv->lock.
+ */
 void memattr_rw_drop(struct memattr_device *mv, unsigned int bar)
 {
 	struct memattr_bar *b = &mv->bars[bar];
 
 	lockdep_assert_held(&mv->lock);
+	down_write(&b->rw_sem);
 	if (b->rw_io) {
 		iounmap(b->rw_io);
 		b->rw_io = NULL;
 	}
+	up_write(&b->rw_sem);
 }
 
-/* The mapping of the page at @phys with @attr.  Caller holds mv->lock. */
-static void __iomem *memattr_rw_page(struct memattr_device *mv,
-				     unsigned int bar, phys_addr_t phys,
-				     u8 attr)
+/*
+ * The mapping of the page at @phys with @attr, returned with the BAR's
+ * rw_sem held for read (memattr_rw_put() ends the access), or NULL.
+ * Caller holds mv->lock.
+ */
+static void __iomem *memattr_rw_get(struct memattr_device *mv,
+				    unsigned int bar, phys_addr_t phys,
+				    u8 attr)
 {
 	struct memattr_bar *b = &mv->bars[bar];
 	phys_addr_t page = phys & PAGE_MASK;
-	void __iomem *io;
+	void __iomem *io, *old;
 
-	if (attr == VFIO_MEMATTR_WC)
-		return memattr_map_page(page, attr);
-	if (b->rw_io && b->rw_page == page)
+	lockdep_assert_held(&mv->lock);
+	if (attr != VFIO_MEMATTR_WC && b->rw_io && b->rw_page == page) {
+		down_read(&b->rw_sem);
 		return b->rw_io;
-	io = memattr_map_page(page, attr);
-	if (io) {
-		memattr_rw_drop(mv, bar);
-		b->rw_io = io;
-		b->rw_page = page;
 	}
+	io = memattr_map_page(page, attr);
+	if (!io)
+		return NULL;
+	if (attr == VFIO_MEMATTR_WC) {
+		down_read(&b->rw_sem);
+		return io;
+	}
+	/* The new page replaces the cached one once no access uses that. */
+	down_write(&b->rw_sem);
+	old = b->rw_io;
+	b->rw_io = io;
+	b->rw_page = page;
+	downgrade_write(&b->rw_sem);
+	if (old)
+		iounmap(old);
 	return io;
+}
+
+/* End an access of memattr_rw_get(): the WC mapping goes before rw_sem. */
+static void memattr_rw_put(struct memattr_device *mv, unsigned int bar,
+			   void __iomem *io, u8 attr)
+{
+	if (attr == VFIO_MEMATTR_WC)
+		iounmap(io);
+	up_read(&mv->bars[bar].rw_sem);
 }
 
 /* Access [pos, pos + count) of @bar one page at a time. */
@@ -176,33 +213,30 @@ static ssize_t memattr_bar_rw(struct memattr_device *mv, unsigned int bar,
 
 		/*
 		 * The type is looked up after the user copy, which may sleep
-		 * for long, so a handle created meanwhile is honoured; and the
-		 * page is mapped and accessed under mv->lock (no user memory is
-		 * touched there), so no MAP can reserve a type over it while
-		 * its mapping for this access exists.
+		 * for long, so a handle created meanwhile is honoured; the
+		 * page's mapping keeps rw_sem held for read until it is gone,
+		 * so no type is reserved over the page while it exists.
 		 */
 		mutex_lock(&mv->lock);
 		attr = memattr_cover_attr(mv, bar, pos);
-		io = memattr_rw_page(mv, bar, start + pos, attr);
+		io = memattr_rw_get(mv, bar, start + pos, attr);
+		mutex_unlock(&mv->lock);
 		if (io) {
-			void __iomem *page = io;
-
-			io += offset_in_page(start + pos);
 			down_read(&vdev->memory_lock);
 			if (memattr_memory_enabled(vdev)) {
-				memattr_io(vdev, bar, io, b, pos, n, iswrite);
+				memattr_io(vdev, bar,
+					   io + offset_in_page(start + pos),
+					   b, pos, n, iswrite);
 				if (iswrite && attr == VFIO_MEMATTR_WC)
 					wmb();	/* drain the write-combining buffers */
 			} else {
 				ret = -EIO;
 			}
 			up_read(&vdev->memory_lock);
-			if (attr == VFIO_MEMATTR_WC)
-				iounmap(page);
+			memattr_rw_put(mv, bar, io, attr);
 		} else {
 			ret = -ENOMEM;
 		}
-		mutex_unlock(&mv->lock);
 
 		if (!ret && !iswrite && copy_to_user(ubuf + done, b, n))
 			ret = -EFAULT;
