@@ -11,7 +11,8 @@
  *     the access alone when WC): every read returns the data written
  *     there before.
  *  3. The MAPs and retypes all succeed: an access in flight never leaves
- *     a kernel mapping behind that makes a type reservation fail.
+ *     a kernel mapping behind that makes a type reservation fail, and a
+ *     MAP of the other type over a live handle is refused (EBUSY).
  *  4. Afterwards the BAR is handed back: no PAT entry is left in the
  *     slice (x86; rw.c's cached uncached page went with the handback).
  *  5. The kernel log has no warning, lockdep report or BUG.
@@ -52,6 +53,7 @@
 #define OWN		0x4000ull	/* 16 KiB per thread at SLICE */
 #define HANDLES		(SLICE + 0x20000)	/* 0x360000: 128 KiB the mapper types */
 #define HLEN		0x20000ull
+#define KEEP		(SLICE + 0x1f000)	/* one WC page */
 #define ROUNDS		400
 #define LAT_CALLS	2000
 
@@ -174,9 +176,9 @@ static void test_concurrent(void)
 	/* The covered pages' data, written before anything covers them. */
 	buf_fill(cov, HLEN, COV_SEED);
 	rc = rawfd_pwrite(fd, bar2_off + HANDLES, cov, HLEN);
-	/* A WC handle at the slice's end keeps BAR2 taken over throughout. */
+	/* A WC handle between the two keeps BAR2 taken over throughout. */
 	if (!rc)
-		rc = ma_map1(fd, 2, SLICE + SLICE_LEN - MA_PAGE, MA_PAGE, VFIO_MEMATTR_WC, &keep);
+		rc = ma_map1(fd, 2, KEEP, MA_PAGE, VFIO_MEMATTR_WC, &keep);
 	if (rc) {
 		tap_fail_n(5, "prepare the slice / take BAR2 over");
 		return;
