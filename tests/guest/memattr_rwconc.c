@@ -23,8 +23,9 @@
  * access is a trap to QEMU.  Before rw.c kept the device lock off the
  * device access, such a call waited for a whole pread's accesses.
  *
- * Slices: ivshmem0 BAR2 0x340000-0x37ffff (random data, read back in the
- * guest, no host check).
+ * Slices: ivshmem0 BAR2 0x340000-0x350fff and 0x360000-0x37ffff (random
+ * data, read back in the guest, no host check; 0x358000-0x35ffff is
+ * memattr_noiommu's).
  */
 #define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64
@@ -53,7 +54,7 @@
 #define OWN		0x4000ull	/* 16 KiB per thread at SLICE */
 #define HANDLES		(SLICE + 0x20000)	/* 0x360000: 128 KiB the mapper types */
 #define HLEN		0x20000ull
-#define KEEP		(SLICE + 0x1f000)	/* one WC page */
+#define KEEP		(SLICE + 0x10000)	/* one WC page */
 #define ROUNDS		400
 #define LAT_CALLS	2000
 

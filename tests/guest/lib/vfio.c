@@ -173,7 +173,14 @@ int vdev_open_mode(struct vdev *d, const char *bdf, enum vdev_mode mode)
 		rc = -EINVAL;
 		goto fail;
 	}
+	/* VFIO's unsafe no-IOMMU mode names its made-up groups noiommu-N */
 	snprintf(path, sizeof(path), "/dev/vfio/%s", g);
+	if (access(path, F_OK)) {
+		snprintf(path, sizeof(path), "/dev/vfio/noiommu-%s", g);
+		d->noiommu = !access(path, F_OK);
+		if (!d->noiommu)
+			snprintf(path, sizeof(path), "/dev/vfio/%s", g);
+	}
 	d->group = open(path, O_RDWR | O_CLOEXEC);
 	if (d->group < 0) {
 		rc = -errno;
@@ -195,8 +202,11 @@ int vdev_open_mode(struct vdev *d, const char *bdf, enum vdev_mode mode)
 		tap_diag("VFIO_GROUP_SET_CONTAINER: %s", strerror(errno));
 		goto fail;
 	}
-	type = ioctl(d->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0 ?
-		VFIO_TYPE1v2_IOMMU : VFIO_TYPE1_IOMMU;
+	if (d->noiommu)
+		type = VFIO_NOIOMMU_IOMMU;
+	else
+		type = ioctl(d->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0 ?
+			VFIO_TYPE1v2_IOMMU : VFIO_TYPE1_IOMMU;
 	if (ioctl(d->container, VFIO_SET_IOMMU, type) < 0) {
 		rc = -errno;
 		tap_diag("VFIO_SET_IOMMU: %s", strerror(errno));

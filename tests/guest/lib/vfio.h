@@ -8,6 +8,7 @@
 #ifndef MEMATTR_TEST_VFIO_H
 #define MEMATTR_TEST_VFIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/vfio.h>
@@ -26,6 +27,7 @@ struct vdev {
 	enum vdev_mode mode;
 	char cdev[32];	/* VDEV_CDEV: "vfioN" */
 	uint32_t ioas;	/* VDEV_CDEV: the IO address space the device is attached to */
+	bool noiommu;	/* a group of VFIO's no-IOMMU mode (/dev/vfio/noiommu-N) */
 };
 
 /*
