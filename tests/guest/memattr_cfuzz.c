@@ -16,7 +16,8 @@
  * add / delete / probe / signal, VFIO_DEVICE_RESET, memory disable and
  * enable through PCI_COMMAND, mmap of a handle + touch + munmap, mremap,
  * partial munmap, fork (the child touches its copies), a second device fd
- * closed while its mapping lives.  The long-lived fd of each device stays.
+ * closed while its mapping lives, pread/pwrite of the data BAR (taken over
+ * or not) and of handle offsets.  The long-lived fd of each device stays.
  * Every other second is calm: the workers first give back the handles,
  * mappings and DMABUFs they keep and call ioeventfds more, so that the
  * BARs alternate between taken over and carrying ioeventfds.
@@ -168,13 +169,15 @@ enum op {
 	OP_MAP, OP_MAP_MUT, OP_MAP_EFAULT, OP_UNMAP, OP_UNMAP_MUT, OP_HANDLE, OP_BAR_INFO,
 	OP_DMABUF, OP_DMABUF_ATTR, OP_DMABUF_REVOKE, OP_DMABUF_MMAP, OP_DMABUF_CLOSE,
 	OP_IOEV, OP_IOEV_MUT, OP_IOEV_PROBE, OP_IOEV_DEL, OP_IOEV_SIGNAL,
-	OP_RESET, OP_MEMORY, OP_MMAP, OP_MUNMAP, OP_TOUCH, OP_MREMAP, OP_SPLIT, OP_FORK, OP_REOPEN, OP_NR
+	OP_RESET, OP_MEMORY, OP_MMAP, OP_MUNMAP, OP_TOUCH, OP_MREMAP, OP_SPLIT, OP_FORK, OP_REOPEN,
+	OP_RW, OP_NR
 };
 static const char *const op_names[OP_NR] = {
 	"map", "map-mutated", "map-efault", "unmap", "unmap-mutated", "handle", "bar-info",
 	"dmabuf", "dmabuf-attr", "dmabuf-revoke", "dmabuf-mmap", "dmabuf-close",
 	"ioeventfd", "ioeventfd-mutated", "ioeventfd-probe", "ioeventfd-delete", "ioeventfd-signal",
 	"reset", "memory", "mmap", "munmap", "touch", "mremap", "split", "fork", "reopen",
+	"pread-pwrite",
 };
 /*
  * How often a worker picks each (an op without what it needs does
@@ -187,7 +190,7 @@ static const int op_weight[OP_NR] = {
 	[OP_HANDLE] = 3, [OP_BAR_INFO] = 2, [OP_DMABUF] = 3, [OP_DMABUF_ATTR] = 2,
 	[OP_DMABUF_REVOKE] = 1, [OP_DMABUF_MMAP] = 1, [OP_DMABUF_CLOSE] = 3, [OP_IOEV] = 12,
 	[OP_RESET] = 1, [OP_MEMORY] = 1, [OP_MMAP] = 6, [OP_MUNMAP] = 4, [OP_TOUCH] = 2, [OP_MREMAP] = 2, [OP_SPLIT] = 2,
-	[OP_FORK] = 1, [OP_REOPEN] = 1,
+	[OP_FORK] = 1, [OP_REOPEN] = 1, [OP_RW] = 6,
 };
 static int op_off[OP_NR];	/* MEMATTR_CFUZZ_SKIP */
 static atomic_long n_ok[OP_NR], n_err[OP_NR], n_errno[OP_NR][136];
@@ -214,6 +217,8 @@ static const int e_ioev_mut[] = { EBUSY, ENODEV, EINVAL, EBADF, 0 };
 static const int e_ioev_probe[] = { EBUSY, EEXIST, 0 };
 static const int e_mmap_h[] = { EINVAL, EBUSY, 0 };
 static const int e_ctl[] = { EINVAL, EBUSY, EAGAIN, ENOTTY, EIO, 0 };	/* as memattr_stress */
+/* memory disabled (EIO); a handle's offsets once it is gone (EINVAL) */
+static const int e_rw[] = { EIO, EINVAL, 0 };
 
 /* Counts a call; rc 0 or -errno; an errno outside @allowed is a failure. */
 static int account(enum op op, const struct fdev *d, int rc, const int *allowed)
@@ -892,6 +897,42 @@ static void op_ioev(struct worker *w, int dev)
 		ev[s] = (struct evslot){ .st = EV_UNKNOWN, .since = elapsed() };
 }
 
+/*
+ * pread or pwrite (random data) of the data BAR's window, 4 bytes to
+ * 8 KiB, through its region offset or through the mmap offsets of a
+ * handle of this worker (which another thread may UNMAP meanwhile):
+ * the driver's path when the BAR is taken over, the core's otherwise.
+ */
+static void op_rw(struct worker *w, int dev)
+{
+	static _Thread_local uint8_t buf[2 * 4096];
+	struct fdev *d = &devs[dev];
+	uint64_t off, len, pos;
+	int i = below(w, 3) ? -1 : pick_own(w, dev);
+	ssize_t n;
+
+	pick_range(w, d, 2, &off, &len);
+	len = below(w, 2) ? 4 : 1 + below(w, len);
+	if (i >= 0 && w->h[i].bar == d->bar) {
+		pos = w->h[i].moff + below(w, w->h[i].len);
+		len = len < w->h[i].len - (pos - w->h[i].moff) ? len : w->h[i].len - (pos - w->h[i].moff);
+	} else {
+		pos = d->legacy[d->bar] + off + (len == 4 ? 4 * below(w, MA_PAGE / 4) : 0);
+	}
+	ncalls++;
+	if (below(w, 2)) {
+		for (n = 0; n < (ssize_t)len; n++)
+			buf[n] = (uint8_t)rnd(&w->rng);
+		n = pwrite(d->v.fd, buf, len, (off_t)pos);
+	} else {
+		n = pread(d->v.fd, buf, len, (off_t)pos);
+	}
+	if (n >= 0 && (uint64_t)n != len)
+		fail(F_ERRNO, "%s on %s: %zd of %" PRIu64 " bytes at %#" PRIx64 " (a short count, where the core answers whole or with an error)",
+		     op_names[OP_RW], d->name, n, len, pos);
+	account(OP_RW, d, n < 0 ? -errno : 0, e_rw);
+}
+
 /* ------------------------------------------------------------ control */
 static void op_reset(struct worker *w, int dev)
 {
@@ -1192,6 +1233,7 @@ static void *worker(void *arg)
 		case OP_SPLIT: op_split(w); break;
 		case OP_FORK: op_fork(w); break;
 		case OP_REOPEN: op_reopen(w, dev); break;
+		case OP_RW: op_rw(w, dev); break;
 		default: op_bar_info(w, dev); break;
 		}
 	}
