@@ -36,6 +36,20 @@ static int memattr_stats_show(struct seq_file *s, void *unused)
 		   (long long)atomic64_read(&mv->stats.sigbus));
 	mutex_lock(&mv->lock);
 	seq_printf(s, "handles %u\n", mv->nr_handles);
+	/* what a takeover waits for (handle.c memattr_takeover()) */
+	seq_printf(s, "ioeventfd_calls %u\n", mv->ioeventfd_calls);
+	mutex_lock(&mv->core.ioeventfds_lock);
+	seq_printf(s, "ioeventfds %d\n", mv->core.ioeventfds_nr);
+	mutex_unlock(&mv->core.ioeventfds_lock);
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		struct memattr_bar *b = &mv->bars[bar];
+
+		if (!(pci_resource_flags(mv->core.pdev, bar) & IORESOURCE_MEM))
+			continue;
+		seq_printf(s, "bar%d taken %d core_rw %d legacy_vmas %d legacy_untracked %d\n",
+			   bar, b->taken, atomic_read(&b->core_rw),
+			   atomic_read(&b->legacy_vmas), b->legacy_untracked);
+	}
 	/* the uncached page rw.c keeps mapped (an uncached-minus PAT entry) */
 	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++)
 		if (mv->bars[bar].rw_io)

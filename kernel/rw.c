@@ -264,6 +264,37 @@ static bool memattr_core_counted(struct memattr_device *mv, loff_t pos,
 }
 
 /*
+ * On kernels that map a BAR when it is first used (6.1, 6.12), the core's
+ * read/write of a BAR requests its region and maps it without a lock, so
+ * of two first accesses at once one fails with EBUSY (vfio-pci too, on a
+ * BAR's first use).  A handback gives the region back, which makes every
+ * access after a takeover a first one here: set the core's mapping up
+ * under mv->lock before the core looks, as the core would (its mmap does
+ * it under mv->lock too, mmap.c).  A failure is left to the core to meet
+ * and report.  Caller counts a core access of @bar (it cannot be taken).
+ */
+static void memattr_rw_core_barmap(struct memattr_device *mv,
+				   unsigned int bar)
+{
+	struct vfio_pci_core_device *vdev = &mv->core;
+	struct pci_dev *pdev = vdev->pdev;
+	void __iomem *io;
+
+	if (MEMATTR_EAGER_BARMAP || READ_ONCE(vdev->barmap[bar]))
+		return;
+	mutex_lock(&mv->lock);
+	if (!mv->bars[bar].taken && !vdev->barmap[bar] &&
+	    !pci_request_selected_regions(pdev, 1 << bar, "vfio")) {
+		io = pci_iomap(pdev, bar, 0);
+		if (io)
+			WRITE_ONCE(vdev->barmap[bar], io);
+		else
+			pci_release_selected_regions(pdev, 1 << bar);
+	}
+	mutex_unlock(&mv->lock);
+}
+
+/*
  * Is the access at @pos the core's?  Every region but the memory BARs is;
  * a memory BAR's legacy offsets are while the BAR is not taken over, and
  * then the call is counted until memattr_rw_core_end().
@@ -280,8 +311,10 @@ bool memattr_rw_core_begin(struct memattr_device *mv, loff_t pos)
 	b = &mv->bars[bar];
 	atomic_inc(&b->core_rw);
 	smp_mb__after_atomic();		/* pairs with memattr_takeover() */
-	if (!READ_ONCE(b->taken))
+	if (!READ_ONCE(b->taken)) {
+		memattr_rw_core_barmap(mv, bar);
 		return true;
+	}
 	atomic_dec(&b->core_rw);
 	return false;
 }

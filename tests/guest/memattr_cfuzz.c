@@ -1420,8 +1420,20 @@ static int fresh_map_ok(struct fdev *d)
 	int rc = ma_map(d->v.fd, d->bar, d->win, len, prefs, 2, &m), ok;
 
 	if (rc) {
+		char path[256], buf[4096], *line, *save = NULL;
+		const char *f[] = { "stats", "handles" };
+		unsigned int i;
+
 		tap_diag("%s: MAP BAR%u [%#" PRIx64 "+%#" PRIx64 "]: %s", d->name, d->bar, d->win, len,
 			 ma_errname(-rc));
+		/* what the driver holds (a takeover waits for ioeventfds and core accesses) */
+		for (i = 0; i < 2; i++) {
+			snprintf(path, sizeof(path), "/sys/kernel/debug/vfio-pci-memattr/%s/%s", d->v.bdf, f[i]);
+			if (sysfs_read_file(path, buf, sizeof(buf)) < 0)
+				continue;
+			for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+				tap_diag("  %s %s", f[i], line);
+		}
 		return 0;
 	}
 	p = ma_map_fd(d->v.fd, m.mmap_offset, len);
