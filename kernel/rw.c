@@ -271,7 +271,11 @@ static bool memattr_core_counted(struct memattr_device *mv, loff_t pos,
  * access after a takeover a first one here: set the core's mapping up
  * under mv->lock before the core looks, as the core would (its mmap does
  * it under mv->lock too, mmap.c).  A failure is left to the core to meet
- * and report.  Caller counts a core access of @bar (it cannot be taken).
+ * and report.  VFIO_DEVICE_IOEVENTFD sets a BAR up in the core too, where
+ * the driver cannot know which BAR (only the core reads its argument): a
+ * read/write racing it after a handback can still get EBUSY, as under
+ * vfio-pci on a BAR's first use.  Caller counts a core access of @bar
+ * (it cannot be taken).
  */
 static void memattr_rw_core_barmap(struct memattr_device *mv,
 				   unsigned int bar)
