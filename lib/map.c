@@ -113,33 +113,6 @@ static int handle_cap_attr(struct vfio_memattr_dev *dev, uint32_t handle)
 	return ret;
 }
 
-/* mmap @m's range of @fd at @off, at m->fixed when the caller chose it */
-void *map_range(struct vfio_memattr_mapping *m, int fd, off_t off)
-{
-	void *a = mmap(m->fixed, m->length, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | (m->fixed ? MAP_FIXED : 0), fd, off);
-
-	if (a == MAP_FAILED && m->fixed) {
-		int e = errno;
-
-		/* a failed MAP_FIXED may have unmapped the caller's reservation */
-		mmap(m->fixed, m->length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
-		     MAP_NORESERVE, -1, 0);
-		errno = e;
-	}
-	return a;
-}
-
-/* munmap; a mapping at a caller-chosen address leaves a PROT_NONE
- * reservation behind, as it was before */
-int unmap_range(struct vfio_memattr_mapping *m, void *addr)
-{
-	if (!m->fixed)
-		return munmap(addr, m->length);
-	return mmap(addr, m->length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
-		    MAP_NORESERVE, -1, 0) == MAP_FAILED ? -1 : 0;
-}
-
 static int map_memattr(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m,
 		       const enum vfio_memattr *prefs, unsigned int nr_prefs)
 {

@@ -160,8 +160,11 @@ int feature(int fd, uint32_t flags, uint32_t feat, void *payload, size_t len);
 int probe_kernel(struct vfio_memattr_dev *dev);
 int region_info(struct vfio_memattr_dev *dev, unsigned int index,
 		struct vfio_region_info *ri);
+/* mapping.c: the mmap primitives map.c and sysfs-wc.c share (it calls
+ * neither of them) */
 void *map_range(struct vfio_memattr_mapping *m, int fd, off_t off);
 int unmap_range(struct vfio_memattr_mapping *m, void *addr);
+/* sysfs-wc.c: the resourceN_wc fallback, called by map.c only */
 int map_sysfs_wc(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m);
 void dev_free_fds(struct vfio_memattr_dev *dev);
 const char *dev_vfio_dir(void);
