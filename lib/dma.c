@@ -24,7 +24,7 @@ static int region_rw(struct vfio_memattr_dev *dev, unsigned int index, uint64_t 
 
 	if (!dev || (!buf && len))
 		return -EINVAL;
-	ret = region_info(dev, index, &ri);
+	ret = vfio_memattr__region_info(dev, index, &ri);
 	if (ret < 0)
 		return ret;
 	if (!(ri.flags & (write ? VFIO_REGION_INFO_FLAG_WRITE : VFIO_REGION_INFO_FLAG_READ)))
@@ -101,7 +101,7 @@ static int dma_op(struct vfio_memattr_dev *dev, void *vaddr, uint64_t iova, uint
 		return -EOPNOTSUPP;	/* adopted: the caller owns the container */
 	}
 	fd = dev->backend == BACKEND_CONTAINER ? dev->container_fd : dev->iommufd;
-	ret = xioctl(fd, req, &a);
+	ret = vfio_memattr__xioctl(fd, req, &a);
 	return ret < 0 ? ret : 0;
 }
 
@@ -127,7 +127,7 @@ EXPORT int vfio_memattr_reset(struct vfio_memattr_dev *dev)
 
 	if (!dev)
 		return -EINVAL;
-	ret = xioctl(dev->device_fd, VFIO_DEVICE_RESET, NULL);
+	ret = vfio_memattr__xioctl(dev->device_fd, VFIO_DEVICE_RESET, NULL);
 	return ret < 0 ? ret : 0;
 }
 

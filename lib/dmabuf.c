@@ -26,8 +26,8 @@ static int dmabuf_get(struct vfio_memattr_dev *dev, int fd,
 {
 	memset(a, 0, sizeof(*a));
 	a->dmabuf_fd = fd;
-	return feature(dev->device_fd, VFIO_DEVICE_FEATURE_GET,
-		       VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_ATTR, a, sizeof(*a));
+	return vfio_memattr__feature(dev->device_fd, VFIO_DEVICE_FEATURE_GET,
+				     VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_ATTR, a, sizeof(*a));
 }
 
 EXPORT int vfio_memattr_dmabuf_export(struct vfio_memattr_dev *dev, unsigned int bar,
@@ -41,7 +41,7 @@ EXPORT int vfio_memattr_dmabuf_export(struct vfio_memattr_dev *dev, unsigned int
 	struct vfio_device_feature *hdr = (struct vfio_device_feature *)buf;
 	struct vfio_device_feature_memattr_dmabuf *db = (void *)hdr->data;
 	struct vfio_device_feature_memattr_dmabuf_attr a;
-	uint64_t ps = page_size(), total = 0;
+	uint64_t ps = vfio_memattr__page_size(), total = 0;
 	unsigned int i;
 	int fd, ret;
 
@@ -67,13 +67,13 @@ EXPORT int vfio_memattr_dmabuf_export(struct vfio_memattr_dev *dev, unsigned int
 	db->nr_ranges = nr_ranges;
 	memcpy(db->dma_ranges, ranges, nr_ranges * sizeof(ranges[0]));
 
-	dev_lock(dev);
-	fd = xioctl(dev->device_fd, VFIO_DEVICE_FEATURE, hdr);
+	vfio_memattr__dev_lock(dev);
+	fd = vfio_memattr__xioctl(dev->device_fd, VFIO_DEVICE_FEATURE, hdr);
 	if (fd < 0) {
 		/* stock vfio-pci and drivers before DMABUF support: ENOTTY */
 		log_dbg(dev, "%s: BAR%u, %u range(s): MEMATTR_DMABUF: %s", dev->bdf, bar,
 			nr_ranges, strerror(-fd));
-		dev_unlock(dev);
+		vfio_memattr__dev_unlock(dev);
 		return fd;
 	}
 	/* Read it back: never hand out a DMABUF that is not what was asked. */
@@ -94,7 +94,7 @@ EXPORT int vfio_memattr_dmabuf_export(struct vfio_memattr_dev *dev, unsigned int
 		log_dbg(dev, "%s: BAR%u, %u range(s), %llu bytes: DMABUF fd %d", dev->bdf, bar,
 			nr_ranges, (unsigned long long)total, fd);
 	}
-	dev_unlock(dev);
+	vfio_memattr__dev_unlock(dev);
 	return fd;
 }
 
@@ -117,9 +117,9 @@ EXPORT int vfio_memattr_dmabuf_set_attr(struct vfio_memattr_dev *dev, int dmabuf
 	a.nr_prefs = nr_prefs;
 	for (i = 0; i < nr_prefs; i++)
 		a.prefs[i] = (uint8_t)prefs[i];
-	dev_lock(dev);
-	ret = feature(dev->device_fd, VFIO_DEVICE_FEATURE_SET,
-		      VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_ATTR, &a, sizeof(a));
+	vfio_memattr__dev_lock(dev);
+	ret = vfio_memattr__feature(dev->device_fd, VFIO_DEVICE_FEATURE_SET,
+				    VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_ATTR, &a, sizeof(a));
 	if (ret < 0) {
 		log_dbg(dev, "%s: DMABUF fd %d: MEMATTR_DMABUF_ATTR SET: %s", dev->bdf, dmabuf_fd,
 			strerror(-ret));
@@ -137,7 +137,7 @@ EXPORT int vfio_memattr_dmabuf_set_attr(struct vfio_memattr_dev *dev, int dmabuf
 	if (attr)
 		*attr = (enum vfio_memattr)a.attr;
 out:
-	dev_unlock(dev);
+	vfio_memattr__dev_unlock(dev);
 	return ret;
 }
 
@@ -151,9 +151,9 @@ EXPORT int vfio_memattr_dmabuf_info(struct vfio_memattr_dev *dev, int dmabuf_fd,
 		memset(out, 0, sizeof(*out));
 	if (!dev || dmabuf_fd < 0 || !out)
 		return -EINVAL;
-	dev_lock(dev);
+	vfio_memattr__dev_lock(dev);
 	ret = dmabuf_get(dev, dmabuf_fd, &a);
-	dev_unlock(dev);
+	vfio_memattr__dev_unlock(dev);
 	if (ret < 0)
 		return ret;
 	if (a.attr >= VFIO_MEMATTR_NUM_ATTRS)
@@ -171,15 +171,15 @@ EXPORT int vfio_memattr_dmabuf_revoke(struct vfio_memattr_dev *dev, int dmabuf_f
 
 	if (!dev || dmabuf_fd < 0)
 		return -EINVAL;
-	dev_lock(dev);
-	ret = feature(dev->device_fd, VFIO_DEVICE_FEATURE_SET,
-		      VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_REVOKE, &r, sizeof(r));
+	vfio_memattr__dev_lock(dev);
+	ret = vfio_memattr__feature(dev->device_fd, VFIO_DEVICE_FEATURE_SET,
+				    VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_REVOKE, &r, sizeof(r));
 	/* Drivers since 2.2 answer EBADFD for a revoked DMABUF: it is. */
 	if (ret == -EBADFD)
 		ret = 0;
 	if (ret < 0)
 		log_dbg(dev, "%s: DMABUF fd %d: MEMATTR_DMABUF_REVOKE: %s", dev->bdf, dmabuf_fd,
 			strerror(-ret));
-	dev_unlock(dev);
+	vfio_memattr__dev_unlock(dev);
 	return ret;
 }

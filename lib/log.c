@@ -20,8 +20,8 @@ static struct log_sink global_log;
 
 /*
  * Messages raised while this thread holds a device lock wait here and are
- * delivered by dev_unlock() after the mutex is released: a callback never
- * runs under a library lock (it may call the library again).
+ * delivered by vfio_memattr__dev_unlock() after the mutex is released: a
+ * callback never runs under a library lock (it may call the library again).
  */
 #define LOG_QUEUE	16
 static _Thread_local struct {
@@ -61,13 +61,13 @@ static void log_flush(void)
 }
 
 /* Lock a device; the messages raised meanwhile are delivered on unlock. */
-void dev_lock(struct vfio_memattr_dev *dev)
+void vfio_memattr__dev_lock(struct vfio_memattr_dev *dev)
 {
 	pthread_mutex_lock(&dev->lock);
 	tls_log.depth++;
 }
 
-void dev_unlock(struct vfio_memattr_dev *dev)
+void vfio_memattr__dev_unlock(struct vfio_memattr_dev *dev)
 {
 	pthread_mutex_unlock(&dev->lock);
 	if (--tls_log.depth == 0 && tls_log.n)
@@ -80,11 +80,11 @@ EXPORT int vfio_memattr_dev_set_log(struct vfio_memattr_dev *dev,
 {
 	if (!dev)
 		return -EINVAL;
-	dev_lock(dev);
+	vfio_memattr__dev_lock(dev);
 	dev->own_log = true;
 	dev->log.fn = fn;
 	dev->log.ctx = ctx;
-	dev_unlock(dev);
+	vfio_memattr__dev_unlock(dev);
 	return 0;
 }
 

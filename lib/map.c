@@ -51,8 +51,8 @@ static int release_handle(struct vfio_memattr_dev *dev, uint32_t handle)
 		return 0;
 	}
 
-	return feature(dev->device_fd, VFIO_DEVICE_FEATURE_SET,
-		       VFIO_DEVICE_FEATURE_MEMATTR_UNMAP, &u, sizeof(u));
+	return vfio_memattr__feature(dev->device_fd, VFIO_DEVICE_FEATURE_SET,
+				     VFIO_DEVICE_FEATURE_MEMATTR_UNMAP, &u, sizeof(u));
 }
 
 static bool handle_in_use(struct vfio_memattr_dev *dev, uint32_t handle)
@@ -82,7 +82,7 @@ static int handle_cap_attr(struct vfio_memattr_dev *dev, uint32_t handle)
 			return -ENOMEM;
 		ri->argsz = argsz;
 		ri->index = handle;
-		ret = xioctl(dev->device_fd, VFIO_DEVICE_GET_REGION_INFO, ri);
+		ret = vfio_memattr__xioctl(dev->device_fd, VFIO_DEVICE_GET_REGION_INFO, ri);
 		if (ret < 0) {
 			free(ri);
 			return ret;
@@ -128,8 +128,8 @@ static int map_memattr(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping
 	mp.nr_prefs = nr_prefs;
 	for (i = 0; i < nr_prefs; i++)
 		mp.prefs[i] = (uint8_t)prefs[i];
-	ret = feature(dev->device_fd, VFIO_DEVICE_FEATURE_SET,
-		      VFIO_DEVICE_FEATURE_MEMATTR_MAP, &mp, sizeof(mp));
+	ret = vfio_memattr__feature(dev->device_fd, VFIO_DEVICE_FEATURE_SET,
+				    VFIO_DEVICE_FEATURE_MEMATTR_MAP, &mp, sizeof(mp));
 	if (ret < 0) {
 		log_dbg(dev, "%s: BAR%u 0x%llx+0x%llx: MEMATTR_MAP: %s", dev->bdf, m->bar,
 			(unsigned long long)m->offset, (unsigned long long)m->length,
@@ -153,7 +153,7 @@ static int map_memattr(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping
 			release_handle(dev, mp.handle);
 		return -EPROTO;
 	}
-	addr = map_range(m, dev->device_fd, (off_t)mp.mmap_offset);
+	addr = vfio_memattr__map_range(m, dev->device_fd, (off_t)mp.mmap_offset);
 	if (addr == MAP_FAILED) {
 		ret = -errno;
 		log_err(dev, "%s: mmap of handle %u at 0x%llx: %s", dev->bdf, mp.handle,
@@ -175,7 +175,7 @@ static int map_vfio(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m
 	void *addr;
 	int ret;
 
-	ret = region_info(dev, m->bar, &ri);
+	ret = vfio_memattr__region_info(dev, m->bar, &ri);
 	if (ret < 0)
 		return ret;
 	if (!ri.size || !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
@@ -184,7 +184,7 @@ static int map_vfio(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m
 	}
 	if (m->offset > ri.size || m->length > ri.size - m->offset)
 		return -EINVAL;
-	addr = map_range(m, dev->device_fd, (off_t)(ri.offset + m->offset));
+	addr = vfio_memattr__map_range(m, dev->device_fd, (off_t)(ri.offset + m->offset));
 	if (addr == MAP_FAILED) {
 		ret = -errno;
 		log_err(dev, "%s: mmap of BAR%u: %s", dev->bdf, m->bar, strerror(-ret));
@@ -203,7 +203,7 @@ static int map_common(struct vfio_memattr_dev *dev, unsigned int bar, uint64_t o
 		      unsigned int flags, void *addr, struct vfio_memattr_mapping **out)
 {
 	struct vfio_memattr_mapping *m;
-	uint64_t ps = page_size();
+	uint64_t ps = vfio_memattr__page_size();
 	unsigned int i;
 	int ret, first_err = 0;
 
@@ -227,14 +227,14 @@ static int map_common(struct vfio_memattr_dev *dev, unsigned int bar, uint64_t o
 	m->length = length;
 	m->fixed = addr;
 
-	dev_lock(dev);
+	vfio_memattr__dev_lock(dev);
 	if (getpid() != dev->owner) {
 		log_err(dev, "%s: vfio_memattr_map() in a forked child: open the device again",
 			dev->bdf);
 		ret = -ECHILD;
 		goto out;
 	}
-	ret = probe_kernel(dev);
+	ret = vfio_memattr__probe_kernel(dev);
 	if (ret < 0)
 		goto out;
 	if (ret == 1) {
@@ -248,7 +248,7 @@ static int map_common(struct vfio_memattr_dev *dev, unsigned int bar, uint64_t o
 		if (prefs[i] == VFIO_MEMATTR_NC)
 			ret = map_vfio(dev, m);
 		else if (prefs[i] == VFIO_MEMATTR_WC && (flags & VFIO_MEMATTR_MAP_ALLOW_SYSFS))
-			ret = map_sysfs_wc(dev, m);
+			ret = vfio_memattr__map_sysfs_wc(dev, m);
 		else
 			continue;	/* nothing can provide it: EOPNOTSUPP */
 		if (ret == 0)
@@ -270,7 +270,7 @@ out:
 	} else {
 		free(m);
 	}
-	dev_unlock(dev);
+	vfio_memattr__dev_unlock(dev);
 	return ret;
 }
 
@@ -300,7 +300,7 @@ EXPORT int vfio_memattr_map_handle(struct vfio_memattr_dev *dev, uint32_t handle
 {
 	struct vfio_device_feature_memattr_handle h = { .handle = handle };
 	struct vfio_memattr_mapping *m;
-	uint64_t ps = page_size();
+	uint64_t ps = vfio_memattr__page_size();
 	int ret;
 
 	if (out)
@@ -310,9 +310,9 @@ EXPORT int vfio_memattr_map_handle(struct vfio_memattr_dev *dev, uint32_t handle
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	dev_lock(dev);
-	ret = feature(dev->device_fd, VFIO_DEVICE_FEATURE_GET, VFIO_DEVICE_FEATURE_MEMATTR_HANDLE,
-		      &h, sizeof(h));
+	vfio_memattr__dev_lock(dev);
+	ret = vfio_memattr__feature(dev->device_fd, VFIO_DEVICE_FEATURE_GET,
+				    VFIO_DEVICE_FEATURE_MEMATTR_HANDLE, &h, sizeof(h));
 	if (ret == 0 && (h.attr >= VFIO_MEMATTR_NUM_ATTRS || !h.length || h.length > SIZE_MAX)) {
 		log_err(dev, "%s: handle %u: attribute %u, length %llu: refusing", dev->bdf, handle,
 			h.attr, (unsigned long long)h.length);
@@ -328,7 +328,7 @@ EXPORT int vfio_memattr_map_handle(struct vfio_memattr_dev *dev, uint32_t handle
 		m->handle = handle;
 		m->source = VFIO_MEMATTR_SRC_MEMATTR;
 		m->imported = true;
-		m->addr = map_range(m, dev->device_fd, (off_t)h.mmap_offset);
+		m->addr = vfio_memattr__map_range(m, dev->device_fd, (off_t)h.mmap_offset);
 		if (m->addr == MAP_FAILED) {
 			ret = -errno;
 			log_err(dev, "%s: mmap of handle %u: %s", dev->bdf, handle, strerror(-ret));
@@ -342,7 +342,7 @@ EXPORT int vfio_memattr_map_handle(struct vfio_memattr_dev *dev, uint32_t handle
 	} else {
 		free(m);
 	}
-	dev_unlock(dev);
+	vfio_memattr__dev_unlock(dev);
 	return ret;
 }
 
@@ -351,7 +351,7 @@ static int unmap_locked(struct vfio_memattr_dev *dev, struct vfio_memattr_mappin
 	int ret = 0, r;
 
 	list_del(dev, m);
-	if (unmap_range(m, m->addr) < 0)
+	if (vfio_memattr__unmap_range(m, m->addr) < 0)
 		ret = -errno;
 	if (m->source == VFIO_MEMATTR_SRC_MEMATTR && !m->imported &&
 	    !handle_in_use(dev, m->handle)) {
@@ -372,9 +372,9 @@ EXPORT int vfio_memattr_unmap(struct vfio_memattr_mapping *m)
 	if (!m)
 		return -EINVAL;
 	dev = m->dev;
-	dev_lock(dev);
+	vfio_memattr__dev_lock(dev);
 	ret = unmap_locked(dev, m);
-	dev_unlock(dev);
+	vfio_memattr__dev_unlock(dev);
 	return ret;
 }
 
@@ -382,11 +382,11 @@ EXPORT void vfio_memattr_close(struct vfio_memattr_dev *dev)
 {
 	if (!dev)
 		return;
-	dev_lock(dev);
+	vfio_memattr__dev_lock(dev);
 	while (dev->maps)
 		unmap_locked(dev, dev->maps);
-	dev_unlock(dev);
-	dev_free_fds(dev);
+	vfio_memattr__dev_unlock(dev);
+	vfio_memattr__dev_free_fds(dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }

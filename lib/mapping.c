@@ -16,7 +16,7 @@
 #include "vfio-memattr-private.h"
 
 /* mmap @m's range of @fd at @off, at m->fixed when the caller chose it */
-void *map_range(struct vfio_memattr_mapping *m, int fd, off_t off)
+void *vfio_memattr__map_range(struct vfio_memattr_mapping *m, int fd, off_t off)
 {
 	void *a = mmap(m->fixed, m->length, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | (m->fixed ? MAP_FIXED : 0), fd, off);
@@ -34,7 +34,7 @@ void *map_range(struct vfio_memattr_mapping *m, int fd, off_t off)
 
 /* munmap; a mapping at a caller-chosen address leaves a PROT_NONE
  * reservation behind, as it was before */
-int unmap_range(struct vfio_memattr_mapping *m, void *addr)
+int vfio_memattr__unmap_range(struct vfio_memattr_mapping *m, void *addr)
 {
 	if (!m->fixed)
 		return munmap(addr, m->length);

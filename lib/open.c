@@ -35,7 +35,7 @@ static struct vfio_memattr_dev *dev_alloc(void)
 	return dev;
 }
 
-void dev_free_fds(struct vfio_memattr_dev *dev)
+void vfio_memattr__dev_free_fds(struct vfio_memattr_dev *dev)
 {
 	if (dev->backend != BACKEND_ADOPTED && dev->device_fd >= 0)
 		close(dev->device_fd);
@@ -50,7 +50,7 @@ void dev_free_fds(struct vfio_memattr_dev *dev)
 static int dev_get_info(struct vfio_memattr_dev *dev)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
-	int ret = xioctl(dev->device_fd, VFIO_DEVICE_GET_INFO, &info);
+	int ret = vfio_memattr__xioctl(dev->device_fd, VFIO_DEVICE_GET_INFO, &info);
 
 	if (ret < 0)
 		return ret;
@@ -73,7 +73,7 @@ static int open_iommufd(struct vfio_memattr_dev *dev, const char *cdev_name,
 	char path[PATH_MAX];
 	int ret;
 
-	snprintf(path, sizeof(path), "%s/devices/%s", dev_vfio_dir(), cdev_name);
+	snprintf(path, sizeof(path), "%s/devices/%s", vfio_memattr__dev_vfio_dir(), cdev_name);
 	dev->device_fd = open(path, O_RDWR | O_CLOEXEC);
 	if (dev->device_fd < 0)
 		return -errno;
@@ -83,7 +83,7 @@ static int open_iommufd(struct vfio_memattr_dev *dev, const char *cdev_name,
 	if (dev->iommufd < 0)
 		return -errno;
 	bind.iommufd = dev->iommufd;
-	ret = xioctl(dev->device_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+	ret = vfio_memattr__xioctl(dev->device_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
 	if (ret < 0) {
 		log_err(dev, "%s: VFIO_DEVICE_BIND_IOMMUFD: %s", path, strerror(-ret));
 		return ret;
@@ -91,7 +91,7 @@ static int open_iommufd(struct vfio_memattr_dev *dev, const char *cdev_name,
 	if (with) {
 		alloc.out_ioas_id = with->ioas_id;
 	} else {
-		ret = xioctl(dev->iommufd, VM_IOMMU_IOAS_ALLOC, &alloc);
+		ret = vfio_memattr__xioctl(dev->iommufd, VM_IOMMU_IOAS_ALLOC, &alloc);
 		if (ret < 0) {
 			log_err(dev, "IOMMU_IOAS_ALLOC: %s", strerror(-ret));
 			return ret;
@@ -99,7 +99,7 @@ static int open_iommufd(struct vfio_memattr_dev *dev, const char *cdev_name,
 	}
 	dev->ioas_id = alloc.out_ioas_id;
 	attach.pt_id = alloc.out_ioas_id;
-	ret = xioctl(dev->device_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+	ret = vfio_memattr__xioctl(dev->device_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
 	if (ret < 0) {
 		log_err(dev, "%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT: %s", path, strerror(-ret));
 		return ret;
@@ -120,9 +120,9 @@ static void group_node(struct vfio_memattr_dev *dev, const char *group, char *pa
 {
 	char plain[PATH_MAX];
 
-	snprintf(plain, sizeof(plain), "%s/%s", dev_vfio_dir(), group);
-	snprintf(path, len, "%s/noiommu-%s", dev_vfio_dir(), group);
-	dev->noiommu = group_is_noiommu(dev->bdf) ||
+	snprintf(plain, sizeof(plain), "%s/%s", vfio_memattr__dev_vfio_dir(), group);
+	snprintf(path, len, "%s/noiommu-%s", vfio_memattr__dev_vfio_dir(), group);
+	dev->noiommu = vfio_memattr__group_is_noiommu(dev->bdf) ||
 		       (access(plain, F_OK) < 0 && errno == ENOENT && access(path, F_OK) == 0);
 	if (!dev->noiommu)
 		snprintf(path, len, "%s", plain);
@@ -135,8 +135,8 @@ static int open_group(struct vfio_memattr_dev *dev, const struct vfio_memattr_de
 	int ret, type;
 
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group",
-		 sysfs_root(), dev->bdf);
-	ret = read_link_base(path, group, sizeof(group));
+		 vfio_memattr__sysfs_dir(), dev->bdf);
+	ret = vfio_memattr__read_link_base(path, group, sizeof(group));
 	if (ret < 0) {
 		log_err(dev, "%s: no IOMMU group (is the IOMMU enabled, or, without one, VFIO's "
 			"enable_unsafe_noiommu_mode?)", dev->bdf);
@@ -171,7 +171,7 @@ static int open_group(struct vfio_memattr_dev *dev, const struct vfio_memattr_de
 				dev->bdf, path, strerror(-ret));
 		return ret;
 	}
-	ret = xioctl(dev->group_fd, VFIO_GROUP_GET_STATUS, &status);
+	ret = vfio_memattr__xioctl(dev->group_fd, VFIO_GROUP_GET_STATUS, &status);
 	if (ret < 0)
 		return ret;
 	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
@@ -184,7 +184,8 @@ static int open_group(struct vfio_memattr_dev *dev, const struct vfio_memattr_de
 		dev->container_fd = fcntl(with->container_fd, F_DUPFD_CLOEXEC, 0);
 		if (dev->container_fd < 0)
 			return -errno;
-		ret = xioctl(dev->group_fd, VFIO_GROUP_SET_CONTAINER, &dev->container_fd);
+		ret = vfio_memattr__xioctl(dev->group_fd, VFIO_GROUP_SET_CONTAINER,
+					   &dev->container_fd);
 		if (ret < 0) {
 			log_err(dev, "%s: VFIO_GROUP_SET_CONTAINER (shared): %s", dev->bdf,
 				strerror(-ret));
@@ -193,39 +194,41 @@ static int open_group(struct vfio_memattr_dev *dev, const struct vfio_memattr_de
 		type = 0;
 		goto get_device;
 	}
-	snprintf(path, sizeof(path), "%s/vfio", dev_vfio_dir());
+	snprintf(path, sizeof(path), "%s/vfio", vfio_memattr__dev_vfio_dir());
 	dev->container_fd = open(path, O_RDWR | O_CLOEXEC);
 	if (dev->container_fd < 0)
 		return -errno;
-	ret = xioctl(dev->container_fd, VFIO_GET_API_VERSION, NULL);
+	ret = vfio_memattr__xioctl(dev->container_fd, VFIO_GET_API_VERSION, NULL);
 	if (ret < 0)
 		return ret;
 	if (ret != VFIO_API_VERSION)
 		return -EPROTO;
 	if (dev->noiommu) {
 		/* no IOMMU, no DMA mapping: VFIO's noiommu driver or nothing */
-		if (xioctl(dev->container_fd, VFIO_CHECK_EXTENSION,
-			   (void *)(long)VFIO_NOIOMMU_IOMMU) <= 0) {
+		if (vfio_memattr__xioctl(dev->container_fd, VFIO_CHECK_EXTENSION,
+					 (void *)(long)VFIO_NOIOMMU_IOMMU) <= 0) {
 			log_err(dev, "%s: IOMMU group %s is a no-IOMMU group, but the VFIO "
 				"container offers no VFIO_NOIOMMU_IOMMU (vfio's "
 				"enable_unsafe_noiommu_mode is off)", dev->bdf, group);
 			return -EOPNOTSUPP;
 		}
 		type = VFIO_NOIOMMU_IOMMU;
-	} else if (xioctl(dev->container_fd, VFIO_CHECK_EXTENSION, (void *)(long)VFIO_TYPE1v2_IOMMU) > 0)
+	} else if (vfio_memattr__xioctl(dev->container_fd, VFIO_CHECK_EXTENSION,
+					(void *)(long)VFIO_TYPE1v2_IOMMU) > 0)
 		type = VFIO_TYPE1v2_IOMMU;
-	else if (xioctl(dev->container_fd, VFIO_CHECK_EXTENSION, (void *)(long)VFIO_TYPE1_IOMMU) > 0)
+	else if (vfio_memattr__xioctl(dev->container_fd, VFIO_CHECK_EXTENSION,
+				      (void *)(long)VFIO_TYPE1_IOMMU) > 0)
 		type = VFIO_TYPE1_IOMMU;
 	else {
 		log_err(dev, "%s: the VFIO container offers no type1 IOMMU", dev->bdf);
 		return -EOPNOTSUPP;
 	}
-	ret = xioctl(dev->group_fd, VFIO_GROUP_SET_CONTAINER, &dev->container_fd);
+	ret = vfio_memattr__xioctl(dev->group_fd, VFIO_GROUP_SET_CONTAINER, &dev->container_fd);
 	if (ret < 0) {
 		log_err(dev, "%s: VFIO_GROUP_SET_CONTAINER: %s", dev->bdf, strerror(-ret));
 		return ret;
 	}
-	ret = xioctl(dev->container_fd, VFIO_SET_IOMMU, (void *)(long)type);
+	ret = vfio_memattr__xioctl(dev->container_fd, VFIO_SET_IOMMU, (void *)(long)type);
 	if (ret < 0) {
 		log_err(dev, "%s: VFIO_SET_IOMMU: %s%s", dev->bdf, strerror(-ret),
 			dev->noiommu && ret == -EPERM ? " (no-IOMMU mode needs CAP_SYS_RAWIO)" : "");
@@ -258,7 +261,8 @@ static int find_cdev(const char *bdf, char *out, size_t outsz)
 	DIR *d;
 	int ret = -ENOENT;
 
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev", sysfs_root(), bdf);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev",
+		 vfio_memattr__sysfs_dir(), bdf);
 	d = opendir(path);
 	if (!d)
 		return -ENOENT;
@@ -292,7 +296,7 @@ static int open_common(const char *bdf, unsigned int flags, const struct vfio_me
 		log_err(dev, "\"%s\" is not a PCI address", bdf ? bdf : "(null)");
 		goto fail;
 	}
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", sysfs_root(), dev->bdf);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", vfio_memattr__sysfs_dir(), dev->bdf);
 	if (stat(path, &st) < 0) {
 		log_err(dev, "%s: no such PCI device", dev->bdf);
 		ret = -ENODEV;
@@ -300,17 +304,18 @@ static int open_common(const char *bdf, unsigned int flags, const struct vfio_me
 	}
 
 	/* a no-IOMMU device: the group API (its cdev binds to no iommufd) */
-	if ((!with || with->backend == BACKEND_IOMMUFD) && !group_is_noiommu(dev->bdf) &&
+	if ((!with || with->backend == BACKEND_IOMMUFD) &&
+	    !vfio_memattr__group_is_noiommu(dev->bdf) &&
 	    find_cdev(dev->bdf, cdev, sizeof(cdev)) == 0 &&
 	    access("/dev/iommu", R_OK | W_OK) == 0) {
-		snprintf(path, sizeof(path), "%s/devices/%s", dev_vfio_dir(), cdev);
+		snprintf(path, sizeof(path), "%s/devices/%s", vfio_memattr__dev_vfio_dir(), cdev);
 		if (access(path, F_OK) == 0) {
 			ret = open_iommufd(dev, cdev, with);
 			if (ret == 0)
 				goto opened;
 			log_info(dev, "%s: iommufd open failed (%s), trying the group API",
 				 dev->bdf, strerror(-ret));
-			dev_free_fds(dev);
+			vfio_memattr__dev_free_fds(dev);
 			dev->device_fd = dev->iommufd = -1;
 		}
 	}
@@ -330,7 +335,7 @@ opened:
 	*out = dev;
 	return 0;
 fail:
-	dev_free_fds(dev);
+	vfio_memattr__dev_free_fds(dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 	return ret;
@@ -367,8 +372,9 @@ static void adopt_find_bdf(struct vfio_memattr_dev *dev)
 	if (strncmp(target, "/dev/vfio/devices/", 18))
 		return;
 	b = target + 18;
-	snprintf(path, sizeof(path), "%s/class/vfio-dev/%.32s/device", sysfs_root(), b);
-	if (read_link_base(path, name, sizeof(name)) == 0)
+	snprintf(path, sizeof(path), "%s/class/vfio-dev/%.32s/device",
+		 vfio_memattr__sysfs_dir(), b);
+	if (vfio_memattr__read_link_base(path, name, sizeof(name)) == 0)
 		vfio_memattr_parse_bdf(name, dev->bdf, sizeof(dev->bdf));
 }
 
@@ -407,9 +413,9 @@ EXPORT int vfio_memattr_set_bdf(struct vfio_memattr_dev *dev, const char *bdf)
 	ret = vfio_memattr_parse_bdf(bdf, tmp, sizeof(tmp));
 	if (ret < 0)
 		return ret;
-	dev_lock(dev);
+	vfio_memattr__dev_lock(dev);
 	strcpy(dev->bdf, tmp);
-	dev_unlock(dev);
+	vfio_memattr__dev_unlock(dev);
 	return 0;
 }
 
@@ -423,7 +429,7 @@ EXPORT int vfio_memattr_is_noiommu(const struct vfio_memattr_dev *dev)
 	if (!dev)
 		return -EINVAL;
 	if (dev->backend == BACKEND_ADOPTED)	/* the caller opened it: ask sysfs */
-		return dev->bdf[0] ? group_is_noiommu(dev->bdf) : 0;
+		return dev->bdf[0] ? vfio_memattr__group_is_noiommu(dev->bdf) : 0;
 	return dev->noiommu;
 }
 

@@ -37,7 +37,7 @@ union feat_buf {
 	uint64_t align_;
 };
 
-int feature(int fd, uint32_t flags, uint32_t feat, void *payload, size_t len)
+int vfio_memattr__feature(int fd, uint32_t flags, uint32_t feat, void *payload, size_t len)
 {
 	union feat_buf buf;
 	int ret;
@@ -48,7 +48,7 @@ int feature(int fd, uint32_t flags, uint32_t feat, void *payload, size_t len)
 	if (len > sizeof(union feat_payload))
 		return -EINVAL;
 	memcpy(buf.bytes + sizeof(buf.hdr), payload, len);
-	ret = xioctl(fd, VFIO_DEVICE_FEATURE, &buf);
+	ret = vfio_memattr__xioctl(fd, VFIO_DEVICE_FEATURE, &buf);
 	if (ret < 0)
 		return ret;
 	memcpy(payload, buf.bytes + sizeof(buf.hdr), len);
@@ -56,7 +56,7 @@ int feature(int fd, uint32_t flags, uint32_t feat, void *payload, size_t len)
 }
 
 /* 1 if the driver answers the memattr uAPI, 0 if not, negative errno. */
-int probe_kernel(struct vfio_memattr_dev *dev)
+int vfio_memattr__probe_kernel(struct vfio_memattr_dev *dev)
 {
 	struct vfio_device_feature_memattr_map m;
 	int ret;
@@ -64,8 +64,9 @@ int probe_kernel(struct vfio_memattr_dev *dev)
 	if (dev->kernel_support >= 0)
 		return dev->kernel_support;
 	memset(&m, 0, sizeof(m));
-	ret = feature(dev->device_fd, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET,
-		      VFIO_DEVICE_FEATURE_MEMATTR_MAP, &m, sizeof(m));
+	ret = vfio_memattr__feature(dev->device_fd,
+				    VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET,
+				    VFIO_DEVICE_FEATURE_MEMATTR_MAP, &m, sizeof(m));
 	if (ret == 0) {
 		dev->kernel_support = 1;
 	} else if (ret == -ENOTTY || ret == -EINVAL || ret == -EOPNOTSUPP) {
@@ -84,19 +85,19 @@ EXPORT int vfio_memattr_kernel_support(struct vfio_memattr_dev *dev)
 
 	if (!dev)
 		return -EINVAL;
-	dev_lock(dev);
-	ret = probe_kernel(dev);
-	dev_unlock(dev);
+	vfio_memattr__dev_lock(dev);
+	ret = vfio_memattr__probe_kernel(dev);
+	vfio_memattr__dev_unlock(dev);
 	return ret;
 }
 
-int region_info(struct vfio_memattr_dev *dev, unsigned int index,
-		       struct vfio_region_info *ri)
+int vfio_memattr__region_info(struct vfio_memattr_dev *dev, unsigned int index,
+			      struct vfio_region_info *ri)
 {
 	memset(ri, 0, sizeof(*ri));
 	ri->argsz = sizeof(*ri);
 	ri->index = index;
-	return xioctl(dev->device_fd, VFIO_DEVICE_GET_REGION_INFO, ri);
+	return vfio_memattr__xioctl(dev->device_fd, VFIO_DEVICE_GET_REGION_INFO, ri);
 }
 
 EXPORT int vfio_memattr_region_info(struct vfio_memattr_dev *dev, unsigned int index,
@@ -107,7 +108,7 @@ EXPORT int vfio_memattr_region_info(struct vfio_memattr_dev *dev, unsigned int i
 
 	if (!dev)
 		return -EINVAL;
-	ret = region_info(dev, index, &ri);
+	ret = vfio_memattr__region_info(dev, index, &ri);
 	if (ret < 0)
 		return ret;
 	if (size)
@@ -148,14 +149,14 @@ static int bar_info_locked(struct vfio_memattr_dev *dev, unsigned int bar,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = probe_kernel(dev);
+	ret = vfio_memattr__probe_kernel(dev);
 	if (ret < 0)
 		return ret;
 	if (ret == 1) {
 		memset(&bi, 0, sizeof(bi));
 		bi.index = bar;
-		ret = feature(dev->device_fd, VFIO_DEVICE_FEATURE_GET,
-			      VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO, &bi, sizeof(bi));
+		ret = vfio_memattr__feature(dev->device_fd, VFIO_DEVICE_FEATURE_GET,
+					    VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO, &bi, sizeof(bi));
 		if (ret < 0)
 			return ret;
 		out->size = bi.size;
@@ -168,14 +169,14 @@ static int bar_info_locked(struct vfio_memattr_dev *dev, unsigned int bar,
 	}
 
 	/* No memattr driver: derive what we can from VFIO and config space. */
-	ret = region_info(dev, bar, &ri);
+	ret = vfio_memattr__region_info(dev, bar, &ri);
 	if (ret < 0)
 		return ret;
 	out->size = ri.size;
 	if (ri.size) {
 		struct vfio_region_info cfg;
 
-		if (region_info(dev, VFIO_PCI_CONFIG_REGION_INDEX, &cfg) == 0 &&
+		if (vfio_memattr__region_info(dev, VFIO_PCI_CONFIG_REGION_INDEX, &cfg) == 0 &&
 		    pread(dev->device_fd, &reg, 4,
 			  (off_t)(cfg.offset + PCI_BASE_ADDRESS_0 + 4 * bar)) == 4)
 			out->flags = vfio_memattr__decode_bar_reg(reg);
@@ -204,9 +205,9 @@ EXPORT int vfio_memattr_bar_info(struct vfio_memattr_dev *dev, unsigned int bar,
 
 	if (!dev || !out || bar > VFIO_PCI_BAR5_REGION_INDEX)
 		return -EINVAL;
-	dev_lock(dev);
+	vfio_memattr__dev_lock(dev);
 	ret = bar_info_locked(dev, bar, out);
-	dev_unlock(dev);
+	vfio_memattr__dev_unlock(dev);
 	return ret;
 }
 

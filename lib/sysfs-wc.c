@@ -59,7 +59,8 @@ static int sysfs_bar_phys(const char *bdf, unsigned int bar, uint64_t *start)
 	FILE *f;
 	int ret = -ENOENT;
 
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/resource", sysfs_root(), bdf);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/resource",
+		 vfio_memattr__sysfs_dir(), bdf);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -76,7 +77,7 @@ static int sysfs_bar_phys(const char *bdf, unsigned int bar, uint64_t *start)
 	return ret;
 }
 
-int map_sysfs_wc(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m)
+int vfio_memattr__map_sysfs_wc(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m)
 {
 	char path[PATH_MAX];
 	uint64_t phys = 0;
@@ -89,7 +90,7 @@ int map_sysfs_wc(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m)
 		return -EOPNOTSUPP;
 	}
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/resource%u_wc",
-		 sysfs_root(), dev->bdf, m->bar);
+		 vfio_memattr__sysfs_dir(), dev->bdf, m->bar);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
@@ -102,7 +103,7 @@ int map_sysfs_wc(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m)
 		close(fd);
 		return -EINVAL;
 	}
-	addr = map_range(m, fd, (off_t)m->offset);
+	addr = vfio_memattr__map_range(m, fd, (off_t)m->offset);
 	ret = addr == MAP_FAILED ? -errno : 0;
 	close(fd);
 	if (ret < 0) {
@@ -125,7 +126,7 @@ int map_sysfs_wc(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m)
 		else
 			log_err(dev, "%s: cannot verify the memory type of the resource%u_wc mapping in %s (%s): refusing",
 				dev->bdf, m->bar, vfio_memattr__pat_list, strerror(-ret));
-		unmap_range(m, addr);
+		vfio_memattr__unmap_range(m, addr);
 		return ret == 0 ? -EBUSY : -EOPNOTSUPP;
 	}
 #else

@@ -22,7 +22,7 @@
 /* Root of sysfs when set (host tests); else $VFIO_MEMATTR_SYSFS or /sys. */
 const char *vfio_memattr__sysfs_root;
 
-const char *sysfs_root(void)
+const char *vfio_memattr__sysfs_dir(void)
 {
 	const char *e;
 
@@ -34,18 +34,19 @@ const char *sysfs_root(void)
 /* /dev/vfio; the host tests point it at a directory of their own. */
 const char *vfio_memattr__dev_vfio;
 
-const char *dev_vfio_dir(void)
+const char *vfio_memattr__dev_vfio_dir(void)
 {
 	return vfio_memattr__dev_vfio ? vfio_memattr__dev_vfio : "/dev/vfio";
 }
 
-int group_is_noiommu(const char *bdf)
+int vfio_memattr__group_is_noiommu(const char *bdf)
 {
 	char path[PATH_MAX], name[32];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group/name", sysfs_root(), bdf);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group/name",
+		 vfio_memattr__sysfs_dir(), bdf);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -62,7 +63,7 @@ int group_is_noiommu(const char *bdf)
 const char *vfio_memattr__pat_list = VFIO_MEMATTR__PAT_LIST;
 
 
-int xioctl(int fd, unsigned long req, void *arg)
+int vfio_memattr__xioctl(int fd, unsigned long req, void *arg)
 {
 	int ret;
 
@@ -73,7 +74,7 @@ int xioctl(int fd, unsigned long req, void *arg)
 }
 
 
-int read_link_base(const char *path, char *out, size_t outsz)
+int vfio_memattr__read_link_base(const char *path, char *out, size_t outsz)
 {
 	char buf[PATH_MAX];
 	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
@@ -90,7 +91,7 @@ int read_link_base(const char *path, char *out, size_t outsz)
 	return 0;
 }
 
-uint64_t page_size(void)
+uint64_t vfio_memattr__page_size(void)
 {
 	long ps = sysconf(_SC_PAGESIZE);
 

@@ -133,43 +133,28 @@ void vfio_memattr__log(const struct vfio_memattr_dev *dev, int level, const char
 uint32_t vfio_memattr__decode_bar_reg(uint32_t reg);
 int vfio_memattr__pat_check_wc(const char *list, uint64_t start, uint64_t end);
 
-/* shared between the library's files (short names inside the library) */
-#define dev_lock         vfio_memattr__dev_lock
-#define dev_unlock       vfio_memattr__dev_unlock
-#define sysfs_root       vfio_memattr__sysfs_dir
-#define xioctl           vfio_memattr__xioctl
-#define read_link_base   vfio_memattr__read_link_base
-#define page_size        vfio_memattr__page_size
-#define feature          vfio_memattr__feature
-#define probe_kernel     vfio_memattr__probe_kernel
-#define region_info      vfio_memattr__region_info
-#define map_range        vfio_memattr__map_range
-#define unmap_range      vfio_memattr__unmap_range
-#define map_sysfs_wc     vfio_memattr__map_sysfs_wc
-#define dev_free_fds     vfio_memattr__dev_free_fds
-#define dev_vfio_dir     vfio_memattr__dev_vfio_dir
-#define group_is_noiommu vfio_memattr__group_is_noiommu
-
-void dev_lock(struct vfio_memattr_dev *dev);
-void dev_unlock(struct vfio_memattr_dev *dev);
-const char *sysfs_root(void);
-int xioctl(int fd, unsigned long req, void *arg);
-int read_link_base(const char *path, char *out, size_t outsz);
-uint64_t page_size(void);
-int feature(int fd, uint32_t flags, uint32_t feat, void *payload, size_t len);
-int probe_kernel(struct vfio_memattr_dev *dev);
-int region_info(struct vfio_memattr_dev *dev, unsigned int index,
-		struct vfio_region_info *ri);
+/* shared between the library's files, called by their real names */
+void vfio_memattr__dev_lock(struct vfio_memattr_dev *dev);
+void vfio_memattr__dev_unlock(struct vfio_memattr_dev *dev);
+const char *vfio_memattr__sysfs_dir(void);
+int vfio_memattr__xioctl(int fd, unsigned long req, void *arg);
+int vfio_memattr__read_link_base(const char *path, char *out, size_t outsz);
+uint64_t vfio_memattr__page_size(void);
+int vfio_memattr__feature(int fd, uint32_t flags, uint32_t feat, void *payload, size_t len);
+int vfio_memattr__probe_kernel(struct vfio_memattr_dev *dev);
+int vfio_memattr__region_info(struct vfio_memattr_dev *dev, unsigned int index,
+			      struct vfio_region_info *ri);
 /* mapping.c: the mmap primitives map.c and sysfs-wc.c share (it calls
  * neither of them) */
-void *map_range(struct vfio_memattr_mapping *m, int fd, off_t off);
-int unmap_range(struct vfio_memattr_mapping *m, void *addr);
+void *vfio_memattr__map_range(struct vfio_memattr_mapping *m, int fd, off_t off);
+int vfio_memattr__unmap_range(struct vfio_memattr_mapping *m, void *addr);
 /* sysfs-wc.c: the resourceN_wc fallback, called by map.c only */
-int map_sysfs_wc(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m);
-void dev_free_fds(struct vfio_memattr_dev *dev);
-const char *dev_vfio_dir(void);
+int vfio_memattr__map_sysfs_wc(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping *m);
+/* open.c, util.c */
+void vfio_memattr__dev_free_fds(struct vfio_memattr_dev *dev);
+const char *vfio_memattr__dev_vfio_dir(void);
 /* 1 if the IOMMU group of @bdf is a VFIO no-IOMMU group (its sysfs name is
  * "vfio-noiommu"), 0 if not or if it has none. */
-int group_is_noiommu(const char *bdf);
+int vfio_memattr__group_is_noiommu(const char *bdf);
 
 #endif
