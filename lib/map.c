@@ -67,7 +67,8 @@ static bool handle_in_use(struct vfio_memattr_dev *dev, uint32_t handle)
 
 /*
  * Read the memattr capability of a handle's region, if the driver gives
- * one: returns the attribute (>= 0), or a negative errno.
+ * one: returns the attribute (>= 0), or a negative errno.  Only
+ * map_memattr()'s cross-check of MAP's answer uses it.
  */
 static int handle_cap_attr(struct vfio_memattr_dev *dev, uint32_t handle)
 {
@@ -142,8 +143,18 @@ static int map_memattr(struct vfio_memattr_dev *dev, struct vfio_memattr_mapping
 			release_handle(dev, mp.handle);
 		return -EPROTO;
 	}
-	/* Cross-check with the region capability; never report what the
-	 * mapping does not have. */
+	/*
+	 * The attribute in force is MAP's answer, mp.attr, used as is below:
+	 * this region-info trip does not ask for it again, it can only veto
+	 * it.  When the handle's VFIO_REGION_INFO_CAP_MEMATTR names another
+	 * attribute the kernel contradicts itself, and the mapping is refused
+	 * (-EPROTO, handle given back) rather than reported with an attribute
+	 * it may not have.  Kept on purpose: vfio_memattr(3) and
+	 * docs/library.md promise the check, and the host test "fake
+	 * memattr: capability disagreeing with MAP is refused" checks it.  A
+	 * region without the capability, or a failed trip, leaves MAP's
+	 * answer standing.
+	 */
 	cap = handle_cap_attr(dev, mp.handle);
 	if (cap >= 0 && (uint32_t)cap != mp.attr) {
 		log_err(dev, "%s: handle %u: MAP said %s, region capability says %s",
