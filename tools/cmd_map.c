@@ -16,7 +16,7 @@
 #include "vfio-memattr-mmio.h"
 #include "cli.h"
 #include "spec.h"
-#include "../tests/common/pattern.h"
+#include "vfio-memattr-pattern.h"
 
 static const char *map_hint(int e, const char *bdf, bool kernel)
 {

@@ -12,7 +12,7 @@
  *      memory (DMA mapped through the library), Identify;
  *   5. program CMBMSC (controller base address = the BAR's bus address),
  *      create an I/O CQ in host memory and an I/O SQ inside the CMB;
- *   6. write N 4 KiB blocks of the tests/common/pattern.h pattern, flush,
+ *   6. write N 4 KiB blocks of the lib/vfio-memattr-pattern.h pattern, flush,
  *      read them back into host memory and verify;
  *   7. shut the controller down.
  * Commands go into the CMB SQ with vfio_memattr_wc_copy() (64-byte SQEs),
@@ -48,7 +48,7 @@
 
 #include "vfio-memattr.h"
 #include "vfio-memattr-mmio.h"
-#include "pattern.h"
+#include "vfio-memattr-pattern.h"
 #include "nvme.h"
 
 #define PROG		"nvme-cmb"

@@ -29,7 +29,7 @@
 #include <vfio-memattr.h>
 #include <vfio-memattr-mmio.h>
 
-#include "pattern.h"
+#include "vfio-memattr-pattern.h"
 
 static const enum vfio_memattr attrs[] = {
 	VFIO_MEMATTR_NC, VFIO_MEMATTR_WC, VFIO_MEMATTR_DEV,
