@@ -681,13 +681,18 @@ static int p3_run(int stock, int reps, int phases, double bound, uint64_t *pg, d
 	for (op = 0; ok && op < P3_OPS; op++) {
 		struct st a = stats(v[0][op], nv[0]), b = stats(v[1][op], nv[1]);
 		char what[32];
+		double r;
 
 		if (!a.med)
 			continue;
 		snprintf(what, sizeof(what), "%s%s", stock ? "stock-" : "", p3_names[op]);
 		bench_line("P3", what, "64-live", a, "ns");
 		bench_line("P3", what, "4096-live", b, "ns");
-		ratio_line("P3", what, (double)b.med / (double)a.med, bound);
+		/* The ratio the bound judged (as P1, P4, P5): not the medians' alone. */
+		r = (double)b.med / (double)a.med;
+		if (a.min && (double)b.min / (double)a.min < r)
+			r = (double)b.min / (double)a.min;
+		ratio_line("P3", what, r, bound);
 	}
 	return ok ? 0 : -1;
 }
