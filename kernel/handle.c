@@ -88,8 +88,13 @@ void memattr_device_init(struct memattr_device *mv)
  */
 void memattr_ioeventfd_begin(struct memattr_device *mv)
 {
+	unsigned int bar;
+
 	mutex_lock(&mv->lock);
 	mv->ioeventfd_calls++;
+	/* The core's set-up of the call's BAR finds it done (rw.c). */
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++)
+		memattr_core_barmap_locked(mv, bar);
 	mutex_unlock(&mv->lock);
 }
 

@@ -218,6 +218,7 @@ static inline void memattr_dmabuf_close_all(struct memattr_device *mv) {}
 int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma);
 
 /* rw.c */
+void memattr_core_barmap_locked(struct memattr_device *mv, unsigned int bar);
 bool memattr_rw_core_begin(struct memattr_device *mv, loff_t pos);
 void memattr_rw_core_end(struct memattr_device *mv, loff_t pos);
 void memattr_rw_drop(struct memattr_device *mv, unsigned int bar);

@@ -265,36 +265,44 @@ static bool memattr_core_counted(struct memattr_device *mv, loff_t pos,
 
 /*
  * On kernels that map a BAR when it is first used (6.1, 6.12), the core's
- * read/write of a BAR requests its region and maps it without a lock, so
- * of two first accesses at once one fails with EBUSY (vfio-pci too, on a
- * BAR's first use).  A handback gives the region back, which makes every
- * access after a takeover a first one here: set the core's mapping up
- * under mv->lock before the core looks, as the core would (its mmap does
- * it under mv->lock too, mmap.c).  A failure is left to the core to meet
- * and report.  VFIO_DEVICE_IOEVENTFD sets a BAR up in the core too, where
- * the driver cannot know which BAR (only the core reads its argument): a
- * read/write racing it after a handback can still get EBUSY, as under
- * vfio-pci on a BAR's first use.  Caller counts a core access of @bar
- * (it cannot be taken).
+ * read/write, mmap and VFIO_DEVICE_IOEVENTFD each request a BAR's region
+ * and map it without a lock, so of two first uses at once one fails with
+ * EBUSY (vfio-pci too, on a BAR's first use).  A handback gives the region
+ * back, which makes every use after a takeover a first one here: the
+ * driver sets the core's mapping up under mv->lock before the core looks,
+ * as the core would, and the core finds it done.  A read/write or mmap
+ * sets up its own BAR; an ioeventfd call every memory BAR not taken over
+ * (memattr_ioeventfd_begin()), since only the core may read its argument
+ * and know which.  A failure is left to the core to meet and report.
+ * Caller holds mv->lock.
  */
-static void memattr_rw_core_barmap(struct memattr_device *mv,
-				   unsigned int bar)
+void memattr_core_barmap_locked(struct memattr_device *mv, unsigned int bar)
 {
 	struct vfio_pci_core_device *vdev = &mv->core;
 	struct pci_dev *pdev = vdev->pdev;
 	void __iomem *io;
 
-	if (MEMATTR_EAGER_BARMAP || READ_ONCE(vdev->barmap[bar]))
+	lockdep_assert_held(&mv->lock);
+	if (MEMATTR_EAGER_BARMAP || mv->bars[bar].taken || vdev->barmap[bar] ||
+	    !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
+	    !pci_resource_start(pdev, bar) ||
+	    pci_request_selected_regions(pdev, 1 << bar, "vfio"))
+		return;
+	io = pci_iomap(pdev, bar, 0);
+	if (io)
+		WRITE_ONCE(vdev->barmap[bar], io);
+	else
+		pci_release_selected_regions(pdev, 1 << bar);
+}
+
+/* Caller counts a core access of @bar (it cannot be taken). */
+static void memattr_rw_core_barmap(struct memattr_device *mv,
+				   unsigned int bar)
+{
+	if (MEMATTR_EAGER_BARMAP || READ_ONCE(mv->core.barmap[bar]))
 		return;
 	mutex_lock(&mv->lock);
-	if (!mv->bars[bar].taken && !vdev->barmap[bar] &&
-	    !pci_request_selected_regions(pdev, 1 << bar, "vfio")) {
-		io = pci_iomap(pdev, bar, 0);
-		if (io)
-			WRITE_ONCE(vdev->barmap[bar], io);
-		else
-			pci_release_selected_regions(pdev, 1 << bar);
-	}
+	memattr_core_barmap_locked(mv, bar);
 	mutex_unlock(&mv->lock);
 }
 

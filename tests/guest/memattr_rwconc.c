@@ -15,7 +15,11 @@
  *     MAP of the other type over a live handle is refused (EBUSY).
  *  4. Afterwards the BAR is handed back: no PAT entry is left in the
  *     slice (x86; rw.c's cached uncached page went with the handback).
- *  5. The kernel log has no warning, lockdep report or BUG.
+ *  5. A first pread of BAR2 right after a handback, racing a
+ *     VFIO_DEVICE_IOEVENTFD create on the same BAR (both set the core's
+ *     mapping of the BAR up on 6.1 and 6.12, which map BARs when first
+ *     used): neither ever answers EBUSY, and the pread reads the data.
+ *  6. The kernel log has no warning, lockdep report or BUG.
  *
  * And a figure (no bound: make check has no timing bounds): how long a
  * VFIO_DEVICE_FEATURE call that takes the device's lock (BAR_INFO) waits
@@ -23,7 +27,7 @@
  * access is a trap to QEMU.  Before rw.c kept the device lock off the
  * device access, such a call waited for a whole pread's accesses.
  *
- * Slices: ivshmem0 BAR2 0x340000-0x350fff and 0x360000-0x37ffff (random
+ * Slices: ivshmem0 BAR2 0x340000-0x353fff and 0x360000-0x37ffff (random
  * data, read back in the guest, no host check; 0x358000-0x35ffff is
  * memattr_noiommu's).
  */
@@ -36,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,7 +52,7 @@
 #include "lib/pat.h"
 #include "lib/kmsg.h"
 
-#define NTESTS		7
+#define NTESTS		8
 #define NRW		4		/* writer/reader threads of test 1 */
 #define SLICE		0x340000ull
 #define SLICE_LEN	0x40000ull
@@ -57,6 +62,10 @@
 #define KEEP		(SLICE + 0x10000)	/* one WC page */
 #define ROUNDS		400
 #define LAT_CALLS	2000
+#define RACE_MAP	(SLICE + 0x11000)	/* MAP + UNMAP: a handback */
+#define RACE_RD		(SLICE + 0x12000)	/* the racing pread */
+#define RACE_EV		(SLICE + 0x13000)	/* the racing ioeventfd */
+#define RACE_ROUNDS	300
 
 static int fd;
 static uint64_t bar2_off;
@@ -225,6 +234,81 @@ static void test_concurrent(void)
 	}
 }
 
+/* --------------------------------------------- first uses after a handback */
+static pthread_barrier_t race_bar;
+static int race_efd, race_ev_rc[RACE_ROUNDS];
+static ssize_t race_rd[RACE_ROUNDS];
+static int race_rd_errno[RACE_ROUNDS];
+
+static void *race_ev_thread(void *arg)
+{
+	int r;
+
+	(void)arg;
+	for (r = 0; r < RACE_ROUNDS; r++) {
+		pthread_barrier_wait(&race_bar);
+		race_ev_rc[r] = vdev_ioeventfd(fd, 2, RACE_EV, 0x5a5a0000u + (uint32_t)r,
+					       race_efd);
+		pthread_barrier_wait(&race_bar);
+	}
+	return NULL;
+}
+
+static void test_first_use_race(void)
+{
+	struct vfio_device_feature_memattr_map m;
+	uint32_t want = 0x7261636eu, got;
+	int r, rounds = 0, map_bad = 0, ev_busy = 0, ev_bad = 0, rd_busy = 0, rd_bad = 0;
+	int del_bad = 0;
+	pthread_t ev;
+
+	race_efd = eventfd(0, EFD_CLOEXEC);
+	if (race_efd < 0 || rawfd_pwrite(fd, bar2_off + RACE_RD, &want, sizeof(want))) {
+		tap_ok(0, "first pread and ioeventfd of BAR2 after a handback: set-up failed");
+		if (race_efd >= 0)
+			close(race_efd);
+		return;
+	}
+	pthread_barrier_init(&race_bar, NULL, 2);
+	pthread_create(&ev, NULL, race_ev_thread, NULL);
+	for (r = 0; r < RACE_ROUNDS; r++) {
+		/* Take BAR2 over and hand it back: the core's next use is a first. */
+		if (ma_map1(fd, 2, RACE_MAP, MA_PAGE, VFIO_MEMATTR_WC, &m) ||
+		    ma_unmap(fd, m.handle))
+			map_bad++;
+		pthread_barrier_wait(&race_bar);
+		got = 0;
+		race_rd[r] = pread(fd, &got, sizeof(got), (off_t)(bar2_off + RACE_RD));
+		race_rd_errno[r] = race_rd[r] < 0 ? errno : 0;
+		if (race_rd[r] == (ssize_t)sizeof(got) && got != want)
+			rd_bad++;
+		pthread_barrier_wait(&race_bar);
+		if (race_ev_rc[r] == -EBUSY)
+			ev_busy++;
+		else if (race_ev_rc[r])
+			ev_bad++;
+		if (race_rd_errno[r] == EBUSY)
+			rd_busy++;
+		else if (race_rd[r] != (ssize_t)sizeof(got))
+			rd_bad++;
+		/* Delete it (fd -1, same offset and data) so the next MAP may take over. */
+		if (!race_ev_rc[r] &&
+		    vdev_ioeventfd(fd, 2, RACE_EV, 0x5a5a0000u + (uint32_t)r, -1))
+			del_bad++;
+		rounds++;
+	}
+	pthread_join(ev, NULL);
+	pthread_barrier_destroy(&race_bar);
+	close(race_efd);
+	if (ev_busy || rd_busy || ev_bad || rd_bad || map_bad || del_bad)
+		tap_diag("first-use race: %d rounds, ioeventfd EBUSY %d, other errors %d; pread EBUSY %d, wrong %d; MAP/UNMAP failed %d; delete failed %d",
+			 rounds, ev_busy, ev_bad, rd_busy, rd_bad, map_bad, del_bad);
+	tap_ok(rounds == RACE_ROUNDS && !ev_busy && !rd_busy && !ev_bad && !rd_bad &&
+	       !map_bad && !del_bad,
+	       "%d rounds of a first pread and a VFIO_DEVICE_IOEVENTFD of BAR2 at once after a handback: %d EBUSY from the ioeventfd, %d from the pread, %d other failures",
+	       rounds, ev_busy, rd_busy, ev_bad + rd_bad + map_bad + del_bad);
+}
+
 /* --------------------------------------------- the figure: lock wait */
 static int lat_stop;
 
@@ -323,6 +407,7 @@ int main(void)
 	fd = d.fd;
 	bar2_off = VFIO_PCI_INDEX_TO_OFFSET(2);
 	test_concurrent();
+	test_first_use_race();
 	figure_lock_wait();
 	tap_ok(!atomic_load(&bar0_err), "BAR0 preads beside BAR_INFO: %ld errors",
 	       atomic_load(&bar0_err));
