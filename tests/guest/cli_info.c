@@ -56,16 +56,12 @@ static bool has_handle(const struct mj *j, unsigned int bar, uint64_t off, uint6
 
 int main(void)
 {
-	const char *bdf = ma_bdf("MEMATTR_IVSHMEM0", NULL);
+	const char *bdf = ma_bdf_or_skip("MEMATTR_IVSHMEM0");
 	char cmd[512];
 	struct mj *j;
 	bool good;
 
 	tap_plan(3);
-	if (!bdf) {
-		tap_skip_rest("MEMATTR_IVSHMEM0 not set");
-		return tap_done();
-	}
 	snprintf(cmd, sizeof(cmd),
 		 "vfio-memattr map %s 2:0x%llx:0x%llx:WC --run "
 		 "'vfio-memattr info %s --json > /tmp/cli_info.out 2>/dev/null' > /dev/null 2>&1",

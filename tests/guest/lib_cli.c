@@ -586,9 +586,10 @@ static void bind_tests(const char *bdf)
 
 int main(void)
 {
-	const char *iv0 = ma_bdf("MEMATTR_IVSHMEM0", NULL);
-	const char *iv1 = ma_bdf("MEMATTR_IVSHMEM1", NULL);
-	const char *edu = ma_bdf("MEMATTR_EDU", NULL);
+	char why0[256], why1[256], whye[256];
+	const char *iv0 = ma_bdf("MEMATTR_IVSHMEM0", why0, sizeof(why0));
+	const char *iv1 = ma_bdf("MEMATTR_IVSHMEM1", why1, sizeof(why1));
+	const char *edu = ma_bdf("MEMATTR_EDU", whye, sizeof(whye));
 	const char *c = getenv("VFIO_MEMATTR_CLI");
 	int i;
 
@@ -602,26 +603,26 @@ int main(void)
 		ivshmem0_cli(iv0);
 	} else {
 		for (i = 0; i < 14; i++)
-			tap_skip("MEMATTR_IVSHMEM0 not set", "ivshmem0 test %d", i + 1);
+			tap_skip(why0, "ivshmem0 test %d", i + 1);
 	}
 	if (edu) {
 		edu_tests(edu);
 	} else {
 		for (i = 0; i < 3; i++)
-			tap_skip("MEMATTR_EDU not set", "edu test %d", i + 1);
+			tap_skip(whye, "edu test %d", i + 1);
 	}
 	if (iv0 && iv1) {
 		adopters_tests(iv0, iv1);
 	} else {
-		for (i = 0; i < 3; i++)
-			tap_skip("MEMATTR_IVSHMEM0/1 not set", "adopters test %d", i + 1);
+		for (i = 0; i < 4; i++)
+			tap_skip(iv0 ? why1 : why0, "adopters test %d", i + 1);
 	}
 	if (iv1) {
 		ivshmem1_tests(iv1);
 		bind_tests(iv1);
 	} else {
 		for (i = 0; i < 5; i++)
-			tap_skip("MEMATTR_IVSHMEM1 not set", "ivshmem1 test %d", i + 1);
+			tap_skip(why1, "ivshmem1 test %d", i + 1);
 	}
 	return tap_done();
 }

@@ -351,8 +351,8 @@ static void cli_tests(const char *bdf, uint64_t phys)
 
 int main(int argc, char **argv)
 {
-	const char *bdf = ma_bdf("MEMATTR_IVSHMEM0", NULL);
-	const char *bdf1 = ma_bdf("MEMATTR_IVSHMEM1", NULL);
+	const char *bdf, *bdf1;
+	char why1[256];
 	const char *c = getenv("VFIO_MEMATTR_CLI");
 	uint64_t phys = 0, size = 0;
 	ssize_t n;
@@ -365,10 +365,8 @@ int main(int argc, char **argv)
 	if (n > 0)
 		self[n] = 0;
 	tap_plan(NTESTS);
-	if (!bdf) {
-		tap_skip_rest("MEMATTR_IVSHMEM0 is not set");
-		return tap_done();
-	}
+	bdf = ma_bdf_or_skip("MEMATTR_IVSHMEM0");
+	bdf1 = ma_bdf("MEMATTR_IVSHMEM1", why1, sizeof(why1));
 	ensure_debugfs();
 	if (ma_bar_phys(bdf, 2, &phys, &size) < 0 || !phys)
 		tap_diag("no BAR2 address for %s", bdf);
@@ -380,8 +378,8 @@ int main(int argc, char **argv)
 	if (bdf1) {
 		stock_tests(bdf1);
 	} else {
-		tap_skip("MEMATTR_IVSHMEM1 is not set", "stock: export is ENOTTY");
-		tap_skip("MEMATTR_IVSHMEM1 is not set", "stock: CLI --dmabuf exit 1, ENOTTY");
+		tap_skip(why1, "stock: export is ENOTTY");
+		tap_skip(why1, "stock: CLI --dmabuf exit 1, ENOTTY");
 	}
 	return tap_done();
 }

@@ -1459,7 +1459,7 @@ static int fresh_map_ok(struct fdev *d)
 int main(void)
 {
 	const char *lbl = getenv("MEMATTR_KERNEL_LABEL"), *e;
-	const char *b0 = ma_bdf("MEMATTR_IVSHMEM0", NULL), *b1 = ma_bdf("MEMATTR_NVME", NULL);
+	const char *b0, *b1;
 	pthread_t mt[NMUT], kt;
 	long total = 0;
 	int i, dev, b, ok;
@@ -1474,10 +1474,8 @@ int main(void)
 	kmsg_fd = kmsg_open_end();
 	tap_diag("seed %#" PRIx64 ", %d s, %d workers + %d mutators (reproduce: MEMATTR_CFUZZ_SEED=%#" PRIx64
 		 " MEMATTR_CFUZZ_SECONDS=%d /tests/memattr_cfuzz)", seed, secs, NWORK, NMUT, seed, secs);
-	if (!b0 || !b1) {
-		tap_skip_rest_of(NTESTS, "MEMATTR_IVSHMEM0 or MEMATTR_NVME not set");
-		return tap_done();
-	}
+	b0 = ma_bdf_or_skip("MEMATTR_IVSHMEM0");
+	b1 = ma_bdf_or_skip("MEMATTR_NVME");
 	cdev_mode = vdev_mode() == VDEV_CDEV;
 	/* ioeventfd slots: ivshmem IntrMask (BAR0 0x0), NVMe VS (BAR0 0x8, read-only) */
 	if (setup_dev(&devs[0], "ivshmem0", b0, 0x1a0000, 0x60000, 0x0) ||

@@ -1513,9 +1513,9 @@ int main(void)
 	uint8_t *buf;
 
 	tap_plan(NTESTS);
-	bdf = ma_bdf("MEMATTR_IVSHMEM0", "0000:00:02.0");
-	nvme_bdf = ma_bdf("MEMATTR_NVME", "0000:00:04.0");
-	edu_bdf = ma_bdf("MEMATTR_EDU", "0000:00:05.0");
+	bdf = ma_bdf_or_skip("MEMATTR_IVSHMEM0");
+	nvme_bdf = ma_bdf_or_skip("MEMATTR_NVME");
+	edu_bdf = ma_bdf_or_skip("MEMATTR_EDU");
 	oracle = pte_oracle_available();
 	if (!oracle)
 		tap_diag("the user-PTE oracle %s is absent: its checks are skipped", PTECHECK_PATH);

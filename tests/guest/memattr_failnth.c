@@ -797,6 +797,7 @@ int main(void)
 	int i, plan = 1, rc, have_dmabuf;
 	char saved_default[64] = "";
 
+	bdf = ma_bdf_or_skip("MEMATTR_IVSHMEM0");
 	for (i = 0; i < NOPS; i++)
 		plan += op_tests(&ops[i]);
 	tap_plan(plan);
@@ -807,7 +808,6 @@ int main(void)
 			      "(only the lab's debug kernel has)");
 		return tap_done();
 	}
-	bdf = ma_bdf("MEMATTR_IVSHMEM0", "0000:00:02.0");
 	snprintf(dbg_handles, sizeof(dbg_handles), "/sys/kernel/debug/vfio-pci-memattr/%s/handles", bdf);
 	snprintf(dbg_stats, sizeof(dbg_stats), "/sys/kernel/debug/vfio-pci-memattr/%s/stats", bdf);
 	snprintf(default_path, sizeof(default_path), "/sys/bus/pci/devices/%s/memattr_default", bdf);

@@ -379,7 +379,7 @@ out:
 
 int main(void)
 {
-	const char *bdf = ma_bdf("MEMATTR_NVME", "0000:00:04.0");
+	const char *bdf = ma_bdf_or_skip("MEMATTR_NVME");
 	uint64_t cmb = 0;
 	struct vdev nv;
 	int bar, r = 0, touched;

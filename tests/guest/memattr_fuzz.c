@@ -763,11 +763,7 @@ int main(int argc, char **argv)
 	}
 	tap_diag("seed %#" PRIx64 " (replay: MEMATTR_FUZZ_SEED=%#" PRIx64 " /tests/memattr_fuzz), %" PRIu64 " calls",
 		 seed, seed, ncalls);
-	bdf = ma_bdf("MEMATTR_IVSHMEM0", NULL);
-	if (!bdf) {
-		tap_skip_rest_of(3, "MEMATTR_IVSHMEM0 not set");
-		return tap_done();
-	}
+	bdf = ma_bdf_or_skip("MEMATTR_IVSHMEM0");
 	if (ma_bar_phys(bdf, BAR, &bphys, &bsize) || pat_snap_take(bphys, bphys + bsize, &fresh) < 0 ||
 	    dev_open() || !ma_driver_present(dev.fd) || pat_snap_take(bphys, bphys + bsize, &opened) < 0) {
 		tap_fail_n(3, "ivshmem0 is not usable with vfio-pci-memattr");

@@ -87,7 +87,7 @@ static int msix_set(int fd, int efd)
 
 int main(void)
 {
-	const char *bdf = ma_bdf("MEMATTR_NVME", "0000:00:04.0");
+	const char *bdf = ma_bdf_or_skip("MEMATTR_NVME");
 	struct vfio_device_feature_memattr_map mp;
 	uint32_t bir = 0, toff = 0, entries = 0;
 	uint64_t tpage, tend, other, bsz, bphys;

@@ -47,7 +47,7 @@ static int low_power(int fd, uint32_t feature)
 
 int main(void)
 {
-	const char *bdf = ma_bdf("MEMATTR_IVSHMEM0", "0000:00:02.0");
+	const char *bdf = ma_bdf_or_skip("MEMATTR_IVSHMEM0");
 	struct vfio_device_feature_memattr_map mp;
 	uint64_t phys, size, word = 0;
 	volatile uint64_t *w = NULL;

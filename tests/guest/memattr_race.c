@@ -129,7 +129,7 @@ static void *toucher(void *arg)
 
 int main(void)
 {
-	const char *bdf = ma_bdf("MEMATTR_IVSHMEM0", "0000:00:02.0");
+	const char *bdf = ma_bdf_or_skip("MEMATTR_IVSHMEM0");
 	pthread_t th[NTHR];
 	struct vdev d;
 	struct pat_snap fresh;

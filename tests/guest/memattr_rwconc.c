@@ -67,6 +67,7 @@
 #define RACE_EV		(SLICE + 0x13000)	/* the racing ioeventfd */
 #define RACE_ROUNDS	300
 
+static const char *bdf0;	/* MEMATTR_IVSHMEM0 */
 static int fd;
 static uint64_t bar2_off;
 static atomic_int stop;
@@ -215,7 +216,7 @@ static void test_concurrent(void)
 	rc = ma_unmap(fd, keep.handle);
 	tap_errno(rc, 0, "UNMAP of the last handle (BAR handed back)");
 
-	if (ma_bar_phys(ma_bdf("MEMATTR_IVSHMEM0", NULL), 2, &bs, &blen) || !pat_available()) {
+	if (ma_bar_phys(bdf0, 2, &bs, &blen) || !pat_available()) {
 		tap_skip("no PAT list", "no PAT entry left in the slice");
 	} else {
 		struct vfio_memattr__pat_entry e[16];
@@ -359,7 +360,7 @@ static void figure_lock_wait(void)
 	int i, rc;
 	size_t len;
 
-	ma_bar_phys(ma_bdf("MEMATTR_IVSHMEM0", NULL), 0, &b0, &b0len);
+	ma_bar_phys(bdf0, 0, &b0, &b0len);
 	rc = ma_map1(fd, 0, 0, MA_PAGE, VFIO_MEMATTR_NC, &m);
 	if (rc) {
 		tap_diag("figure: no NC handle of BAR0 (%s), no lock-wait figure",
@@ -391,14 +392,10 @@ static void figure_lock_wait(void)
 
 int main(void)
 {
-	const char *bdf0 = ma_bdf("MEMATTR_IVSHMEM0", NULL);
 	struct vdev d;
 
 	tap_plan(NTESTS);
-	if (!bdf0) {
-		tap_skip_rest_of(NTESTS, "MEMATTR_IVSHMEM0 not set");
-		return tap_done();
-	}
+	bdf0 = ma_bdf_or_skip("MEMATTR_IVSHMEM0");
 	kmsg_mark();
 	if (vdev_open(&d, bdf0)) {
 		tap_fail_n(NTESTS, "open ivshmem0");

@@ -422,12 +422,8 @@ static void test_efault(void)
 
 int main(void)
 {
-	bdf = ma_bdf("MEMATTR_IVSHMEM0", NULL);
+	bdf = ma_bdf_or_skip("MEMATTR_IVSHMEM0");
 	tap_plan(NTESTS);
-	if (!bdf) {
-		tap_skip_rest_of(NTESTS, "MEMATTR_IVSHMEM0 not set");
-		return tap_done();
-	}
 	if (ma_bar_phys(bdf, 2, &bp, &bsz) || bsz < 4 * MA_MIB) {
 		tap_fail_n(NTESTS, "ivshmem0 BAR2 is not 4 MiB");
 		return tap_done();

@@ -108,9 +108,43 @@ static void errno_expect(void)
 		      "not ok 3 - signed\nok 4 - equal\n# 2 failed of 4\n") != NULL);
 }
 
+static void seq_skip_all_first(void)
+{
+	tap_diag("looking for the device");
+	tap_skip_all("MEMATTR_NVME not set");
+}
+
+static void seq_skip_all_later(void)
+{
+	tap_plan(3);
+	tap_pass("one");
+	tap_skip_all("MEMATTR_EDU=0000:00:05.0: no such PCI device");
+}
+
+static void seq_skip_all_failed(void)
+{
+	tap_plan(2);
+	tap_fail("one");
+	tap_skip_all("gone");
+}
+
+static void skip_all(void)
+{
+	CHECK_EQ(tap_run(seq_skip_all_first), 0);
+	CHECK_STR(text, "TAP version 13\n# looking for the device\n1..0 # SKIP MEMATTR_NVME not set\n"
+		  "# 0 failed of 0\n");
+	CHECK_EQ(tap_run(seq_skip_all_later), 0);
+	CHECK_STR(text, "TAP version 13\n1..3\nok 1 - one\n"
+		  "ok 2 - skipped # SKIP MEMATTR_EDU=0000:00:05.0: no such PCI device\n"
+		  "ok 3 - skipped # SKIP MEMATTR_EDU=0000:00:05.0: no such PCI device\n# 0 failed of 3\n");
+	CHECK_EQ(tap_run(seq_skip_all_failed), 1);
+	CHECK(strstr(text, "not ok 1 - one\nok 2 - skipped # SKIP gone\n# 1 failed of 2\n") != NULL);
+}
+
 void run_tap_tests(void)
 {
 	t_run("guest tap: results, SKIP, unverifiable (PAT absent), exit status", results);
 	t_run("guest tap: a short plan is padded with failures, an overrun fails", plan);
 	t_run("guest tap: tap_errno and EXPECT_* diagnostics", errno_expect);
+	t_run("guest tap: tap_skip_all before the plan (1..0 # SKIP) and after it", skip_all);
 }

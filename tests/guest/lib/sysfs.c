@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sysfs.h"
+#include "tap.h"
 
 ssize_t sysfs_read_file(const char *path, char *buf, size_t size)
 {
@@ -84,11 +85,33 @@ int sysfs_read_u64(const char *path, uint64_t *v)
 	return 0;
 }
 
-const char *ma_bdf(const char *var, const char *dflt)
+const char *ma_bdf(const char *var, char *why, size_t len)
 {
 	const char *v = getenv(var);
+	char path[PATH_MAX];
 
-	return (v && *v) ? v : dflt;
+	if (!v || !*v) {
+		if (why)
+			snprintf(why, len, "%s not set", var);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", v);
+	if (strchr(v, '/') || access(path, F_OK)) {
+		if (why)
+			snprintf(why, len, "%s=%s: no such PCI device", var, v);
+		return NULL;
+	}
+	return v;
+}
+
+const char *ma_bdf_or_skip(const char *var)
+{
+	char why[256];
+	const char *bdf = ma_bdf(var, why, sizeof(why));
+
+	if (!bdf)
+		tap_skip_all(why);
+	return bdf;
 }
 
 int ma_pci_driver(const char *bdf, char *out, size_t len)

@@ -24,8 +24,20 @@ int sysfs_read_str(const char *path, char *buf, size_t len);
 int sysfs_write_str(const char *path, const char *s);
 int sysfs_read_u64(const char *path, uint64_t *v);
 
-/* BDF from environment variable var (MEMATTR_IVSHMEM0, ...), else dflt (may be NULL). */
-const char *ma_bdf(const char *var, const char *dflt);
+/*
+ * The PCI device of environment variable var (MEMATTR_IVSHMEM0, MEMATTR_NVME,
+ * ...: lab/init exports one for each lab device): its BDF, or NULL when var
+ * is unset or empty or names no device in /sys/bus/pci/devices; then why
+ * (unless NULL) holds the reason, for the TAP skip of what needs the device.
+ * There is no default BDF: outside the lab nothing is touched by guessing.
+ */
+const char *ma_bdf(const char *var, char *why, size_t len);
+/*
+ * ma_bdf() of a device the whole test needs: without it, tap_skip_all()
+ * with the reason ("1..0 # SKIP MEMATTR_NVME not set" before tap_plan(),
+ * the remaining planned tests skipped after it) and exit.
+ */
+const char *ma_bdf_or_skip(const char *var);
 /* Name of the driver bound to bdf into out ("" and 0 if none). */
 int ma_pci_driver(const char *bdf, char *out, size_t len);
 /* Bind bdf to driver via driver_override + drivers_probe (unbinds first). */

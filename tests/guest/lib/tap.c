@@ -12,7 +12,7 @@
 #include "tap.h"
 
 static int planned, ran, failed;
-static bool header_printed;
+static bool header_printed, plan_printed;
 /* tap_unverifiable(): how the next tap_ok() is reported */
 static bool unverif_neutral, unverif_unknown;
 static const char *unverif_reason;
@@ -30,6 +30,7 @@ void tap_plan(int n)
 {
 	header();
 	planned = n;
+	plan_printed = true;
 	printf("1..%d\n", n);
 	fflush(stdout);
 }
@@ -116,6 +117,19 @@ void tap_fail_n(int n, const char *why)
 {
 	while (n-- > 0)
 		tap_fail("not reached: %s", why);
+}
+
+void tap_skip_all(const char *reason)
+{
+	if (plan_printed) {
+		tap_skip_rest(reason);
+	} else {
+		header();
+		plan_printed = true;
+		printf("1..0 # SKIP %s\n", reason);
+		fflush(stdout);
+	}
+	exit(tap_done());
 }
 
 void tap_diag(const char *fmt, ...)

@@ -36,6 +36,13 @@ void tap_skip_rest(const char *reason);
 void tap_skip_rest_of(int n, const char *reason);
 /* Fail n tests with a "not reached" description (setup failure of a required part). */
 void tap_fail_n(int n, const char *why);
+/*
+ * Nothing (more) of this test can run here (its device is missing): before
+ * tap_plan(), the skip-all plan "1..0 # SKIP reason" (kselftest's); after
+ * it, every remaining planned test skipped with reason.  Exits with
+ * tap_done()'s status (0 unless a test already failed).
+ */
+_Noreturn void tap_skip_all(const char *reason);
 void tap_diag(const char *fmt, ...) TAP_PRINTF(1, 2);
 /* Pads missing results as failures; returns the exit status for main(). */
 int tap_done(void);
