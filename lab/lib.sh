@@ -59,29 +59,81 @@ suite_of() {
 	esac
 }
 
-# Kernel names (make's KERNELS, lab/run --kernel with arm64- for --arch
-# arm64, lab/bench): 6.1, 6.12, bpo, rt, cloud (build only), sid or sid's
-# major.minor, debug (sid-debug, <major.minor>-debug), and arm64-6.1,
-# arm64-6.12, arm64-bpo, arm64-sid (arm64-<sid major.minor>).
-# kernel_setup_args NAME: what lab/setup needs for it (fails: unknown name).
-kernel_setup_args() {
-	case $1 in
-	6.1|6.12|bpo|rt|cloud|arm64-6.1|arm64-6.12|arm64-bpo) echo "$1" ;;
-	debug|sid-debug|[0-9]*.[0-9]*-debug) echo "sid debug" ;;
-	sid|[0-9]*.[0-9]*) echo sid ;;
-	arm64-sid|arm64-[0-9]*.[0-9]*) echo "sid arm64-sid" ;;
-	*) return 1 ;;
+# kernel_facts NAME: what a kernel name stands for, in the KF_* variables.
+# The names: make's KERNELS, lab/run --kernel (with arm64- for --arch
+# arm64), lab/bench's and lab/setup's arguments, and the labels under
+# $CACHE/kernels: 6.1 (bookworm), 6.12 and its rt and cloud flavours
+# (trixie, Debian 13), bpo (the newest kernel of trixie-backports), sid or
+# sid's major.minor (7.2), debug, sid-debug or <major.minor>-debug
+# (lab/debug-kernel's build of sid's kernel), and for the arm64 guests
+# arm64-6.1, arm64-6.12, arm64-bpo, arm64-sid or arm64-<sid major.minor>.
+#   KF_ARCH      x86_64 or arm64; KF_DEB_ARCH: Debian's name, amd64 or arm64
+#   KF_FLAVOUR   Debian's kernel flavour: amd64, rt-amd64, cloud-amd64, arm64
+#   KF_BASE      6.1, 6.12, bpo, rt, cloud, or sid for all of sid's names
+#   KF_SUITE     the suite its packages come from
+#   KF_IMAGE_RE  ERE of the name of its image package, the -unsigned one
+#                (lab/setup takes the signed one where there is none)
+#   KF_CHROOT    the chroot whose compiler builds for it when the host's gcc
+#                cannot: trixie's and trixie-backports' kernels (gcc-14) the
+#                trixie chroot, any other the sid chroot
+#   KF_SID       1: its label follows sid's kernel ($CACHE/sid-label,
+#                $CACHE/sid-label-arm64)
+#   KF_PINNED    1: the name asks for a major.minor of sid's (7.2, 7.2-debug,
+#                arm64-7.2), which a newer sid leaves behind
+#   KF_DEBUG     1: lab/debug-kernel's build (debug, *-debug)
+#   KF_BOOT      0: built, never booted (cloud)
+#   KF_INSTALL   the suite whose linux-image-amd64 it is, so that lab/install
+#                builds a module for it (6.1 bookworm, 6.12 trixie); or empty
+#   KF_SPARSE    1: lab/build's module builds run sparse for it (6.1 on the
+#                host, 6.12 in the trixie chroot; the sid chroot has none)
+#   KF_SETUP     lab/setup's arguments for it
+#   KF_LABEL     the label its files live under in $CACHE/kernels; sid's as
+#                the cache says now (ask again after lab/setup)
+# Any other name: status 1, and the facts lab/setup has always given one,
+# those of sid's kernel (arm64's for arm64-*), without KF_SETUP.
+# shellcheck disable=SC2034 # the KF_* are for the scripts that source this file
+kernel_facts() {
+	local n=$1 v
+	KF_ARCH=x86_64 KF_SID=0 KF_PINNED=0 KF_BOOT=1 KF_INSTALL="" KF_SPARSE=0
+	case $n in
+	6.1|6.12|bpo|rt|cloud) KF_BASE=$n KF_SETUP=$n KF_LABEL=$n ;;
+	arm64-6.1|arm64-6.12|arm64-bpo) KF_ARCH=arm64 KF_BASE=${n#arm64-} KF_SETUP=$n KF_LABEL=$n ;;
+	debug|sid-debug|[0-9]*.[0-9]*-debug)
+		KF_BASE=sid KF_SID=1 KF_SETUP="sid debug" KF_LABEL="$(sid_label)-debug"
+		case $n in [0-9]*) KF_PINNED=1 ;; esac ;;
+	sid|[0-9]*.[0-9]*)
+		KF_BASE=sid KF_SID=1 KF_SETUP=sid KF_LABEL=$(sid_label)
+		[ "$n" = sid ] || KF_PINNED=1 ;;
+	arm64-sid|arm64-[0-9]*.[0-9]*)
+		KF_ARCH=arm64 KF_BASE=sid KF_SID=1 KF_SETUP="sid arm64-sid"
+		KF_LABEL=$(cat "$CACHE/sid-label-arm64" 2>/dev/null || echo arm64-sid)
+		[ "$n" = arm64-sid ] || KF_PINNED=1 ;;
+	*)	case $n in arm64-*) kernel_facts arm64-sid ;; *) kernel_facts sid ;; esac
+		KF_SETUP=""
+		case $n in debug|*-debug) KF_DEBUG=1 ;; esac
+		return 1 ;;
 	esac
-}
-# kernel_label NAME: the label its files live under in $CACHE (after lab/setup)
-kernel_label() {
-	case $1 in
-	6.1|6.12|bpo|rt|cloud|arm64-6.1|arm64-6.12|arm64-bpo) echo "$1" ;;
-	debug|sid-debug|[0-9]*.[0-9]*-debug) echo "$(sid_label)-debug" ;;
-	sid|[0-9]*.[0-9]*) sid_label ;;
-	arm64-sid|arm64-[0-9]*.[0-9]*) cat "$CACHE/sid-label-arm64" 2>/dev/null || echo arm64-sid ;;
-	*) return 1 ;;
+	case $n in debug|*-debug) KF_DEBUG=1 ;; *) KF_DEBUG=0 ;; esac
+	case $KF_BASE in
+	6.1)	KF_SUITE=bookworm v='6\.1\.0-[0-9]+' ;;
+	6.12|rt|cloud) KF_SUITE=trixie v='6\.12\.[0-9]+\+[a-z0-9]+' ;;
+	bpo)	KF_SUITE=trixie-backports v='[0-9]+\.[0-9]+\.[0-9]+\+[a-z0-9]+' ;;
+	sid)	KF_SUITE=sid v='[0-9]+\.[0-9]+\.[0-9]+\+[a-z0-9]+' ;;
 	esac
+	KF_DEB_ARCH=amd64 KF_FLAVOUR=amd64
+	[ "$KF_ARCH" = arm64 ] && KF_DEB_ARCH=arm64 KF_FLAVOUR=arm64
+	case $KF_ARCH-$KF_BASE in x86_64-rt|x86_64-cloud) KF_FLAVOUR=$KF_BASE-amd64 ;; esac
+	KF_IMAGE_RE="^linux-image-$v-$KF_FLAVOUR-unsigned\$"
+	case $KF_SUITE in
+	trixie|trixie-backports) KF_CHROOT="$CACHE/trixie-chroot" ;;
+	*) KF_CHROOT="$CACHE/sid-chroot" ;;
+	esac
+	case $KF_ARCH-$KF_BASE in
+	x86_64-6.1) KF_INSTALL=bookworm KF_SPARSE=1 ;;
+	x86_64-6.12) KF_INSTALL=trixie KF_SPARSE=1 ;;
+	x86_64-cloud) KF_BOOT=0 ;;
+	esac
+	return 0
 }
 KERNEL_NAMES_HELP="6.1, 6.12, bpo, rt, cloud, sid or sid's major.minor, debug; arm64-6.1, arm64-6.12, arm64-bpo, arm64-sid"
 
