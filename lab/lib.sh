@@ -47,18 +47,6 @@ apt_opts() {
 sapt_get()   { local s=$1; shift; local -a o; mapfile -t o < <(apt_opts "$s"); apt-get -q "${o[@]}" "$@"; }
 sapt_cache() { local s=$1; shift; local -a o; mapfile -t o < <(apt_opts "$s"); apt-cache "${o[@]}" "$@"; }
 
-# The suite a kernel name (without arm64-) comes from: 6.1 bookworm; 6.12 and
-# its rt and cloud flavours trixie (Debian 13); bpo the newest kernel of
-# trixie-backports; anything else sid.
-suite_of() {
-	case $1 in
-	6.1) echo bookworm ;;
-	6.12|rt|cloud) echo trixie ;;
-	bpo) echo trixie-backports ;;
-	*) echo sid ;;
-	esac
-}
-
 # kernel_facts NAME: what a kernel name stands for, in the KF_* variables.
 # The names: make's KERNELS, lab/run --kernel (with arm64- for --arch
 # arm64), lab/bench's and lab/setup's arguments, and the labels under
@@ -136,12 +124,6 @@ kernel_facts() {
 	return 0
 }
 KERNEL_NAMES_HELP="6.1, 6.12, bpo, rt, cloud, sid or sid's major.minor, debug; arm64-6.1, arm64-6.12, arm64-bpo, arm64-sid"
-
-# The chroot whose compiler builds for a kernel the host's gcc cannot:
-# trixie's kernels (gcc-14) in a trixie chroot, sid's in the sid chroot.
-chroot_of_suite() {
-	case $1 in trixie|trixie-backports) echo "$CACHE/trixie-chroot" ;; *) echo "$CACHE/sid-chroot" ;; esac
-}
 
 # Per-kernel facts written by lab/setup: $CACHE/kernels/<label>/env
 kernel_env() {
