@@ -144,6 +144,26 @@ chroot_run() {
 	return $rc
 }
 
+# chroot_apt_install CH [--update] PKG...: apt-get install of PKG (without
+# Recommends) in the chroot CH, with this machine's apt date checks (a
+# mirror snapshot may carry an expired Release file).  --update refreshes
+# the chroot's lists first; without it they are refreshed only when the
+# install fails with the lists the chroot has.
+chroot_apt_install() {
+	local ch=$1 update=0 o inst
+	shift
+	if [ "$1" = --update ]; then update=1; shift; fi
+	# (no apt-config ends the script, whatever a caller makes of a failed
+	# install: lab/setup rebuilds its sid chroot after one)
+	o=$(apt-config dump 2>/dev/null | sed -n 's/^\(Acquire::Check-Valid-Until\|Acquire::Check-Date\) "\(.*\)";$/-o \1=\2/p' | tr '\n' ' ') || exit
+	inst="DEBIAN_FRONTEND=noninteractive apt-get $o install -y -q --no-install-recommends $*"
+	if [ $update = 1 ]; then
+		chroot_run "$ch" sh -c "apt-get $o update -q && $inst"
+	else
+		chroot_run "$ch" sh -c "$inst || { apt-get $o update -q && $inst; }"
+	fi
+}
+
 # Serialise cache writers (setup, builds, initramfs) between concurrent lab
 # runs; held until the calling script exits.
 lab_lock() {
