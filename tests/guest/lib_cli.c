@@ -43,6 +43,7 @@
 #include "lib/hostcheck.h"
 #include "lib/pat.h"
 #include "lib/cli.h"
+#include "lib/wccheck.h"
 #include "pattern.h"
 #include "minijson.h"
 #include "procmaps.h"
@@ -105,29 +106,6 @@ static void ensure_debugfs(void)
 static const enum vfio_memattr P_WC[] = { VFIO_MEMATTR_WC };
 static const enum vfio_memattr P_NC[] = { VFIO_MEMATTR_NC };
 static const enum vfio_memattr P_WC_NC[] = { VFIO_MEMATTR_WC, VFIO_MEMATTR_NC };
-
-static bool write_and_check(struct vfio_memattr_mapping *m, uint64_t seed)
-{
-	size_t len = (size_t)vfio_memattr_mapping_length(m), bad;
-	void *buf = aligned_alloc(64, len);
-	int ret;
-
-	if (!buf)
-		return false;
-	pattern_fill(buf, len, seed);
-	vfio_memattr_wc_start();
-	ret = vfio_memattr_wc_copy(vfio_memattr_mapping_addr(m), buf, len);
-	vfio_memattr_wc_flush();
-	free(buf);
-	if (ret) {
-		tap_diag("wc_copy: %s", strerror(-ret));
-		return false;
-	}
-	bad = pattern_check_mmio64(vfio_memattr_mapping_addr(m), len / 8, seed);
-	if (bad != len / 8)
-		tap_diag("readback differs at word %zu", bad);
-	return bad == len / 8;
-}
 
 /* the pattern of @seed is what @len bytes at @p read back */
 static bool mmio_check_pattern(const void *p, size_t len, uint64_t seed)
@@ -221,11 +199,11 @@ static void ivshmem0_lib(const char *bdf)
 		       "ivshmem0: PAT shows uncached-minus for exactly the NC range");
 	}
 
-	good = wc && write_and_check(wc, SEED_WC);
+	good = wc && wc_write_and_check(wc, SEED_WC);
 	tap_ok(good, "ivshmem0: pattern written through the WC mapping (wc_copy + flush) reads back");
 	if (good)
 		hostcheck("ivshmem0", WC_OFF, LEN, SEED_WC, "lib_cli: library WC mapping");
-	good = nc && write_and_check(nc, SEED_NC);
+	good = nc && wc_write_and_check(nc, SEED_NC);
 	tap_ok(good, "ivshmem0: pattern written through the NC mapping reads back");
 	if (good)
 		hostcheck("ivshmem0", NC_OFF, LEN, SEED_NC, "lib_cli: library NC mapping");
@@ -268,7 +246,7 @@ static void adopters_tests(const char *bdf0, const char *bdf1)
 	       EXPECT_EQ(vfio_memattr_mapping_attr(m), VFIO_MEMATTR_WC) &&
 	       EXPECT_STREQ(procmaps_prot(r), "---p") && EXPECT_STREQ(procmaps_prot(r + 4096 + LEN), "---p") &&
 	       pat_exact(phys + AT_OFF, phys + AT_OFF + LEN, "write-combining") &&
-	       write_and_check(m, SEED_AT);
+	       wc_write_and_check(m, SEED_AT);
 	if (good)
 		hostcheck("ivshmem0", AT_OFF, LEN, SEED_AT, "lib_cli: map_at into a reservation");
 	good = good && EXPECT_EQ(vfio_memattr_unmap(m), 0) &&
@@ -282,7 +260,7 @@ static void adopters_tests(const char *bdf0, const char *bdf1)
 	 * received it over a socket, and maps the parent's handle */
 	m = NULL;
 	ret = vfio_memattr_map(dev, 2, IMP_OFF, LEN, P_WC, 1, 0, &m);
-	good = EXPECT_EQ(ret, 0) && write_and_check(m, SEED_IMP);
+	good = EXPECT_EQ(ret, 0) && wc_write_and_check(m, SEED_IMP);
 	if (good) {
 		uint32_t h = vfio_memattr_mapping_handle(m);
 

@@ -41,6 +41,7 @@
 #include "lib/hostcheck.h"
 #include "lib/pat.h"
 #include "lib/cli.h"
+#include "lib/wccheck.h"
 #include "pattern.h"
 #include "vfio-memattr.h"
 #include "vfio-memattr-mmio.h"
@@ -112,29 +113,6 @@ static int open_without_rawio(const char *bdf)
 	return WEXITSTATUS(st) >= 100 ? -EPROTO : -WEXITSTATUS(st);
 }
 
-static bool write_and_check(struct vfio_memattr_mapping *m, uint64_t seed)
-{
-	size_t len = (size_t)vfio_memattr_mapping_length(m), bad;
-	void *buf = aligned_alloc(64, len);
-	int ret;
-
-	if (!buf)
-		return false;
-	pattern_fill(buf, len, seed);
-	vfio_memattr_wc_start();
-	ret = vfio_memattr_wc_copy(vfio_memattr_mapping_addr(m), buf, len);
-	vfio_memattr_wc_flush();
-	free(buf);
-	if (ret) {
-		tap_diag("wc_copy: %s", strerror(-ret));
-		return false;
-	}
-	bad = pattern_check_mmio64(vfio_memattr_mapping_addr(m), len / 8, seed);
-	if (bad != len / 8)
-		tap_diag("read back differs at word %zu", bad);
-	return bad == len / 8;
-}
-
 int main(void)
 {
 	const char *bdf = ma_bdf_or_skip("MEMATTR_IVSHMEM0");
@@ -189,7 +167,7 @@ int main(void)
 	tap_ok(good, "map BAR2 0x%llx+16K WC: %s, from a memattr handle, write-combining in the PAT list for exactly the range",
 	       LIB_OFF, ret ? ma_errname(-ret) : vfio_memattr_attr_name(vfio_memattr_mapping_attr(m)));
 
-	good = m && write_and_check(m, SEED_LIB);
+	good = m && wc_write_and_check(m, SEED_LIB);
 	tap_ok(good, "a pattern written with the WC store helpers reads back");
 	if (good)
 		hostcheck("ivshmem0", LIB_OFF, LIB_LEN, SEED_LIB, "memattr_noiommu: library WC mapping in no-IOMMU mode");
