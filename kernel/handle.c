@@ -3,7 +3,7 @@
  * vfio-pci-memattr: handles, the uAPI features, and BAR takeover.
  *
  * A handle is (BAR, offset, length, attribute).  It holds the memory type
- * of its range (see pat.c) and an mmap offset in the upper half of its
+ * of its range (see memtype.c) and an mmap offset in the upper half of its
  * BAR's window of the device file.  While a BAR has handles the driver
  * "takes over" the BAR: the core's whole-BAR kernel mapping, which would
  * hold the range uncached-minus, is removed, and legacy mmaps and

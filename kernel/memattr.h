@@ -225,7 +225,7 @@ void memattr_rw_drop(struct memattr_device *mv, unsigned int bar);
 ssize_t memattr_rw(struct memattr_device *mv, char __user *buf, size_t count,
 		   loff_t *ppos, bool iswrite);
 
-/* pat.c */
+/* memtype.c */
 int memattr_reserve(phys_addr_t phys, u64 len, u8 attr, bool *reserved);
 void memattr_unreserve(phys_addr_t phys, u64 len, u8 attr);
 void __iomem *memattr_map_page(phys_addr_t phys, u8 attr);
