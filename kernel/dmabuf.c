@@ -76,12 +76,6 @@ struct memattr_dmabuf {
 	struct memattr_dmabuf_range ranges[] __counted_by(nr_ranges);
 };
 
-static const char * const memattr_dmabuf_attr_names[MEMATTR_NR_ATTRS] = {
-	[VFIO_MEMATTR_NC] = "NC",
-	[VFIO_MEMATTR_WC] = "WC",
-	[VFIO_MEMATTR_DEV] = "DEV",
-};
-
 static void memattr_dmabuf_free(struct kref *ref)
 {
 	struct memattr_dmabuf *d = container_of(ref, struct memattr_dmabuf, ref);
@@ -109,7 +103,7 @@ static void memattr_dmabuf_name(struct memattr_dmabuf *d, const char *pci)
 		name = kasprintf(GFP_KERNEL, "memattr %s revoked", pci);
 	else
 		name = kasprintf(GFP_KERNEL, "memattr %s BAR%u %s", pci, d->bar,
-				 memattr_dmabuf_attr_names[d->attr]);
+				 memattr_attr_names[d->attr].upper);
 	if (!name)
 		return;		/* the old name stays: only a label */
 	/* dma-buf guards the name with name_lock alone (DMA_BUF_SET_NAME) */

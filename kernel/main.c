@@ -71,12 +71,6 @@ static bool memattr_in_denylist(struct pci_dev *pdev)
 	return false;
 }
 
-static const char * const memattr_attr_names[MEMATTR_NR_ATTRS] = {
-	[VFIO_MEMATTR_NC] = "nc",
-	[VFIO_MEMATTR_WC] = "wc",
-	[VFIO_MEMATTR_DEV] = "dev",
-};
-
 /* "B:attr" -> bar, attr; 0 or -EINVAL. */
 static int memattr_parse_default(const char *s, size_t n, unsigned int *bar,
 				 u8 *attr)
@@ -88,8 +82,8 @@ static int memattr_parse_default(const char *s, size_t n, unsigned int *bar,
 	if (n < 3 || s[0] < '0' || s[0] > '5' || s[1] != ':')
 		return -EINVAL;
 	for (a = 0; a < MEMATTR_NR_ATTRS; a++) {
-		if (n - 2 == strlen(memattr_attr_names[a]) &&
-		    !strncasecmp(s + 2, memattr_attr_names[a], n - 2)) {
+		if (n - 2 == strlen(memattr_attr_names[a].lower) &&
+		    !strncasecmp(s + 2, memattr_attr_names[a].lower, n - 2)) {
 			*bar = s[0] - '0';
 			*attr = a;
 			return 0;
@@ -171,7 +165,7 @@ static void memattr_apply_default_item(struct memattr_device *mv,
 			 (int)n, s, ret);
 	else
 		pci_info(pdev, "default_memattr: item '%.*s' applied: legacy mmaps of BAR%u are %s\n",
-			 (int)n, s, bar, memattr_attr_names[attr]);
+			 (int)n, s, bar, memattr_attr_names[attr].lower);
 }
 
 /*
@@ -457,7 +451,7 @@ static ssize_t memattr_default_show(struct device *dev,
 	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++)
 		if (mv->default_attr[bar] != VFIO_MEMATTR_NC)
 			len += sysfs_emit_at(buf, len, "%s%d:%s", len ? " " : "", bar,
-					     memattr_attr_names[mv->default_attr[bar]]);
+					     memattr_attr_names[mv->default_attr[bar]].lower);
 	mutex_unlock(&mv->lock);
 	return len + sysfs_emit_at(buf, len, "\n");
 }

@@ -226,6 +226,12 @@ ssize_t memattr_rw(struct memattr_device *mv, char __user *buf, size_t count,
 		   loff_t *ppos, bool iswrite);
 
 /* memtype.c */
+struct memattr_attr_name {
+	const char *lower;		/* as the administrator writes it */
+	const char *upper;		/* as labels show it */
+};
+
+extern const struct memattr_attr_name memattr_attr_names[MEMATTR_NR_ATTRS];
 int memattr_reserve(phys_addr_t phys, u64 len, u8 attr, bool *reserved);
 void memattr_unreserve(phys_addr_t phys, u64 len, u8 attr);
 void __iomem *memattr_map_page(phys_addr_t phys, u8 attr);
