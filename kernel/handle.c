@@ -13,6 +13,7 @@
  */
 #include <linux/interval_tree_generic.h>
 #include <linux/io.h>
+#include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -20,6 +21,11 @@
 
 #include "compat.h"
 #include "memattr.h"
+
+static unsigned int memattr_max_handles = 1024;
+module_param_named(max_handles, memattr_max_handles, uint, 0644);
+MODULE_PARM_DESC(max_handles,
+		 "Most memattr handles per open device (default 1024)");
 
 /*
  * Lookups on hot paths (fault, mmap, pread/pwrite, MAP) cost O(log n) in

@@ -21,11 +21,6 @@
 #include "compat.h"
 #include "memattr.h"
 
-unsigned int memattr_max_handles = 1024;
-module_param_named(max_handles, memattr_max_handles, uint, 0644);
-MODULE_PARM_DESC(max_handles,
-		 "Most memattr handles per open device (default 1024)");
-
 static bool memattr_nonprefetchable_wc;
 module_param_named(nonprefetchable_wc, memattr_nonprefetchable_wc, bool, 0644);
 MODULE_PARM_DESC(nonprefetchable_wc,

@@ -129,9 +129,6 @@ to_memattr(struct vfio_device *core_vdev)
 	return container_of(core_vdev, struct memattr_device, core.vdev);
 }
 
-/* main.c */
-extern unsigned int memattr_max_handles;
-
 /* handle.c */
 void memattr_device_init(struct memattr_device *mv);
 void memattr_device_close(struct memattr_device *mv);
