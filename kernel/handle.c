@@ -82,6 +82,38 @@ void memattr_device_init(struct memattr_device *mv)
 }
 
 /*
+ * On kernels that map a BAR when it is first used (6.1, 6.12), the core's
+ * read/write, mmap and VFIO_DEVICE_IOEVENTFD each request a BAR's region
+ * and map it without a lock, so of two first uses at once one fails with
+ * EBUSY (vfio-pci too, on a BAR's first use).  A handback gives the region
+ * back, which makes every use after a takeover a first one here: the
+ * driver sets the core's mapping up under mv->lock before the core looks,
+ * as the core would, and the core finds it done.  A read/write or mmap
+ * sets up its own BAR; an ioeventfd call every memory BAR not taken over
+ * (memattr_ioeventfd_begin()), since only the core may read its argument
+ * and know which.  A failure is left to the core to meet and report.
+ * Caller holds mv->lock.
+ */
+void memattr_core_barmap_locked(struct memattr_device *mv, unsigned int bar)
+{
+	struct vfio_pci_core_device *vdev = &mv->core;
+	struct pci_dev *pdev = vdev->pdev;
+	void __iomem *io;
+
+	lockdep_assert_held(&mv->lock);
+	if (MEMATTR_EAGER_BARMAP || mv->bars[bar].taken || vdev->barmap[bar] ||
+	    !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
+	    !pci_resource_start(pdev, bar) ||
+	    pci_request_selected_regions(pdev, 1 << bar, "vfio"))
+		return;
+	io = pci_iomap(pdev, bar, 0);
+	if (io)
+		WRITE_ONCE(vdev->barmap[bar], io);
+	else
+		pci_release_selected_regions(pdev, 1 << bar);
+}
+
+/*
  * The core's ioeventfds point into its kernel mapping of a BAR, so a
  * VFIO_DEVICE_IOEVENTFD call and a takeover exclude each other.  The core
  * copies the call's argument from user memory itself, after anything the
@@ -154,6 +186,23 @@ static int memattr_reason_errno(u32 reason)
 	default:
 		return -EOPNOTSUPP;
 	}
+}
+
+/*
+ * Forget the cached page of @bar, after the accesses in flight on the BAR
+ * (and their mappings) are gone.  Caller holds mv->lock.
+ */
+void memattr_rw_drop(struct memattr_device *mv, unsigned int bar)
+{
+	struct memattr_bar *b = &mv->bars[bar];
+
+	lockdep_assert_held(&mv->lock);
+	down_write(&b->rw_sem);
+	if (b->rw_io) {
+		iounmap(b->rw_io);
+		b->rw_io = NULL;
+	}
+	up_write(&b->rw_sem);
 }
 
 /*

@@ -146,6 +146,8 @@ int memattr_region_info(struct memattr_device *mv, struct vfio_region_info *info
 			struct vfio_info_cap *caps);
 void memattr_ioeventfd_begin(struct memattr_device *mv);
 void memattr_ioeventfd_end(struct memattr_device *mv);
+void memattr_core_barmap_locked(struct memattr_device *mv, unsigned int bar);
+void memattr_rw_drop(struct memattr_device *mv, unsigned int bar);
 struct memattr_handle *memattr_legacy_handle(struct memattr_device *mv,
 					     unsigned int bar);
 int memattr_set_default(struct memattr_device *mv, unsigned int bar, u8 attr);
@@ -215,10 +217,8 @@ static inline void memattr_dmabuf_close_all(struct memattr_device *mv) {}
 int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma);
 
 /* rw.c */
-void memattr_core_barmap_locked(struct memattr_device *mv, unsigned int bar);
 bool memattr_rw_core_begin(struct memattr_device *mv, loff_t pos);
 void memattr_rw_core_end(struct memattr_device *mv, loff_t pos);
-void memattr_rw_drop(struct memattr_device *mv, unsigned int bar);
 ssize_t memattr_rw(struct memattr_device *mv, char __user *buf, size_t count,
 		   loff_t *ppos, bool iswrite);
 
