@@ -1028,13 +1028,15 @@ static void memattr_reap(struct memattr_device *mv, unsigned int bar)
 		memattr_handback(mv, bar, true);
 }
 
-/* The device's last user is gone: no VMA can still hold a handle. */
+/*
+ * The device's last user is gone: no VMA can still hold a handle, and
+ * every DMABUF was detached (memattr_dmabuf_close_all(), called first).
+ */
 void memattr_device_close(struct memattr_device *mv)
 {
 	struct memattr_handle *h;
 	unsigned long id;
 
-	memattr_dmabuf_close_all(mv);
 	mutex_lock(&mv->lock);
 	xa_for_each(&mv->handles, id, h) {
 		xa_erase(&mv->handles, id);

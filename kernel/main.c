@@ -207,7 +207,11 @@ static int memattr_open_device(struct vfio_device *core_vdev)
 
 static void memattr_close_device(struct vfio_device *core_vdev)
 {
-	memattr_device_close(to_memattr(core_vdev));
+	struct memattr_device *mv = to_memattr(core_vdev);
+
+	/* DMABUFs first: their ranges are objects of the BARs (handle.c). */
+	memattr_dmabuf_close_all(mv);
+	memattr_device_close(mv);
 	vfio_pci_core_close_device(core_vdev);
 }
 
