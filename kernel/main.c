@@ -13,9 +13,7 @@
 #include <linux/ctype.h>
 #include <linux/module.h>
 #include <linux/pci.h>
-#include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/uaccess.h>
 #include <linux/vfio.h>
 
 #include "compat.h"
@@ -253,16 +251,6 @@ static ssize_t memattr_write(struct vfio_device *core_vdev,
 	return ret;
 }
 
-static int memattr_device_feature(struct vfio_device *core_vdev, u32 flags,
-				  void __user *arg, size_t argsz)
-{
-	int ret = memattr_feature(to_memattr(core_vdev), flags, arg, argsz);
-
-	if (ret != -ENOTTY)
-		return ret;
-	return vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
-}
-
 /*
  * An ioeventfd points into the core's mapping of its BAR: while the core
  * runs the call, no BAR is taken over (handle.c).  The argument is not
@@ -279,57 +267,6 @@ static long memattr_ioctl_ioeventfd(struct vfio_device *core_vdev,
 	memattr_ioeventfd_end(mv);
 	return ret;
 }
-
-#ifdef MEMATTR_HAVE_GET_REGION_INFO_CAPS
-static int memattr_get_region_info_caps(struct vfio_device *core_vdev,
-					struct vfio_region_info *info,
-					struct vfio_info_cap *caps)
-{
-	if (info->index >= VFIO_MEMATTR_HANDLE_INDEX_BASE)
-		return memattr_region_info(to_memattr(core_vdev), info, caps);
-	return vfio_pci_ioctl_get_region_info(core_vdev, info, caps);
-}
-#else
-static long memattr_ioctl_region_info(struct vfio_device *core_vdev,
-				      unsigned int cmd, unsigned long arg)
-{
-	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
-	struct vfio_region_info __user *uarg = (void __user *)arg;
-	struct vfio_info_cap caps = {};
-	struct vfio_region_info info;
-	int ret;
-
-	if (copy_from_user(&info, uarg, minsz))
-		return -EFAULT;
-	if (info.index < VFIO_MEMATTR_HANDLE_INDEX_BASE)
-		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
-	if (info.argsz < minsz)
-		return -EINVAL;
-
-	ret = memattr_region_info(to_memattr(core_vdev), &info, &caps);
-	if (ret)
-		goto out;
-	if (caps.size) {
-		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
-		if (info.argsz < sizeof(info) + caps.size) {
-			info.argsz = sizeof(info) + caps.size;
-			info.cap_offset = 0;
-		} else {
-			vfio_info_cap_shift(&caps, sizeof(info));
-			if (copy_to_user(uarg + 1, caps.buf, caps.size)) {
-				ret = -EFAULT;
-				goto out;
-			}
-			info.cap_offset = sizeof(info);
-		}
-	}
-	if (copy_to_user(uarg, &info, minsz))
-		ret = -EFAULT;
-out:
-	kfree(caps.buf);
-	return ret;
-}
-#endif
 
 static long memattr_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 			  unsigned long arg)

@@ -28,6 +28,7 @@
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
+#include <linux/uaccess.h>
 #include <linux/vfio_pci_core.h>
 #include <linux/xarray.h>
 
@@ -132,8 +133,6 @@ to_memattr(struct vfio_device *core_vdev)
 /* handle.c */
 void memattr_device_init(struct memattr_device *mv);
 void memattr_device_close(struct memattr_device *mv);
-int memattr_feature(struct memattr_device *mv, u32 flags,
-		    void __user *arg, size_t argsz);
 struct memattr_handle *memattr_handle_get_by_id(struct memattr_device *mv,
 						u32 id);
 struct memattr_handle *memattr_handle_get_by_offset(struct memattr_device *mv,
@@ -142,8 +141,6 @@ struct memattr_handle *memattr_handle_get_by_offset(struct memattr_device *mv,
 void memattr_handle_put(struct memattr_handle *h);
 void memattr_handle_get(struct memattr_handle *h);
 u8 memattr_cover_attr(struct memattr_device *mv, unsigned int bar, u64 pos);
-int memattr_region_info(struct memattr_device *mv, struct vfio_region_info *info,
-			struct vfio_info_cap *caps);
 void memattr_ioeventfd_begin(struct memattr_device *mv);
 void memattr_ioeventfd_end(struct memattr_device *mv);
 void memattr_core_barmap_locked(struct memattr_device *mv, unsigned int bar);
@@ -156,15 +153,65 @@ struct memattr_handle *memattr_try(struct memattr_device *mv, unsigned int bar,
 				   u64 off, u64 len, u8 attr,
 				   enum memattr_kind kind);
 u32 memattr_reason(struct memattr_device *mv, unsigned int bar, u8 attr);
+int memattr_reason_errno(u32 reason);
+void memattr_release(struct memattr_device *mv, struct memattr_handle *h);
+void memattr_forget(struct memattr_device *mv, struct memattr_handle *h);
 int memattr_retype(struct memattr_device *mv, struct memattr_handle *h,
 		   u8 attr, bool *lost);
-bool memattr_prefs_valid(const u8 *prefs, u32 nr);
 bool memattr_window_reuse(struct memattr_device *mv, unsigned int bar,
 			  u64 size, u64 *start);
 void memattr_window_free(struct memattr_device *mv, unsigned int bar,
 			 u64 start, u64 size);
-int memattr_feature_in(u32 flags, size_t argsz, u32 ops, void __user *arg,
-		       void *req, size_t size);
+
+/*
+ * feature.c: VFIO_DEVICE_FEATURE and the region info of handle indexes.
+ * The payload helpers below serve dmabuf.c's features too; they are here
+ * so that dmabuf.c, which feature.c calls, does not call back up.
+ */
+int memattr_device_feature(struct vfio_device *core_vdev, u32 flags,
+			   void __user *arg, size_t argsz);
+#ifdef MEMATTR_HAVE_GET_REGION_INFO_CAPS
+int memattr_get_region_info_caps(struct vfio_device *core_vdev,
+				 struct vfio_region_info *info,
+				 struct vfio_info_cap *caps);
+#else
+long memattr_ioctl_region_info(struct vfio_device *core_vdev,
+			       unsigned int cmd, unsigned long arg);
+#endif
+
+/*
+ * What every feature does first: check the operation and the size, and
+ * read the payload.  Returns 1 when there is work to do, else what the
+ * caller returns (0 for PROBE).
+ */
+static inline int memattr_feature_in(u32 flags, size_t argsz, u32 ops,
+				     void __user *arg, void *req, size_t size)
+{
+	int ret = vfio_check_feature(flags, argsz, ops, size);
+
+	if (ret != 1)
+		return ret;
+	if (copy_from_user(req, arg, size))
+		return -EFAULT;
+	return 1;
+}
+
+/*
+ * A preference list of the uAPI: @nr (at most VFIO_MEMATTR_MAX_PREFS)
+ * attributes the driver knows, the unused entries zero.
+ */
+static inline bool memattr_prefs_valid(const u8 *prefs, u32 nr)
+{
+	int i;
+
+	if (nr > VFIO_MEMATTR_MAX_PREFS)
+		return false;
+	for (i = 0; i < VFIO_MEMATTR_MAX_PREFS; i++) {
+		if (i < nr ? prefs[i] >= MEMATTR_NR_ATTRS : prefs[i] != 0)
+			return false;
+	}
+	return true;
+}
 
 /* mmap.c: the fault path shared by handle and DMABUF mappings */
 struct memattr_span {
