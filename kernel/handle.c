@@ -451,7 +451,7 @@ struct memattr_handle *memattr_try(struct memattr_device *mv, unsigned int bar,
 	}
 
 	if (legacy) {
-		/* No id, and the legacy offsets of the BAR (see mmap.c). */
+		/* No id, and the legacy offsets of the BAR (see legacy.c). */
 		h->mmap_offset = VFIO_PCI_INDEX_TO_OFFSET(bar);
 	} else if (kind == MEMATTR_KIND_HANDLE) {
 		h->id = VFIO_MEMATTR_HANDLE_INDEX_BASE + mv->next_id;
@@ -548,79 +548,6 @@ int memattr_retype(struct memattr_device *mv, struct memattr_handle *h,
 			 h->bar, h->offset, h->length);
 		*lost = true;
 	}
-	return ret;
-}
-
-/*
- * The administrator's default attribute for the legacy mmaps of a BAR
- * (sysfs memattr_default, module parameter default_memattr): a handle of
- * the whole BAR without id, made at the first legacy mmap after the
- * device is opened and kept until it is closed, so that legacy mmaps are
- * exactly as honest as handles.  Caller holds mv->lock.  Returns the
- * handle with a reference for the caller.
- */
-struct memattr_handle *memattr_legacy_handle(struct memattr_device *mv,
-					     unsigned int bar)
-{
-	struct memattr_bar *b = &mv->bars[bar];
-	struct memattr_handle *h = b->legacy;
-	u64 len = PAGE_ALIGN(pci_resource_len(mv->core.pdev, bar));
-
-	if (h) {
-		memattr_handle_get(h);
-		return h;
-	}
-	h = memattr_try(mv, bar, 0, len, mv->default_attr[bar],
-			MEMATTR_KIND_LEGACY);
-	if (!IS_ERR(h))
-		b->legacy = h;		/* keeps the table's reference */
-	return h;
-}
-
-/* Is the MSI-X table (from config space: the device may be closed) in @bar? */
-static bool memattr_msix_bar(struct pci_dev *pdev, unsigned int bar)
-{
-	u32 table;
-
-	if (!pdev->msix_cap ||
-	    pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE, &table))
-		return false;
-	return (table & PCI_MSIX_TABLE_BIR) == bar;
-}
-
-/*
- * Set the default attribute of @bar's legacy mmaps.  The checks are those
- * of MAP that can be made while the device is closed; the reservation and
- * its read-back come with the first legacy mmap.  Not while the device is
- * open: mmaps of the old attribute may exist.
- */
-int memattr_set_default(struct memattr_device *mv, unsigned int bar, u8 attr)
-{
-	struct pci_dev *pdev = mv->core.pdev;
-	unsigned long flags = pci_resource_flags(pdev, bar);
-	resource_size_t len = pci_resource_len(pdev, bar);
-	int ret = 0;
-
-	if (bar >= PCI_STD_NUM_BARS || attr >= MEMATTR_NR_ATTRS)
-		return -EINVAL;
-	if (attr != VFIO_MEMATTR_NC) {
-		if (!len || !(flags & IORESOURCE_MEM) || len > MEMATTR_WINDOW_SIZE ||
-		    !PAGE_ALIGNED(pci_resource_start(pdev, bar)))
-			return -EOPNOTSUPP;
-		if (memattr_arch_reason(attr))
-			return -EOPNOTSUPP;
-		if (attr == VFIO_MEMATTR_WC &&
-		    ((!(flags & IORESOURCE_PREFETCH) &&
-		      !READ_ONCE(mv->allow_nonprefetchable)) ||
-		     memattr_msix_bar(pdev, bar)))
-			return -EPERM;
-	}
-	mutex_lock(&mv->lock);
-	if (READ_ONCE(mv->core.vdev.open_count))
-		ret = -EBUSY;
-	else
-		mv->default_attr[bar] = attr;
-	mutex_unlock(&mv->lock);
 	return ret;
 }
 

@@ -10,10 +10,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/ctype.h>
 #include <linux/module.h>
 #include <linux/pci.h>
-#include <linux/string.h>
 #include <linux/vfio.h>
 
 #include "compat.h"
@@ -23,11 +21,6 @@ static bool memattr_nonprefetchable_wc;
 module_param_named(nonprefetchable_wc, memattr_nonprefetchable_wc, bool, 0644);
 MODULE_PARM_DESC(nonprefetchable_wc,
 		 "Allow WC on non-prefetchable BARs of devices bound from now on (default N; WC permits speculative reads)");
-
-static char *memattr_default_param;
-module_param_named(default_memattr, memattr_default_param, charp, 0644);
-MODULE_PARM_DESC(default_memattr,
-		 "Default attribute of legacy BAR mmaps for devices bound from now on: ITEM[,ITEM...], ITEM [VVVV:DDDD@|SSSS:BB:DD.F@]BAR:ATTR with ATTR nc, wc or dev (e.g. 1d0f:ec20@2:wc); an item without a vendor:device or PCI address selector applies to every device; see memattr_default in sysfs");
 
 static bool disable_denylist;
 module_param(disable_denylist, bool, 0444);
@@ -62,133 +55,6 @@ static bool memattr_in_denylist(struct pci_dev *pdev)
 		if (pdev->device == intel[i])
 			return true;
 	return false;
-}
-
-/* "B:attr" -> bar, attr; 0 or -EINVAL. */
-static int memattr_parse_default(const char *s, size_t n, unsigned int *bar,
-				 u8 *attr)
-{
-	unsigned int a;
-
-	while (n && isspace(s[n - 1]))
-		n--;
-	if (n < 3 || s[0] < '0' || s[0] > '5' || s[1] != ':')
-		return -EINVAL;
-	for (a = 0; a < MEMATTR_NR_ATTRS; a++) {
-		if (n - 2 == strlen(memattr_attr_names[a].lower) &&
-		    !strncasecmp(s + 2, memattr_attr_names[a].lower, n - 2)) {
-			*bar = s[0] - '0';
-			*attr = a;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-/* Exactly @width hex digits at @s -> *val; false if not. */
-static bool memattr_parse_hex(const char *s, unsigned int width, u32 *val)
-{
-	unsigned int i;
-	u32 v = 0;
-
-	for (i = 0; i < width; i++) {
-		if (!isxdigit(s[i]))
-			return false;
-		v = v << 4 | (isdigit(s[i]) ? s[i] - '0' : tolower(s[i]) - 'a' + 10);
-	}
-	*val = v;
-	return true;
-}
-
-/*
- * The device selector of a default_memattr item (the part before '@'):
- * "VVVV:DDDD" (vendor:device) or "SSSS:BB:DD.F" (PCI address), hex digits
- * of exactly these widths.  1 if it names @pdev, 0 if not, -EINVAL if
- * malformed.
- */
-static int memattr_match_selector(struct pci_dev *pdev, const char *s,
-				  size_t n)
-{
-	u32 vendor, device, domain, bus, slot, fn;
-
-	if (n == 9 && s[4] == ':' && memattr_parse_hex(s, 4, &vendor) &&
-	    memattr_parse_hex(s + 5, 4, &device))
-		return pdev->vendor == vendor && pdev->device == device;
-	if (n == 12 && s[4] == ':' && s[7] == ':' && s[10] == '.' &&
-	    memattr_parse_hex(s, 4, &domain) &&
-	    memattr_parse_hex(s + 5, 2, &bus) &&
-	    memattr_parse_hex(s + 8, 2, &slot) && slot < 32 &&
-	    memattr_parse_hex(s + 11, 1, &fn) && fn < 8)
-		return pci_domain_nr(pdev->bus) == domain &&
-		       pdev->bus->number == bus &&
-		       pdev->devfn == PCI_DEVFN(slot, fn);
-	return -EINVAL;
-}
-
-/*
- * One default_memattr item, "[SELECTOR@]B:attr" without surrounding
- * blanks, for @mv's device: applied if it names the device or names none,
- * else left alone.  Malformed and refused items are logged.
- */
-static void memattr_apply_default_item(struct memattr_device *mv,
-				       const char *s, size_t n)
-{
-	struct pci_dev *pdev = mv->core.pdev;
-	const char *at = memchr(s, '@', n);
-	size_t skip = at ? at - s + 1 : 0;
-	unsigned int bar;
-	int match = 1;
-	u8 attr;
-	int ret;
-
-	if (at)
-		match = memattr_match_selector(pdev, s, at - s);
-	ret = match < 0 ? match :
-	      memattr_parse_default(s + skip, n - skip, &bar, &attr);
-	if (ret) {
-		pci_warn(pdev, "default_memattr: item '%.*s' is malformed (%d), ignored; want [VVVV:DDDD@|SSSS:BB:DD.F@]BAR:nc|wc|dev\n",
-			 (int)n, s, ret);
-		return;
-	}
-	if (!match)
-		return;
-	ret = memattr_set_default(mv, bar, attr);
-	if (ret)
-		pci_warn(pdev, "default_memattr: item '%.*s' not applied (%d)\n",
-			 (int)n, s, ret);
-	else
-		pci_info(pdev, "default_memattr: item '%.*s' applied: legacy mmaps of BAR%u are %s\n",
-			 (int)n, s, bar, memattr_attr_names[attr].lower);
-}
-
-/*
- * The module parameter, for a device being bound: items are applied in
- * order (a later item for the same BAR wins), bad ones are skipped.
- */
-static void memattr_apply_default_param(struct memattr_device *mv)
-{
-	const char *p;
-
-	kernel_param_lock(THIS_MODULE);
-	p = memattr_default_param;
-	while (p && *p) {
-		size_t n = strcspn(p, ",");
-		const char *item = p;
-		size_t len = n;
-
-		while (len && isspace(*item)) {
-			item++;
-			len--;
-		}
-		while (len && isspace(item[len - 1]))
-			len--;
-		if (len)
-			memattr_apply_default_item(mv, item, len);
-		p += n;
-		if (*p)
-			p++;
-	}
-	kernel_param_unlock(THIS_MODULE);
 }
 
 static int memattr_open_device(struct vfio_device *core_vdev)
@@ -249,6 +115,27 @@ static ssize_t memattr_write(struct vfio_device *core_vdev,
 	ret = vfio_pci_core_write(core_vdev, buf, count, ppos);
 	memattr_rw_core_end(mv, pos);
 	return ret;
+}
+
+/*
+ * .mmap: a handle's offsets (the upper half of a BAR's window) are served
+ * by mmap.c, a BAR's legacy offsets by legacy.c, every other region by
+ * the core.
+ */
+static int memattr_mmap(struct vfio_device *core_vdev,
+			struct vm_area_struct *vma)
+{
+	struct memattr_device *mv = to_memattr(core_vdev);
+	u64 index = vma->vm_pgoff >> (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT);
+	u64 window_off = ((u64)vma->vm_pgoff << PAGE_SHIFT) & VFIO_PCI_OFFSET_MASK;
+
+	if (index >= PCI_STD_NUM_BARS)
+		return vfio_pci_core_mmap(core_vdev, vma);
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (window_off >= MEMATTR_WINDOW_START)
+		return memattr_mmap_handle(mv, vma, index, window_off);
+	return memattr_mmap_legacy(mv, vma, index);
 }
 
 /*
@@ -342,13 +229,6 @@ static const struct vfio_pci_device_ops memattr_pci_dev_ops = {
 };
 #endif
 
-static struct memattr_device *memattr_from_dev(struct device *dev)
-{
-	struct vfio_pci_core_device *vdev = dev_get_drvdata(dev);
-
-	return container_of(vdev, struct memattr_device, core);
-}
-
 static ssize_t memattr_nonprefetchable_wc_show(struct device *dev,
 					       struct device_attribute *attr,
 					       char *buf)
@@ -371,41 +251,6 @@ static ssize_t memattr_nonprefetchable_wc_store(struct device *dev,
 	return count;
 }
 static DEVICE_ATTR_RW(memattr_nonprefetchable_wc);
-
-/*
- * memattr_default: the attribute of legacy VFIO mmaps of each BAR, for
- * programs that know nothing of memattr (DPDK, SPDK).  Reads "B:attr" for
- * every BAR whose default is not nc; "B:attr" written sets one.
- */
-static ssize_t memattr_default_show(struct device *dev,
-				    struct device_attribute *attr, char *buf)
-{
-	struct memattr_device *mv = memattr_from_dev(dev);
-	int bar, len = 0;
-
-	mutex_lock(&mv->lock);
-	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++)
-		if (mv->default_attr[bar] != VFIO_MEMATTR_NC)
-			len += sysfs_emit_at(buf, len, "%s%d:%s", len ? " " : "", bar,
-					     memattr_attr_names[mv->default_attr[bar]].lower);
-	mutex_unlock(&mv->lock);
-	return len + sysfs_emit_at(buf, len, "\n");
-}
-
-static ssize_t memattr_default_store(struct device *dev,
-				     struct device_attribute *attr,
-				     const char *buf, size_t count)
-{
-	unsigned int bar;
-	u8 a;
-	int ret;
-
-	ret = memattr_parse_default(buf, count, &bar, &a);
-	if (!ret)
-		ret = memattr_set_default(memattr_from_dev(dev), bar, a);
-	return ret ? ret : count;
-}
-static DEVICE_ATTR_RW(memattr_default);
 
 static struct attribute *memattr_dev_attrs[] = {
 	&dev_attr_memattr_nonprefetchable_wc.attr,

@@ -130,6 +130,14 @@ to_memattr(struct vfio_device *core_vdev)
 	return container_of(core_vdev, struct memattr_device, core.vdev);
 }
 
+/* The device of a PCI device bound to the driver (sysfs, remove). */
+static inline struct memattr_device *memattr_from_dev(struct device *dev)
+{
+	struct vfio_pci_core_device *vdev = dev_get_drvdata(dev);
+
+	return container_of(vdev, struct memattr_device, core);
+}
+
 /* handle.c */
 void memattr_device_init(struct memattr_device *mv);
 void memattr_device_close(struct memattr_device *mv);
@@ -145,9 +153,6 @@ void memattr_ioeventfd_begin(struct memattr_device *mv);
 void memattr_ioeventfd_end(struct memattr_device *mv);
 void memattr_core_barmap_locked(struct memattr_device *mv, unsigned int bar);
 void memattr_rw_drop(struct memattr_device *mv, unsigned int bar);
-struct memattr_handle *memattr_legacy_handle(struct memattr_device *mv,
-					     unsigned int bar);
-int memattr_set_default(struct memattr_device *mv, unsigned int bar, u8 attr);
 void memattr_handback_retry(struct memattr_device *mv, unsigned int bar);
 struct memattr_handle *memattr_try(struct memattr_device *mv, unsigned int bar,
 				   u64 off, u64 len, u8 attr,
@@ -228,6 +233,16 @@ void memattr_vma_copied(struct vm_area_struct *vma);
 void memattr_vma_list_del(struct vfio_pci_core_device *vdev,
 			  struct vm_area_struct *vma);
 int memattr_vm_mremap(struct vm_area_struct *vma);
+int memattr_mmap_setup(struct memattr_handle *h, struct vm_area_struct *vma,
+		       u64 start);
+int memattr_mmap_handle(struct memattr_device *mv, struct vm_area_struct *vma,
+			unsigned int bar, u64 window_off);
+
+/* legacy.c: legacy BAR mmaps and their default attribute */
+void memattr_apply_default_param(struct memattr_device *mv);
+int memattr_mmap_legacy(struct memattr_device *mv, struct vm_area_struct *vma,
+			unsigned int bar);
+extern struct device_attribute dev_attr_memattr_default;
 
 /* dmabuf.c */
 #if IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)
@@ -259,9 +274,6 @@ static inline int memattr_dmabuf_revoke(struct memattr_device *mv, u32 flags,
 
 static inline void memattr_dmabuf_close_all(struct memattr_device *mv) {}
 #endif
-
-/* mmap.c */
-int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma);
 
 /* rw.c */
 bool memattr_rw_core_begin(struct memattr_device *mv, loff_t pos);
