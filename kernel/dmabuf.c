@@ -12,7 +12,7 @@
  * zaps (reset, memory disable, low power), and the core does not tell us
  * when it does.  So the VMAs are put where the core's zap finds them:
  *  - kernels with vdev->vma_list (6.1): the fault handler puts the VMA on
- *    that list, as for handles (mmap.c);
+ *    that list, as for handles (fault.c);
  *  - later kernels zap the BAR windows of the device's inode mapping: the
  *    DMABUF file's f_mapping is that mapping (vfio does the same with
  *    every file of the device) and the VMAs' page offsets are a range of

@@ -119,7 +119,7 @@ static ssize_t memattr_write(struct vfio_device *core_vdev,
 
 /*
  * .mmap: a handle's offsets (the upper half of a BAR's window) are served
- * by mmap.c, a BAR's legacy offsets by legacy.c, every other region by
+ * by fault.c, a BAR's legacy offsets by legacy.c, every other region by
  * the core.
  */
 static int memattr_mmap(struct vfio_device *core_vdev,

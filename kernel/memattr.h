@@ -218,7 +218,7 @@ static inline bool memattr_prefs_valid(const u8 *prefs, u32 nr)
 	return true;
 }
 
-/* mmap.c: the fault path shared by handle and DMABUF mappings */
+/* fault.c: VMA set-up and faults shared by handle and DMABUF mappings */
 struct memattr_span {
 	unsigned long pfn;		/* of the page asked for */
 	unsigned long pages;		/* contiguous PFNs from it */
