@@ -42,11 +42,7 @@
 #include "compat.h"
 #include "memattr.h"
 
-#ifdef MEMATTR_HAVE_MODULE_IMPORT_NS_STRING
-MODULE_IMPORT_NS("DMA_BUF");
-#else
-MODULE_IMPORT_NS(DMA_BUF);
-#endif
+MEMATTR_MODULE_IMPORT_NS(DMA_BUF);
 
 struct memattr_dmabuf_range {
 	u64 offset;			/* in the BAR */
@@ -68,7 +64,7 @@ struct memattr_dmabuf {
 	u8 bar;
 	u8 attr;
 	bool revoked;
-#ifdef MEMATTR_HAVE_VDEV_INODE
+#if MEMATTR_VDEV_INODE
 	struct inode *inode;		/* the device's: its VMAs are linked there */
 	struct super_block *sb;
 #endif
@@ -320,7 +316,7 @@ static void memattr_dmabuf_release(struct dma_buf *dmabuf)
 	if (d->mv)
 		listed = memattr_dmabuf_detach(d);
 	mutex_unlock(&d->lock);
-#ifdef MEMATTR_HAVE_VDEV_INODE
+#if MEMATTR_VDEV_INODE
 	if (d->inode) {
 		iput(d->inode);
 		deactivate_super(d->sb);
@@ -435,7 +431,7 @@ static void memattr_dmabuf_drop(struct memattr_dmabuf *d)
 	}
 }
 
-#ifdef MEMATTR_HAVE_VDEV_INODE
+#if MEMATTR_VDEV_INODE
 /* Link the DMABUF's VMAs where the core's zap finds them (see the top). */
 static int memattr_dmabuf_link(struct memattr_device *mv,
 			       struct memattr_dmabuf *d)

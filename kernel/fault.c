@@ -285,7 +285,7 @@ static vm_fault_t memattr_insert(struct vfio_pci_core_device *vdev,
 				 struct vm_fault *vmf, unsigned long pfn,
 				 unsigned int order)
 {
-#ifdef MEMATTR_HAVE_VMF_INSERT_PFN_HELPER
+#if MEMATTR_VMF_INSERT_PFN_HELPER
 	return vfio_pci_vmf_insert_pfn(vdev, vmf, pfn, order);
 #else
 	if (vdev->pm_runtime_engaged || !memattr_memory_enabled(vdev))

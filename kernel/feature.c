@@ -254,7 +254,7 @@ int memattr_device_feature(struct vfio_device *core_vdev, u32 flags,
  * the core's; through the .get_region_info_caps op where the kernel has
  * it, else in .ioctl.
  */
-#ifdef MEMATTR_HAVE_GET_REGION_INFO_CAPS
+#if MEMATTR_REGION_INFO_CAPS
 int memattr_get_region_info_caps(struct vfio_device *core_vdev,
 				 struct vfio_region_info *info,
 				 struct vfio_info_cap *caps)

@@ -159,7 +159,7 @@ static long memattr_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 			  unsigned long arg)
 {
 	switch (cmd) {
-#ifndef MEMATTR_HAVE_GET_REGION_INFO_CAPS
+#if !MEMATTR_REGION_INFO_CAPS
 	case VFIO_DEVICE_GET_REGION_INFO:
 		return memattr_ioctl_region_info(core_vdev, cmd, arg);
 #endif
@@ -192,7 +192,7 @@ static const struct vfio_device_ops memattr_ops = {
 	.open_device	= memattr_open_device,
 	.close_device	= memattr_close_device,
 	.ioctl		= memattr_ioctl,
-#ifdef MEMATTR_HAVE_GET_REGION_INFO_CAPS
+#if MEMATTR_REGION_INFO_CAPS
 	.get_region_info_caps = memattr_get_region_info_caps,
 #endif
 	.device_feature	= memattr_device_feature,
@@ -201,24 +201,13 @@ static const struct vfio_device_ops memattr_ops = {
 	.mmap		= memattr_mmap,
 	.request	= vfio_pci_core_request,
 	.match		= vfio_pci_core_match,
-#ifdef MEMATTR_HAVE_MATCH_TOKEN_UUID
-	.match_token_uuid = vfio_pci_core_match_token_uuid,
-#endif
-#ifdef MEMATTR_HAVE_IOMMUFD_OPS
-	.bind_iommufd	= vfio_iommufd_physical_bind,
-	.unbind_iommufd	= vfio_iommufd_physical_unbind,
-	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
-#endif
-#ifdef MEMATTR_HAVE_DETACH_IOAS
-	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
-#endif
-#ifdef MEMATTR_HAVE_PASID_OPS
-	.pasid_attach_ioas = vfio_iommufd_physical_pasid_attach_ioas,
-	.pasid_detach_ioas = vfio_iommufd_physical_pasid_detach_ioas,
-#endif
+	MEMATTR_OPS_MATCH_TOKEN_UUID
+	MEMATTR_OPS_IOMMUFD
+	MEMATTR_OPS_DETACH_IOAS
+	MEMATTR_OPS_PASID
 };
 
-#ifdef MEMATTR_HAVE_DMABUF_PHYS
+#if MEMATTR_DMABUF_PHYS
 /*
  * VFIO_DEVICE_FEATURE_DMA_BUF, as vfio-pci has it.  The core refuses a BAR
  * the driver has taken over (its mapping is an error pointer then) with
@@ -281,7 +270,7 @@ static int memattr_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	mv->allow_nonprefetchable = READ_ONCE(memattr_nonprefetchable_wc);
 	memattr_apply_default_param(mv);
-#ifdef MEMATTR_HAVE_DMABUF_PHYS
+#if MEMATTR_DMABUF_PHYS
 	mv->core.pci_ops = &memattr_pci_dev_ops;
 #endif
 	dev_set_drvdata(&pdev->dev, &mv->core);

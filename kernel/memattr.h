@@ -175,14 +175,12 @@ void memattr_window_free(struct memattr_device *mv, unsigned int bar,
  */
 int memattr_device_feature(struct vfio_device *core_vdev, u32 flags,
 			   void __user *arg, size_t argsz);
-#ifdef MEMATTR_HAVE_GET_REGION_INFO_CAPS
+/* One of the two exists, after MEMATTR_REGION_INFO_CAPS (compat.h). */
 int memattr_get_region_info_caps(struct vfio_device *core_vdev,
 				 struct vfio_region_info *info,
 				 struct vfio_info_cap *caps);
-#else
 long memattr_ioctl_region_info(struct vfio_device *core_vdev,
 			       unsigned int cmd, unsigned long arg);
-#endif
 
 /*
  * What every feature does first: check the operation and the size, and
