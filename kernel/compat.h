@@ -40,6 +40,91 @@ static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
 #endif
 
 /*
+ * struct vfio_device_ops members that only some kernels have, each set
+ * as vfio-pci sets it: expanded in main.c's ops table.  Where the member
+ * exists it must be set (a NULL match_token_uuid oopses on 7.2).
+ */
+#ifdef MEMATTR_HAVE_MATCH_TOKEN_UUID
+#define MEMATTR_OPS_MATCH_TOKEN_UUID \
+	.match_token_uuid = vfio_pci_core_match_token_uuid,
+#else
+#define MEMATTR_OPS_MATCH_TOKEN_UUID
+#endif
+
+#ifdef MEMATTR_HAVE_IOMMUFD_OPS
+#define MEMATTR_OPS_IOMMUFD \
+	.bind_iommufd	= vfio_iommufd_physical_bind, \
+	.unbind_iommufd	= vfio_iommufd_physical_unbind, \
+	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
+#else
+#define MEMATTR_OPS_IOMMUFD
+#endif
+
+#ifdef MEMATTR_HAVE_DETACH_IOAS
+#define MEMATTR_OPS_DETACH_IOAS \
+	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+#else
+#define MEMATTR_OPS_DETACH_IOAS
+#endif
+
+#ifdef MEMATTR_HAVE_PASID_OPS
+#define MEMATTR_OPS_PASID \
+	.pasid_attach_ioas = vfio_iommufd_physical_pasid_attach_ioas, \
+	.pasid_detach_ioas = vfio_iommufd_physical_pasid_detach_ioas,
+#else
+#define MEMATTR_OPS_PASID
+#endif
+
+/*
+ * The region info of a handle index is given through the ops' own
+ * .get_region_info_caps where it exists (7.2), else by answering
+ * VFIO_DEVICE_GET_REGION_INFO in .ioctl (feature.c).
+ */
+#ifdef MEMATTR_HAVE_GET_REGION_INFO_CAPS
+#define MEMATTR_REGION_INFO_CAPS	1
+#else
+#define MEMATTR_REGION_INFO_CAPS	0
+#endif
+
+/*
+ * The core exports DMABUFs of BAR ranges itself (VFIO_DEVICE_FEATURE_DMA_BUF,
+ * 7.2) for a driver that gives it vdev->pci_ops.
+ */
+#ifdef MEMATTR_HAVE_DMABUF_PHYS
+#define MEMATTR_DMABUF_PHYS	1
+#else
+#define MEMATTR_DMABUF_PHYS	0
+#endif
+
+/*
+ * vfio-pci's knobs (nointxmask, disable_vga, disable_idle_d3): one call to
+ * vfio_pci_core_set_params() at load (6.1, 6.12), else per-device fields
+ * set before vfio_pci_core_init_dev() (flavour.c).
+ */
+#ifdef MEMATTR_HAVE_CORE_SET_PARAMS
+#define MEMATTR_CORE_SET_PARAMS	1
+#else
+#define MEMATTR_CORE_SET_PARAMS	0
+#endif
+
+/*
+ * struct vfio_device has the inode whose mapping the core zaps, where a
+ * DMABUF links its VMAs (dmabuf.c).
+ */
+#ifdef MEMATTR_HAVE_VDEV_INODE
+#define MEMATTR_VDEV_INODE	1
+#else
+#define MEMATTR_VDEV_INODE	0
+#endif
+
+/* MODULE_IMPORT_NS() takes a string (7.2) or a bare name (6.1, 6.12). */
+#ifdef MEMATTR_HAVE_MODULE_IMPORT_NS_STRING
+#define MEMATTR_MODULE_IMPORT_NS(ns)	MODULE_IMPORT_NS(#ns)
+#else
+#define MEMATTR_MODULE_IMPORT_NS(ns)	MODULE_IMPORT_NS(ns)
+#endif
+
+/*
  * The kernel's own mapping of a BAR: eager kernels map every BAR at
  * open and mark unusable BARs with an error pointer; lazy kernels map on
  * first use and leave NULL.
@@ -98,6 +183,13 @@ struct memattr_core_mmap_vma {
 #define MEMATTR_VMA_LIST	0
 #endif
 
+/* The core's PFN insertion helper for fault handlers (7.2; fault.c). */
+#ifdef MEMATTR_HAVE_VMF_INSERT_PFN_HELPER
+#define MEMATTR_VMF_INSERT_PFN_HELPER	1
+#else
+#define MEMATTR_VMF_INSERT_PFN_HELPER	0
+#endif
+
 /* Huge PFN mappings from fault handlers (6.12 and later). */
 #if defined(CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP) && !MEMATTR_VMA_LIST
 #define MEMATTR_HUGE_PFNMAP	1
@@ -105,7 +197,7 @@ struct memattr_core_mmap_vma {
 #define MEMATTR_HUGE_PFNMAP	0
 #endif
 
-#if MEMATTR_HUGE_PFNMAP && !defined(MEMATTR_HAVE_VMF_INSERT_PFN_HELPER)
+#if MEMATTR_HUGE_PFNMAP && !MEMATTR_VMF_INSERT_PFN_HELPER
 static inline vm_fault_t memattr_insert_pmd(struct vm_fault *vmf,
 					    unsigned long pfn)
 {

@@ -14,12 +14,6 @@
 
 static struct dentry *memattr_debugfs_root;
 
-static const char * const memattr_names[MEMATTR_NR_ATTRS] = {
-	[VFIO_MEMATTR_NC] = "NC",
-	[VFIO_MEMATTR_WC] = "WC",
-	[VFIO_MEMATTR_DEV] = "DEV",
-};
-
 static int memattr_stats_show(struct seq_file *s, void *unused)
 {
 	struct memattr_device *mv = s->private;
@@ -72,7 +66,8 @@ static int memattr_handles_show(struct seq_file *s, void *unused)
 		list_for_each_entry(h, &mv->bars[bar].handles, bar_node)
 			seq_printf(s, "%#x %u %#llx %#llx %s %#llx %s\n",
 				   h->id, h->bar, h->offset, h->length,
-				   memattr_names[h->attr], h->mmap_offset,
+				   memattr_attr_names[h->attr].upper,
+				   h->mmap_offset,
 				   h->kind == MEMATTR_KIND_DMABUF ? "dmabuf" :
 				   h->released ? "released" :
 				   h->id ? "live" : "legacy-default");

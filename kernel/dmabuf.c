@@ -12,7 +12,7 @@
  * zaps (reset, memory disable, low power), and the core does not tell us
  * when it does.  So the VMAs are put where the core's zap finds them:
  *  - kernels with vdev->vma_list (6.1): the fault handler puts the VMA on
- *    that list, as for handles (mmap.c);
+ *    that list, as for handles (fault.c);
  *  - later kernels zap the BAR windows of the device's inode mapping: the
  *    DMABUF file's f_mapping is that mapping (vfio does the same with
  *    every file of the device) and the VMAs' page offsets are a range of
@@ -42,11 +42,7 @@
 #include "compat.h"
 #include "memattr.h"
 
-#ifdef MEMATTR_HAVE_MODULE_IMPORT_NS_STRING
-MODULE_IMPORT_NS("DMA_BUF");
-#else
-MODULE_IMPORT_NS(DMA_BUF);
-#endif
+MEMATTR_MODULE_IMPORT_NS(DMA_BUF);
 
 struct memattr_dmabuf_range {
 	u64 offset;			/* in the BAR */
@@ -68,18 +64,12 @@ struct memattr_dmabuf {
 	u8 bar;
 	u8 attr;
 	bool revoked;
-#ifdef MEMATTR_HAVE_VDEV_INODE
+#if MEMATTR_VDEV_INODE
 	struct inode *inode;		/* the device's: its VMAs are linked there */
 	struct super_block *sb;
 #endif
 	unsigned int nr_ranges;
 	struct memattr_dmabuf_range ranges[] __counted_by(nr_ranges);
-};
-
-static const char * const memattr_dmabuf_attr_names[MEMATTR_NR_ATTRS] = {
-	[VFIO_MEMATTR_NC] = "NC",
-	[VFIO_MEMATTR_WC] = "WC",
-	[VFIO_MEMATTR_DEV] = "DEV",
 };
 
 static void memattr_dmabuf_free(struct kref *ref)
@@ -109,7 +99,7 @@ static void memattr_dmabuf_name(struct memattr_dmabuf *d, const char *pci)
 		name = kasprintf(GFP_KERNEL, "memattr %s revoked", pci);
 	else
 		name = kasprintf(GFP_KERNEL, "memattr %s BAR%u %s", pci, d->bar,
-				 memattr_dmabuf_attr_names[d->attr]);
+				 memattr_attr_names[d->attr].upper);
 	if (!name)
 		return;		/* the old name stays: only a label */
 	/* dma-buf guards the name with name_lock alone (DMA_BUF_SET_NAME) */
@@ -326,7 +316,7 @@ static void memattr_dmabuf_release(struct dma_buf *dmabuf)
 	if (d->mv)
 		listed = memattr_dmabuf_detach(d);
 	mutex_unlock(&d->lock);
-#ifdef MEMATTR_HAVE_VDEV_INODE
+#if MEMATTR_VDEV_INODE
 	if (d->inode) {
 		iput(d->inode);
 		deactivate_super(d->sb);
@@ -441,7 +431,7 @@ static void memattr_dmabuf_drop(struct memattr_dmabuf *d)
 	}
 }
 
-#ifdef MEMATTR_HAVE_VDEV_INODE
+#if MEMATTR_VDEV_INODE
 /* Link the DMABUF's VMAs where the core's zap finds them (see the top). */
 static int memattr_dmabuf_link(struct memattr_device *mv,
 			       struct memattr_dmabuf *d)

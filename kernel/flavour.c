@@ -77,7 +77,7 @@ int memattr_flavour_probe(struct memattr_device *mv)
 /* Kernels without vfio_pci_core_set_params() keep the knobs per device. */
 void memattr_flavour_init_dev(struct memattr_device *mv)
 {
-#ifndef MEMATTR_HAVE_CORE_SET_PARAMS
+#if !MEMATTR_CORE_SET_PARAMS
 	mv->core.nointxmask = nointxmask;
 	mv->core.disable_idle_d3 = disable_idle_d3;
 	mv->core.disable_vga = memattr_disable_vga();
@@ -98,7 +98,7 @@ void __init memattr_flavour_init(void)
 {
 	pr_info("vfio-pci provided by vfio-memattr %s (VFIO PCI variant driver with memory attributes)\n",
 		MEMATTR_VERSION);
-#ifdef MEMATTR_HAVE_CORE_SET_PARAMS
+#if MEMATTR_CORE_SET_PARAMS
 	vfio_pci_core_set_params(nointxmask, memattr_disable_vga(),
 				 disable_idle_d3);
 #endif

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vfio-pci-memattr: handles, the uAPI features, and BAR takeover.
+ * vfio-pci-memattr: handles and BAR takeover.
  *
  * A handle is (BAR, offset, length, attribute).  It holds the memory type
- * of its range (see pat.c) and an mmap offset in the upper half of its
+ * of its range (see memtype.c) and an mmap offset in the upper half of its
  * BAR's window of the device file.  While a BAR has handles the driver
  * "takes over" the BAR: the core's whole-BAR kernel mapping, which would
  * hold the range uncached-minus, is removed, and legacy mmaps and
@@ -13,13 +13,18 @@
  */
 #include <linux/interval_tree_generic.h>
 #include <linux/io.h>
+#include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 #include <linux/vfio.h>
 
 #include "compat.h"
 #include "memattr.h"
+
+static unsigned int memattr_max_handles = 1024;
+module_param_named(max_handles, memattr_max_handles, uint, 0644);
+MODULE_PARM_DESC(max_handles,
+		 "Most memattr handles per open device (default 1024)");
 
 /*
  * Lookups on hot paths (fault, mmap, pread/pwrite, MAP) cost O(log n) in
@@ -51,7 +56,7 @@ static unsigned long memattr_mmap_last(struct memattr_handle *h)
 }
 
 /* @h leaves the table's lookups by offset.  Caller holds mv->lock. */
-static void memattr_release(struct memattr_device *mv, struct memattr_handle *h)
+void memattr_release(struct memattr_device *mv, struct memattr_handle *h)
 {
 	if (h->id && !h->released)
 		mtree_erase(&mv->offsets, memattr_mmap_first(h));
@@ -73,6 +78,38 @@ void memattr_device_init(struct memattr_device *mv)
 		atomic_set(&mv->bars[i].legacy_vmas, 0);
 		init_rwsem(&mv->bars[i].rw_sem);
 	}
+}
+
+/*
+ * On kernels that map a BAR when it is first used (6.1, 6.12), the core's
+ * read/write, mmap and VFIO_DEVICE_IOEVENTFD each request a BAR's region
+ * and map it without a lock, so of two first uses at once one fails with
+ * EBUSY (vfio-pci too, on a BAR's first use).  A handback gives the region
+ * back, which makes every use after a takeover a first one here: the
+ * driver sets the core's mapping up under mv->lock before the core looks,
+ * as the core would, and the core finds it done.  A read/write or mmap
+ * sets up its own BAR; an ioeventfd call every memory BAR not taken over
+ * (memattr_ioeventfd_begin()), since only the core may read its argument
+ * and know which.  A failure is left to the core to meet and report.
+ * Caller holds mv->lock.
+ */
+void memattr_core_barmap_locked(struct memattr_device *mv, unsigned int bar)
+{
+	struct vfio_pci_core_device *vdev = &mv->core;
+	struct pci_dev *pdev = vdev->pdev;
+	void __iomem *io;
+
+	lockdep_assert_held(&mv->lock);
+	if (MEMATTR_EAGER_BARMAP || mv->bars[bar].taken || vdev->barmap[bar] ||
+	    !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
+	    !pci_resource_start(pdev, bar) ||
+	    pci_request_selected_regions(pdev, 1 << bar, "vfio"))
+		return;
+	io = pci_iomap(pdev, bar, 0);
+	if (io)
+		WRITE_ONCE(vdev->barmap[bar], io);
+	else
+		pci_release_selected_regions(pdev, 1 << bar);
 }
 
 /*
@@ -138,7 +175,7 @@ u32 memattr_reason(struct memattr_device *mv, unsigned int bar, u8 attr)
 	return memattr_arch_reason(attr);
 }
 
-static int memattr_reason_errno(u32 reason)
+int memattr_reason_errno(u32 reason)
 {
 	switch (reason) {
 	case VFIO_MEMATTR_OK:
@@ -148,6 +185,23 @@ static int memattr_reason_errno(u32 reason)
 	default:
 		return -EOPNOTSUPP;
 	}
+}
+
+/*
+ * Forget the cached page of @bar, after the accesses in flight on the BAR
+ * (and their mappings) are gone.  Caller holds mv->lock.
+ */
+void memattr_rw_drop(struct memattr_device *mv, unsigned int bar)
+{
+	struct memattr_bar *b = &mv->bars[bar];
+
+	lockdep_assert_held(&mv->lock);
+	down_write(&b->rw_sem);
+	if (b->rw_io) {
+		iounmap(b->rw_io);
+		b->rw_io = NULL;
+	}
+	up_write(&b->rw_sem);
 }
 
 /*
@@ -397,7 +451,7 @@ struct memattr_handle *memattr_try(struct memattr_device *mv, unsigned int bar,
 	}
 
 	if (legacy) {
-		/* No id, and the legacy offsets of the BAR (see mmap.c). */
+		/* No id, and the legacy offsets of the BAR (see legacy.c). */
 		h->mmap_offset = VFIO_PCI_INDEX_TO_OFFSET(bar);
 	} else if (kind == MEMATTR_KIND_HANDLE) {
 		h->id = VFIO_MEMATTR_HANDLE_INDEX_BASE + mv->next_id;
@@ -498,86 +552,13 @@ int memattr_retype(struct memattr_device *mv, struct memattr_handle *h,
 }
 
 /*
- * The administrator's default attribute for the legacy mmaps of a BAR
- * (sysfs memattr_default, module parameter default_memattr): a handle of
- * the whole BAR without id, made at the first legacy mmap after the
- * device is opened and kept until it is closed, so that legacy mmaps are
- * exactly as honest as handles.  Caller holds mv->lock.  Returns the
- * handle with a reference for the caller.
- */
-struct memattr_handle *memattr_legacy_handle(struct memattr_device *mv,
-					     unsigned int bar)
-{
-	struct memattr_bar *b = &mv->bars[bar];
-	struct memattr_handle *h = b->legacy;
-	u64 len = PAGE_ALIGN(pci_resource_len(mv->core.pdev, bar));
-
-	if (h) {
-		memattr_handle_get(h);
-		return h;
-	}
-	h = memattr_try(mv, bar, 0, len, mv->default_attr[bar],
-			MEMATTR_KIND_LEGACY);
-	if (!IS_ERR(h))
-		b->legacy = h;		/* keeps the table's reference */
-	return h;
-}
-
-/* Is the MSI-X table (from config space: the device may be closed) in @bar? */
-static bool memattr_msix_bar(struct pci_dev *pdev, unsigned int bar)
-{
-	u32 table;
-
-	if (!pdev->msix_cap ||
-	    pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE, &table))
-		return false;
-	return (table & PCI_MSIX_TABLE_BIR) == bar;
-}
-
-/*
- * Set the default attribute of @bar's legacy mmaps.  The checks are those
- * of MAP that can be made while the device is closed; the reservation and
- * its read-back come with the first legacy mmap.  Not while the device is
- * open: mmaps of the old attribute may exist.
- */
-int memattr_set_default(struct memattr_device *mv, unsigned int bar, u8 attr)
-{
-	struct pci_dev *pdev = mv->core.pdev;
-	unsigned long flags = pci_resource_flags(pdev, bar);
-	resource_size_t len = pci_resource_len(pdev, bar);
-	int ret = 0;
-
-	if (bar >= PCI_STD_NUM_BARS || attr >= MEMATTR_NR_ATTRS)
-		return -EINVAL;
-	if (attr != VFIO_MEMATTR_NC) {
-		if (!len || !(flags & IORESOURCE_MEM) || len > MEMATTR_WINDOW_SIZE ||
-		    !PAGE_ALIGNED(pci_resource_start(pdev, bar)))
-			return -EOPNOTSUPP;
-		if (memattr_arch_reason(attr))
-			return -EOPNOTSUPP;
-		if (attr == VFIO_MEMATTR_WC &&
-		    ((!(flags & IORESOURCE_PREFETCH) &&
-		      !READ_ONCE(mv->allow_nonprefetchable)) ||
-		     memattr_msix_bar(pdev, bar)))
-			return -EPERM;
-	}
-	mutex_lock(&mv->lock);
-	if (READ_ONCE(mv->core.vdev.open_count))
-		ret = -EBUSY;
-	else
-		mv->default_attr[bar] = attr;
-	mutex_unlock(&mv->lock);
-	return ret;
-}
-
-/*
  * MAP could not tell its caller about the handle it created: take it back
  * as if the call had never happened, giving back its id and its mmap
  * offset unless another handle got one after it or someone else holds it
  * (a VMA or a lookup).  Caller holds mv->lock and a reference, and drops
  * the table's reference after unlocking.
  */
-static void memattr_forget(struct memattr_device *mv, struct memattr_handle *h)
+void memattr_forget(struct memattr_device *mv, struct memattr_handle *h)
 {
 	struct memattr_bar *b = &mv->bars[h->bar];
 	u64 window = VFIO_PCI_INDEX_TO_OFFSET(h->bar) + MEMATTR_WINDOW_START;
@@ -590,260 +571,6 @@ static void memattr_forget(struct memattr_device *mv, struct memattr_handle *h)
 		if (h->mmap_offset + h->length == window + b->next_mmap)
 			b->next_mmap -= h->length;
 	}
-}
-
-/*
- * What every feature does first: check the operation and the size, and
- * read the payload.  Returns 1 when there is work to do, else what the
- * caller returns (0 for PROBE).
- */
-int memattr_feature_in(u32 flags, size_t argsz, u32 ops, void __user *arg,
-		       void *req, size_t size)
-{
-	int ret = vfio_check_feature(flags, argsz, ops, size);
-
-	if (ret != 1)
-		return ret;
-	if (copy_from_user(req, arg, size))
-		return -EFAULT;
-	return 1;
-}
-
-/*
- * A preference list of the uAPI: @nr (at most VFIO_MEMATTR_MAX_PREFS)
- * attributes the driver knows, the unused entries zero.
- */
-bool memattr_prefs_valid(const u8 *prefs, u32 nr)
-{
-	int i;
-
-	if (nr > VFIO_MEMATTR_MAX_PREFS)
-		return false;
-	for (i = 0; i < VFIO_MEMATTR_MAX_PREFS; i++) {
-		if (i < nr ? prefs[i] >= MEMATTR_NR_ATTRS : prefs[i] != 0)
-			return false;
-	}
-	return true;
-}
-
-static int memattr_feature_map(struct memattr_device *mv, u32 flags,
-			       void __user *arg, size_t argsz)
-{
-	struct vfio_device_feature_memattr_map req;
-	struct pci_dev *pdev = mv->core.pdev;
-	struct memattr_handle *h = ERR_PTR(-EINVAL);
-	bool forget;
-	u64 end;
-	int ret, i;
-
-	ret = memattr_feature_in(flags, argsz, VFIO_DEVICE_FEATURE_SET,
-				 arg, &req, sizeof(req));
-	if (ret != 1)
-		return ret;
-
-	if (req.flags || req.reserved || req.index >= PCI_STD_NUM_BARS)
-		return -EINVAL;
-	if (!req.nr_prefs || !memattr_prefs_valid(req.prefs, req.nr_prefs))
-		return -EINVAL;
-	if (!req.length || !PAGE_ALIGNED(req.offset) ||
-	    !PAGE_ALIGNED(req.length) ||
-	    check_add_overflow(req.offset, req.length, &end))
-		return -EINVAL;
-
-	/* A BAR that can take no attribute at all. */
-	ret = memattr_reason(mv, req.index, VFIO_MEMATTR_NC);
-	if (ret)
-		return memattr_reason_errno(ret);
-	if (end > PAGE_ALIGN(pci_resource_len(pdev, req.index)))
-		return -EINVAL;
-
-	mutex_lock(&mv->lock);
-	for (i = 0; i < req.nr_prefs; i++) {
-		struct memattr_handle *t;
-
-		t = memattr_try(mv, req.index, req.offset, req.length,
-				req.prefs[i], MEMATTR_KIND_HANDLE);
-		if (!IS_ERR(t)) {
-			h = t;
-			break;
-		}
-		if (!i)
-			h = t;	/* the first preference's error is reported */
-	}
-	mutex_unlock(&mv->lock);
-	if (IS_ERR(h))
-		return PTR_ERR(h);
-
-	req.attr = h->attr;
-	req.handle = h->id;
-	req.mmap_offset = h->mmap_offset;
-	ret = copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
-
-	/*
-	 * Only what the table still holds is taken back: the id was
-	 * predictable, and another thread may have unmapped it meanwhile
-	 * (then the table's reference is gone already).
-	 */
-	mutex_lock(&mv->lock);
-	forget = ret && h->pending && !h->released &&
-		 xa_load(&mv->handles, h->id - VFIO_MEMATTR_HANDLE_INDEX_BASE) == h;
-	if (forget)
-		memattr_forget(mv, h);
-	h->pending = false;
-	mutex_unlock(&mv->lock);
-	if (forget)
-		memattr_handle_put(h);	/* the table's reference */
-	memattr_handle_put(h);
-	return ret;
-}
-
-static int memattr_feature_unmap(struct memattr_device *mv, u32 flags,
-				 void __user *arg, size_t argsz)
-{
-	struct vfio_device_feature_memattr_unmap req;
-	struct memattr_handle *h;
-	int ret;
-
-	ret = memattr_feature_in(flags, argsz, VFIO_DEVICE_FEATURE_SET,
-				 arg, &req, sizeof(req));
-	if (ret != 1)
-		return ret;
-	if (req.flags)
-		return -EINVAL;
-	if (req.handle < VFIO_MEMATTR_HANDLE_INDEX_BASE)
-		return -ENOENT;
-
-	mutex_lock(&mv->lock);
-	h = xa_erase(&mv->handles, req.handle - VFIO_MEMATTR_HANDLE_INDEX_BASE);
-	if (h) {
-		memattr_release(mv, h);
-		h->pending = false;	/* MAP's rollback must leave it be */
-	}
-	mutex_unlock(&mv->lock);
-	if (!h)
-		return -ENOENT;
-	memattr_handle_put(h);		/* the table's reference */
-	return 0;
-}
-
-static int memattr_feature_handle(struct memattr_device *mv, u32 flags,
-				  void __user *arg, size_t argsz)
-{
-	struct vfio_device_feature_memattr_handle req;
-	struct memattr_handle *h;
-	int ret;
-
-	ret = memattr_feature_in(flags, argsz, VFIO_DEVICE_FEATURE_GET,
-				 arg, &req, sizeof(req));
-	if (ret != 1)
-		return ret;
-	if (req.flags)
-		return -EINVAL;
-
-	h = memattr_handle_get_by_id(mv, req.handle);
-	if (!h)
-		return -ENOENT;
-	req.index = h->bar;
-	req.attr = h->attr;
-	req.offset = h->offset;
-	req.length = h->length;
-	req.mmap_offset = h->mmap_offset;
-	memattr_handle_put(h);
-
-	return copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
-}
-
-static int memattr_feature_bar_info(struct memattr_device *mv, u32 flags,
-				    void __user *arg, size_t argsz)
-{
-	struct vfio_device_feature_memattr_bar_info req;
-	struct pci_dev *pdev = mv->core.pdev;
-	unsigned long rflags;
-	unsigned int bar;
-	int ret, a;
-
-	ret = memattr_feature_in(flags, argsz, VFIO_DEVICE_FEATURE_GET,
-				 arg, &req, sizeof(req));
-	if (ret != 1)
-		return ret;
-	if (req.flags || req.reserved || req.index >= PCI_STD_NUM_BARS)
-		return -EINVAL;
-
-	bar = req.index;
-	rflags = pci_resource_flags(pdev, bar);
-	memset(&req, 0, sizeof(req));
-	req.index = bar;
-	req.size = pci_resource_len(pdev, bar);
-	if (req.size) {
-		if (rflags & IORESOURCE_IO)
-			req.bar_flags |= VFIO_MEMATTR_BAR_IO;
-		if (rflags & IORESOURCE_PREFETCH)
-			req.bar_flags |= VFIO_MEMATTR_BAR_PREFETCH;
-		if (rflags & IORESOURCE_MEM_64)
-			req.bar_flags |= VFIO_MEMATTR_BAR_MEM64;
-		if ((rflags & IORESOURCE_MEM) && mv->core.bar_mmap_supported[bar])
-			req.bar_flags |= VFIO_MEMATTR_BAR_MMAP;
-	}
-	BUILD_BUG_ON(MEMATTR_NR_ATTRS > VFIO_MEMATTR_REASON_SLOTS);
-	for (a = 0; a < MEMATTR_NR_ATTRS; a++) {
-		req.reason[a] = memattr_reason(mv, bar, a);
-		if (!req.reason[a])
-			req.supported |= 1U << a;
-	}
-	mutex_lock(&mv->lock);
-	req.nr_handles = mv->bars[bar].nr_objs;
-	mutex_unlock(&mv->lock);
-
-	return copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
-}
-
-/* Returns -ENOTTY for features that are not ours. */
-int memattr_feature(struct memattr_device *mv, u32 flags,
-		    void __user *arg, size_t argsz)
-{
-	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
-	case VFIO_DEVICE_FEATURE_MEMATTR_DMABUF:
-		return memattr_dmabuf_export(mv, flags, arg, argsz);
-	case VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_ATTR:
-		return memattr_dmabuf_attr(mv, flags, arg, argsz);
-	case VFIO_DEVICE_FEATURE_MEMATTR_DMABUF_REVOKE:
-		return memattr_dmabuf_revoke(mv, flags, arg, argsz);
-	case VFIO_DEVICE_FEATURE_MEMATTR_BAR_INFO:
-		return memattr_feature_bar_info(mv, flags, arg, argsz);
-	case VFIO_DEVICE_FEATURE_MEMATTR_MAP:
-		return memattr_feature_map(mv, flags, arg, argsz);
-	case VFIO_DEVICE_FEATURE_MEMATTR_HANDLE:
-		return memattr_feature_handle(mv, flags, arg, argsz);
-	case VFIO_DEVICE_FEATURE_MEMATTR_UNMAP:
-		return memattr_feature_unmap(mv, flags, arg, argsz);
-	}
-	return -ENOTTY;
-}
-
-/* VFIO_DEVICE_GET_REGION_INFO for a handle index. */
-int memattr_region_info(struct memattr_device *mv, struct vfio_region_info *info,
-			struct vfio_info_cap *caps)
-{
-	struct vfio_region_info_cap_memattr cap = {
-		.header.id = VFIO_REGION_INFO_CAP_MEMATTR,
-		.header.version = 1,
-	};
-	struct memattr_handle *h;
-
-	h = memattr_handle_get_by_id(mv, info->index);
-	if (!h)
-		return -EINVAL;
-	info->offset = h->mmap_offset;
-	info->size = h->length;
-	info->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
-		      VFIO_REGION_INFO_FLAG_MMAP;
-	cap.index = h->bar;
-	cap.attr = h->attr;
-	cap.offset = h->offset;
-	cap.length = h->length;
-	memattr_handle_put(h);
-
-	return vfio_info_add_capability(caps, &cap.header, sizeof(cap));
 }
 
 /*
@@ -973,13 +700,15 @@ static void memattr_reap(struct memattr_device *mv, unsigned int bar)
 		memattr_handback(mv, bar, true);
 }
 
-/* The device's last user is gone: no VMA can still hold a handle. */
+/*
+ * The device's last user is gone: no VMA can still hold a handle, and
+ * every DMABUF was detached (memattr_dmabuf_close_all(), called first).
+ */
 void memattr_device_close(struct memattr_device *mv)
 {
 	struct memattr_handle *h;
 	unsigned long id;
 
-	memattr_dmabuf_close_all(mv);
 	mutex_lock(&mv->lock);
 	xa_for_each(&mv->handles, id, h) {
 		xa_erase(&mv->handles, id);

@@ -10,31 +10,17 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/ctype.h>
 #include <linux/module.h>
 #include <linux/pci.h>
-#include <linux/slab.h>
-#include <linux/string.h>
-#include <linux/uaccess.h>
 #include <linux/vfio.h>
 
 #include "compat.h"
 #include "memattr.h"
 
-unsigned int memattr_max_handles = 1024;
-module_param_named(max_handles, memattr_max_handles, uint, 0644);
-MODULE_PARM_DESC(max_handles,
-		 "Most memattr handles per open device (default 1024)");
-
 static bool memattr_nonprefetchable_wc;
 module_param_named(nonprefetchable_wc, memattr_nonprefetchable_wc, bool, 0644);
 MODULE_PARM_DESC(nonprefetchable_wc,
 		 "Allow WC on non-prefetchable BARs of devices bound from now on (default N; WC permits speculative reads)");
-
-static char *memattr_default_param;
-module_param_named(default_memattr, memattr_default_param, charp, 0644);
-MODULE_PARM_DESC(default_memattr,
-		 "Default attribute of legacy BAR mmaps for devices bound from now on: ITEM[,ITEM...], ITEM [VVVV:DDDD@|SSSS:BB:DD.F@]BAR:ATTR with ATTR nc, wc or dev (e.g. 1d0f:ec20@2:wc); an item without a vendor:device or PCI address selector applies to every device; see memattr_default in sysfs");
 
 static bool disable_denylist;
 module_param(disable_denylist, bool, 0444);
@@ -71,139 +57,6 @@ static bool memattr_in_denylist(struct pci_dev *pdev)
 	return false;
 }
 
-static const char * const memattr_attr_names[MEMATTR_NR_ATTRS] = {
-	[VFIO_MEMATTR_NC] = "nc",
-	[VFIO_MEMATTR_WC] = "wc",
-	[VFIO_MEMATTR_DEV] = "dev",
-};
-
-/* "B:attr" -> bar, attr; 0 or -EINVAL. */
-static int memattr_parse_default(const char *s, size_t n, unsigned int *bar,
-				 u8 *attr)
-{
-	unsigned int a;
-
-	while (n && isspace(s[n - 1]))
-		n--;
-	if (n < 3 || s[0] < '0' || s[0] > '5' || s[1] != ':')
-		return -EINVAL;
-	for (a = 0; a < MEMATTR_NR_ATTRS; a++) {
-		if (n - 2 == strlen(memattr_attr_names[a]) &&
-		    !strncasecmp(s + 2, memattr_attr_names[a], n - 2)) {
-			*bar = s[0] - '0';
-			*attr = a;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-/* Exactly @width hex digits at @s -> *val; false if not. */
-static bool memattr_parse_hex(const char *s, unsigned int width, u32 *val)
-{
-	unsigned int i;
-	u32 v = 0;
-
-	for (i = 0; i < width; i++) {
-		if (!isxdigit(s[i]))
-			return false;
-		v = v << 4 | (isdigit(s[i]) ? s[i] - '0' : tolower(s[i]) - 'a' + 10);
-	}
-	*val = v;
-	return true;
-}
-
-/*
- * The device selector of a default_memattr item (the part before '@'):
- * "VVVV:DDDD" (vendor:device) or "SSSS:BB:DD.F" (PCI address), hex digits
- * of exactly these widths.  1 if it names @pdev, 0 if not, -EINVAL if
- * malformed.
- */
-static int memattr_match_selector(struct pci_dev *pdev, const char *s,
-				  size_t n)
-{
-	u32 vendor, device, domain, bus, slot, fn;
-
-	if (n == 9 && s[4] == ':' && memattr_parse_hex(s, 4, &vendor) &&
-	    memattr_parse_hex(s + 5, 4, &device))
-		return pdev->vendor == vendor && pdev->device == device;
-	if (n == 12 && s[4] == ':' && s[7] == ':' && s[10] == '.' &&
-	    memattr_parse_hex(s, 4, &domain) &&
-	    memattr_parse_hex(s + 5, 2, &bus) &&
-	    memattr_parse_hex(s + 8, 2, &slot) && slot < 32 &&
-	    memattr_parse_hex(s + 11, 1, &fn) && fn < 8)
-		return pci_domain_nr(pdev->bus) == domain &&
-		       pdev->bus->number == bus &&
-		       pdev->devfn == PCI_DEVFN(slot, fn);
-	return -EINVAL;
-}
-
-/*
- * One default_memattr item, "[SELECTOR@]B:attr" without surrounding
- * blanks, for @mv's device: applied if it names the device or names none,
- * else left alone.  Malformed and refused items are logged.
- */
-static void memattr_apply_default_item(struct memattr_device *mv,
-				       const char *s, size_t n)
-{
-	struct pci_dev *pdev = mv->core.pdev;
-	const char *at = memchr(s, '@', n);
-	size_t skip = at ? at - s + 1 : 0;
-	unsigned int bar;
-	int match = 1;
-	u8 attr;
-	int ret;
-
-	if (at)
-		match = memattr_match_selector(pdev, s, at - s);
-	ret = match < 0 ? match :
-	      memattr_parse_default(s + skip, n - skip, &bar, &attr);
-	if (ret) {
-		pci_warn(pdev, "default_memattr: item '%.*s' is malformed (%d), ignored; want [VVVV:DDDD@|SSSS:BB:DD.F@]BAR:nc|wc|dev\n",
-			 (int)n, s, ret);
-		return;
-	}
-	if (!match)
-		return;
-	ret = memattr_set_default(mv, bar, attr);
-	if (ret)
-		pci_warn(pdev, "default_memattr: item '%.*s' not applied (%d)\n",
-			 (int)n, s, ret);
-	else
-		pci_info(pdev, "default_memattr: item '%.*s' applied: legacy mmaps of BAR%u are %s\n",
-			 (int)n, s, bar, memattr_attr_names[attr]);
-}
-
-/*
- * The module parameter, for a device being bound: items are applied in
- * order (a later item for the same BAR wins), bad ones are skipped.
- */
-static void memattr_apply_default_param(struct memattr_device *mv)
-{
-	const char *p;
-
-	kernel_param_lock(THIS_MODULE);
-	p = memattr_default_param;
-	while (p && *p) {
-		size_t n = strcspn(p, ",");
-		const char *item = p;
-		size_t len = n;
-
-		while (len && isspace(*item)) {
-			item++;
-			len--;
-		}
-		while (len && isspace(item[len - 1]))
-			len--;
-		if (len)
-			memattr_apply_default_item(mv, item, len);
-		p += n;
-		if (*p)
-			p++;
-	}
-	kernel_param_unlock(THIS_MODULE);
-}
-
 static int memattr_open_device(struct vfio_device *core_vdev)
 {
 	struct vfio_pci_core_device *vdev = &to_memattr(core_vdev)->core;
@@ -218,7 +71,11 @@ static int memattr_open_device(struct vfio_device *core_vdev)
 
 static void memattr_close_device(struct vfio_device *core_vdev)
 {
-	memattr_device_close(to_memattr(core_vdev));
+	struct memattr_device *mv = to_memattr(core_vdev);
+
+	/* DMABUFs first: their ranges are objects of the BARs (handle.c). */
+	memattr_dmabuf_close_all(mv);
+	memattr_device_close(mv);
 	vfio_pci_core_close_device(core_vdev);
 }
 
@@ -260,14 +117,25 @@ static ssize_t memattr_write(struct vfio_device *core_vdev,
 	return ret;
 }
 
-static int memattr_device_feature(struct vfio_device *core_vdev, u32 flags,
-				  void __user *arg, size_t argsz)
+/*
+ * .mmap: a handle's offsets (the upper half of a BAR's window) are served
+ * by fault.c, a BAR's legacy offsets by legacy.c, every other region by
+ * the core.
+ */
+static int memattr_mmap(struct vfio_device *core_vdev,
+			struct vm_area_struct *vma)
 {
-	int ret = memattr_feature(to_memattr(core_vdev), flags, arg, argsz);
+	struct memattr_device *mv = to_memattr(core_vdev);
+	u64 index = vma->vm_pgoff >> (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT);
+	u64 window_off = ((u64)vma->vm_pgoff << PAGE_SHIFT) & VFIO_PCI_OFFSET_MASK;
 
-	if (ret != -ENOTTY)
-		return ret;
-	return vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
+	if (index >= PCI_STD_NUM_BARS)
+		return vfio_pci_core_mmap(core_vdev, vma);
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (window_off >= MEMATTR_WINDOW_START)
+		return memattr_mmap_handle(mv, vma, index, window_off);
+	return memattr_mmap_legacy(mv, vma, index);
 }
 
 /*
@@ -287,62 +155,11 @@ static long memattr_ioctl_ioeventfd(struct vfio_device *core_vdev,
 	return ret;
 }
 
-#ifdef MEMATTR_HAVE_GET_REGION_INFO_CAPS
-static int memattr_get_region_info_caps(struct vfio_device *core_vdev,
-					struct vfio_region_info *info,
-					struct vfio_info_cap *caps)
-{
-	if (info->index >= VFIO_MEMATTR_HANDLE_INDEX_BASE)
-		return memattr_region_info(to_memattr(core_vdev), info, caps);
-	return vfio_pci_ioctl_get_region_info(core_vdev, info, caps);
-}
-#else
-static long memattr_ioctl_region_info(struct vfio_device *core_vdev,
-				      unsigned int cmd, unsigned long arg)
-{
-	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
-	struct vfio_region_info __user *uarg = (void __user *)arg;
-	struct vfio_info_cap caps = {};
-	struct vfio_region_info info;
-	int ret;
-
-	if (copy_from_user(&info, uarg, minsz))
-		return -EFAULT;
-	if (info.index < VFIO_MEMATTR_HANDLE_INDEX_BASE)
-		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
-	if (info.argsz < minsz)
-		return -EINVAL;
-
-	ret = memattr_region_info(to_memattr(core_vdev), &info, &caps);
-	if (ret)
-		goto out;
-	if (caps.size) {
-		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
-		if (info.argsz < sizeof(info) + caps.size) {
-			info.argsz = sizeof(info) + caps.size;
-			info.cap_offset = 0;
-		} else {
-			vfio_info_cap_shift(&caps, sizeof(info));
-			if (copy_to_user(uarg + 1, caps.buf, caps.size)) {
-				ret = -EFAULT;
-				goto out;
-			}
-			info.cap_offset = sizeof(info);
-		}
-	}
-	if (copy_to_user(uarg, &info, minsz))
-		ret = -EFAULT;
-out:
-	kfree(caps.buf);
-	return ret;
-}
-#endif
-
 static long memattr_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 			  unsigned long arg)
 {
 	switch (cmd) {
-#ifndef MEMATTR_HAVE_GET_REGION_INFO_CAPS
+#if !MEMATTR_REGION_INFO_CAPS
 	case VFIO_DEVICE_GET_REGION_INFO:
 		return memattr_ioctl_region_info(core_vdev, cmd, arg);
 #endif
@@ -375,7 +192,7 @@ static const struct vfio_device_ops memattr_ops = {
 	.open_device	= memattr_open_device,
 	.close_device	= memattr_close_device,
 	.ioctl		= memattr_ioctl,
-#ifdef MEMATTR_HAVE_GET_REGION_INFO_CAPS
+#if MEMATTR_REGION_INFO_CAPS
 	.get_region_info_caps = memattr_get_region_info_caps,
 #endif
 	.device_feature	= memattr_device_feature,
@@ -384,24 +201,13 @@ static const struct vfio_device_ops memattr_ops = {
 	.mmap		= memattr_mmap,
 	.request	= vfio_pci_core_request,
 	.match		= vfio_pci_core_match,
-#ifdef MEMATTR_HAVE_MATCH_TOKEN_UUID
-	.match_token_uuid = vfio_pci_core_match_token_uuid,
-#endif
-#ifdef MEMATTR_HAVE_IOMMUFD_OPS
-	.bind_iommufd	= vfio_iommufd_physical_bind,
-	.unbind_iommufd	= vfio_iommufd_physical_unbind,
-	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
-#endif
-#ifdef MEMATTR_HAVE_DETACH_IOAS
-	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
-#endif
-#ifdef MEMATTR_HAVE_PASID_OPS
-	.pasid_attach_ioas = vfio_iommufd_physical_pasid_attach_ioas,
-	.pasid_detach_ioas = vfio_iommufd_physical_pasid_detach_ioas,
-#endif
+	MEMATTR_OPS_MATCH_TOKEN_UUID
+	MEMATTR_OPS_IOMMUFD
+	MEMATTR_OPS_DETACH_IOAS
+	MEMATTR_OPS_PASID
 };
 
-#ifdef MEMATTR_HAVE_DMABUF_PHYS
+#if MEMATTR_DMABUF_PHYS
 /*
  * VFIO_DEVICE_FEATURE_DMA_BUF, as vfio-pci has it.  The core refuses a BAR
  * the driver has taken over (its mapping is an error pointer then) with
@@ -411,13 +217,6 @@ static const struct vfio_pci_device_ops memattr_pci_dev_ops = {
 	.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
 };
 #endif
-
-static struct memattr_device *memattr_from_dev(struct device *dev)
-{
-	struct vfio_pci_core_device *vdev = dev_get_drvdata(dev);
-
-	return container_of(vdev, struct memattr_device, core);
-}
 
 static ssize_t memattr_nonprefetchable_wc_show(struct device *dev,
 					       struct device_attribute *attr,
@@ -441,41 +240,6 @@ static ssize_t memattr_nonprefetchable_wc_store(struct device *dev,
 	return count;
 }
 static DEVICE_ATTR_RW(memattr_nonprefetchable_wc);
-
-/*
- * memattr_default: the attribute of legacy VFIO mmaps of each BAR, for
- * programs that know nothing of memattr (DPDK, SPDK).  Reads "B:attr" for
- * every BAR whose default is not nc; "B:attr" written sets one.
- */
-static ssize_t memattr_default_show(struct device *dev,
-				    struct device_attribute *attr, char *buf)
-{
-	struct memattr_device *mv = memattr_from_dev(dev);
-	int bar, len = 0;
-
-	mutex_lock(&mv->lock);
-	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++)
-		if (mv->default_attr[bar] != VFIO_MEMATTR_NC)
-			len += sysfs_emit_at(buf, len, "%s%d:%s", len ? " " : "", bar,
-					     memattr_attr_names[mv->default_attr[bar]]);
-	mutex_unlock(&mv->lock);
-	return len + sysfs_emit_at(buf, len, "\n");
-}
-
-static ssize_t memattr_default_store(struct device *dev,
-				     struct device_attribute *attr,
-				     const char *buf, size_t count)
-{
-	unsigned int bar;
-	u8 a;
-	int ret;
-
-	ret = memattr_parse_default(buf, count, &bar, &a);
-	if (!ret)
-		ret = memattr_set_default(memattr_from_dev(dev), bar, a);
-	return ret ? ret : count;
-}
-static DEVICE_ATTR_RW(memattr_default);
 
 static struct attribute *memattr_dev_attrs[] = {
 	&dev_attr_memattr_nonprefetchable_wc.attr,
@@ -506,7 +270,7 @@ static int memattr_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	mv->allow_nonprefetchable = READ_ONCE(memattr_nonprefetchable_wc);
 	memattr_apply_default_param(mv);
-#ifdef MEMATTR_HAVE_DMABUF_PHYS
+#if MEMATTR_DMABUF_PHYS
 	mv->core.pci_ops = &memattr_pci_dev_ops;
 #endif
 	dev_set_drvdata(&pdev->dev, &mv->core);

@@ -28,6 +28,7 @@
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
+#include <linux/uaccess.h>
 #include <linux/vfio_pci_core.h>
 #include <linux/xarray.h>
 
@@ -129,14 +130,17 @@ to_memattr(struct vfio_device *core_vdev)
 	return container_of(core_vdev, struct memattr_device, core.vdev);
 }
 
-/* main.c */
-extern unsigned int memattr_max_handles;
+/* The device of a PCI device bound to the driver (sysfs, remove). */
+static inline struct memattr_device *memattr_from_dev(struct device *dev)
+{
+	struct vfio_pci_core_device *vdev = dev_get_drvdata(dev);
+
+	return container_of(vdev, struct memattr_device, core);
+}
 
 /* handle.c */
 void memattr_device_init(struct memattr_device *mv);
 void memattr_device_close(struct memattr_device *mv);
-int memattr_feature(struct memattr_device *mv, u32 flags,
-		    void __user *arg, size_t argsz);
 struct memattr_handle *memattr_handle_get_by_id(struct memattr_device *mv,
 						u32 id);
 struct memattr_handle *memattr_handle_get_by_offset(struct memattr_device *mv,
@@ -145,29 +149,74 @@ struct memattr_handle *memattr_handle_get_by_offset(struct memattr_device *mv,
 void memattr_handle_put(struct memattr_handle *h);
 void memattr_handle_get(struct memattr_handle *h);
 u8 memattr_cover_attr(struct memattr_device *mv, unsigned int bar, u64 pos);
-int memattr_region_info(struct memattr_device *mv, struct vfio_region_info *info,
-			struct vfio_info_cap *caps);
 void memattr_ioeventfd_begin(struct memattr_device *mv);
 void memattr_ioeventfd_end(struct memattr_device *mv);
-struct memattr_handle *memattr_legacy_handle(struct memattr_device *mv,
-					     unsigned int bar);
-int memattr_set_default(struct memattr_device *mv, unsigned int bar, u8 attr);
+void memattr_core_barmap_locked(struct memattr_device *mv, unsigned int bar);
+void memattr_rw_drop(struct memattr_device *mv, unsigned int bar);
 void memattr_handback_retry(struct memattr_device *mv, unsigned int bar);
 struct memattr_handle *memattr_try(struct memattr_device *mv, unsigned int bar,
 				   u64 off, u64 len, u8 attr,
 				   enum memattr_kind kind);
 u32 memattr_reason(struct memattr_device *mv, unsigned int bar, u8 attr);
+int memattr_reason_errno(u32 reason);
+void memattr_release(struct memattr_device *mv, struct memattr_handle *h);
+void memattr_forget(struct memattr_device *mv, struct memattr_handle *h);
 int memattr_retype(struct memattr_device *mv, struct memattr_handle *h,
 		   u8 attr, bool *lost);
-bool memattr_prefs_valid(const u8 *prefs, u32 nr);
 bool memattr_window_reuse(struct memattr_device *mv, unsigned int bar,
 			  u64 size, u64 *start);
 void memattr_window_free(struct memattr_device *mv, unsigned int bar,
 			 u64 start, u64 size);
-int memattr_feature_in(u32 flags, size_t argsz, u32 ops, void __user *arg,
-		       void *req, size_t size);
 
-/* mmap.c: the fault path shared by handle and DMABUF mappings */
+/*
+ * feature.c: VFIO_DEVICE_FEATURE and the region info of handle indexes.
+ * The payload helpers below serve dmabuf.c's features too; they are here
+ * so that dmabuf.c, which feature.c calls, does not call back up.
+ */
+int memattr_device_feature(struct vfio_device *core_vdev, u32 flags,
+			   void __user *arg, size_t argsz);
+/* One of the two exists, after MEMATTR_REGION_INFO_CAPS (compat.h). */
+int memattr_get_region_info_caps(struct vfio_device *core_vdev,
+				 struct vfio_region_info *info,
+				 struct vfio_info_cap *caps);
+long memattr_ioctl_region_info(struct vfio_device *core_vdev,
+			       unsigned int cmd, unsigned long arg);
+
+/*
+ * What every feature does first: check the operation and the size, and
+ * read the payload.  Returns 1 when there is work to do, else what the
+ * caller returns (0 for PROBE).
+ */
+static inline int memattr_feature_in(u32 flags, size_t argsz, u32 ops,
+				     void __user *arg, void *req, size_t size)
+{
+	int ret = vfio_check_feature(flags, argsz, ops, size);
+
+	if (ret != 1)
+		return ret;
+	if (copy_from_user(req, arg, size))
+		return -EFAULT;
+	return 1;
+}
+
+/*
+ * A preference list of the uAPI: @nr (at most VFIO_MEMATTR_MAX_PREFS)
+ * attributes the driver knows, the unused entries zero.
+ */
+static inline bool memattr_prefs_valid(const u8 *prefs, u32 nr)
+{
+	int i;
+
+	if (nr > VFIO_MEMATTR_MAX_PREFS)
+		return false;
+	for (i = 0; i < VFIO_MEMATTR_MAX_PREFS; i++) {
+		if (i < nr ? prefs[i] >= MEMATTR_NR_ATTRS : prefs[i] != 0)
+			return false;
+	}
+	return true;
+}
+
+/* fault.c: VMA set-up and faults shared by handle and DMABUF mappings */
 struct memattr_span {
 	unsigned long pfn;		/* of the page asked for */
 	unsigned long pages;		/* contiguous PFNs from it */
@@ -182,6 +231,16 @@ void memattr_vma_copied(struct vm_area_struct *vma);
 void memattr_vma_list_del(struct vfio_pci_core_device *vdev,
 			  struct vm_area_struct *vma);
 int memattr_vm_mremap(struct vm_area_struct *vma);
+int memattr_mmap_setup(struct memattr_handle *h, struct vm_area_struct *vma,
+		       u64 start);
+int memattr_mmap_handle(struct memattr_device *mv, struct vm_area_struct *vma,
+			unsigned int bar, u64 window_off);
+
+/* legacy.c: legacy BAR mmaps and their default attribute */
+void memattr_apply_default_param(struct memattr_device *mv);
+int memattr_mmap_legacy(struct memattr_device *mv, struct vm_area_struct *vma,
+			unsigned int bar);
+extern struct device_attribute dev_attr_memattr_default;
 
 /* dmabuf.c */
 #if IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)
@@ -214,18 +273,19 @@ static inline int memattr_dmabuf_revoke(struct memattr_device *mv, u32 flags,
 static inline void memattr_dmabuf_close_all(struct memattr_device *mv) {}
 #endif
 
-/* mmap.c */
-int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma);
-
 /* rw.c */
-void memattr_core_barmap_locked(struct memattr_device *mv, unsigned int bar);
 bool memattr_rw_core_begin(struct memattr_device *mv, loff_t pos);
 void memattr_rw_core_end(struct memattr_device *mv, loff_t pos);
-void memattr_rw_drop(struct memattr_device *mv, unsigned int bar);
 ssize_t memattr_rw(struct memattr_device *mv, char __user *buf, size_t count,
 		   loff_t *ppos, bool iswrite);
 
-/* pat.c */
+/* memtype.c */
+struct memattr_attr_name {
+	const char *lower;		/* as the administrator writes it */
+	const char *upper;		/* as labels show it */
+};
+
+extern const struct memattr_attr_name memattr_attr_names[MEMATTR_NR_ATTRS];
 int memattr_reserve(phys_addr_t phys, u64 len, u8 attr, bool *reserved);
 void memattr_unreserve(phys_addr_t phys, u64 len, u8 attr);
 void __iomem *memattr_map_page(phys_addr_t phys, u8 attr);

@@ -26,12 +26,13 @@
  * exclude each other, and no ioctl of the device waits for one (nor for
  * memory_lock, held for write across a reset or a power state change).
  * Anything that reserves a type on the BAR (MAP, DMABUF export and SET,
- * handback, close) first calls memattr_rw_drop() under mv->lock, which
- * takes rw_sem for write: it waits for the accesses in flight, whose
- * mappings are then gone, and drops the cached page.  A new mapping for
- * the cache is installed the same way.  User memory is only touched
- * outside any lock of the driver or the core.  Accesses are as wide as
- * the core's of the same kernel (8 bytes only where the core does 8).
+ * handback, close) first calls memattr_rw_drop() (handle.c) under
+ * mv->lock, which takes rw_sem for write: it waits for the accesses in
+ * flight, whose mappings are then gone, and drops the cached page.  A
+ * new mapping for the cache is installed the same way.  User memory is
+ * only touched outside any lock of the driver or the core.  Accesses are
+ * as wide as the core's of the same kernel (8 bytes only where the core
+ * does 8).
  */
 #include <linux/io.h>
 #include <linux/pci.h>
@@ -115,23 +116,6 @@ static void memattr_io(struct vfio_pci_core_device *vdev, unsigned int bar,
 		}
 		i += w;
 	}
-}
-
-/*
- * Forget the cached page of @bar, after the accesses in flight on the BAR
- * (and their mappings) are gone.  Caller holds mv->lock.
- */
-void memattr_rw_drop(struct memattr_device *mv, unsigned int bar)
-{
-	struct memattr_bar *b = &mv->bars[bar];
-
-	lockdep_assert_held(&mv->lock);
-	down_write(&b->rw_sem);
-	if (b->rw_io) {
-		iounmap(b->rw_io);
-		b->rw_io = NULL;
-	}
-	up_write(&b->rw_sem);
 }
 
 /*
@@ -261,38 +245,6 @@ static bool memattr_core_counted(struct memattr_device *mv, loff_t pos,
 		return false;
 	*bar = index;
 	return true;
-}
-
-/*
- * On kernels that map a BAR when it is first used (6.1, 6.12), the core's
- * read/write, mmap and VFIO_DEVICE_IOEVENTFD each request a BAR's region
- * and map it without a lock, so of two first uses at once one fails with
- * EBUSY (vfio-pci too, on a BAR's first use).  A handback gives the region
- * back, which makes every use after a takeover a first one here: the
- * driver sets the core's mapping up under mv->lock before the core looks,
- * as the core would, and the core finds it done.  A read/write or mmap
- * sets up its own BAR; an ioeventfd call every memory BAR not taken over
- * (memattr_ioeventfd_begin()), since only the core may read its argument
- * and know which.  A failure is left to the core to meet and report.
- * Caller holds mv->lock.
- */
-void memattr_core_barmap_locked(struct memattr_device *mv, unsigned int bar)
-{
-	struct vfio_pci_core_device *vdev = &mv->core;
-	struct pci_dev *pdev = vdev->pdev;
-	void __iomem *io;
-
-	lockdep_assert_held(&mv->lock);
-	if (MEMATTR_EAGER_BARMAP || mv->bars[bar].taken || vdev->barmap[bar] ||
-	    !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
-	    !pci_resource_start(pdev, bar) ||
-	    pci_request_selected_regions(pdev, 1 << bar, "vfio"))
-		return;
-	io = pci_iomap(pdev, bar, 0);
-	if (io)
-		WRITE_ONCE(vdev->barmap[bar], io);
-	else
-		pci_release_selected_regions(pdev, 1 << bar);
 }
 
 /* Caller counts a core access of @bar (it cannot be taken). */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vfio-pci-memattr: mmap of handles, their faults, and the bookkeeping of
- * legacy BAR mmaps.
+ * vfio-pci-memattr: mmap of handles, and the VMA set-up and faults that
+ * handle mappings, DMABUF mappings and legacy mmaps under a default
+ * attribute (legacy.c) share.
  *
  * Revocation is the core's: it zaps every mapping of the BAR windows of
  * the device file (or, on kernels with vdev->vma_list, every VMA on that
@@ -284,7 +285,7 @@ static vm_fault_t memattr_insert(struct vfio_pci_core_device *vdev,
 				 struct vm_fault *vmf, unsigned long pfn,
 				 unsigned int order)
 {
-#ifdef MEMATTR_HAVE_VMF_INSERT_PFN_HELPER
+#if MEMATTR_VMF_INSERT_PFN_HELPER
 	return vfio_pci_vmf_insert_pfn(vdev, vmf, pfn, order);
 #else
 	if (vdev->pm_runtime_engaged || !memattr_memory_enabled(vdev))
@@ -380,8 +381,8 @@ static const struct vm_operations_struct memattr_vm_ops = {
 };
 
 /* Make @vma a mapping of @h; the VMA keeps the caller's reference. */
-static int memattr_mmap_setup(struct memattr_handle *h,
-			      struct vm_area_struct *vma, u64 start)
+int memattr_mmap_setup(struct memattr_handle *h, struct vm_area_struct *vma,
+		       u64 start)
 {
 	u64 len = vma->vm_end - vma->vm_start;
 
@@ -394,9 +395,9 @@ static int memattr_mmap_setup(struct memattr_handle *h,
 	return 0;
 }
 
-static int memattr_mmap_handle(struct memattr_device *mv,
-			       struct vm_area_struct *vma, unsigned int bar,
-			       u64 window_off)
+/* An mmap of the offsets of a handle: @window_off in the window of @bar. */
+int memattr_mmap_handle(struct memattr_device *mv, struct vm_area_struct *vma,
+			unsigned int bar, u64 window_off)
 {
 	struct memattr_handle *h;
 	int ret;
@@ -407,203 +408,5 @@ static int memattr_mmap_handle(struct memattr_device *mv,
 	ret = memattr_mmap_setup(h, vma, VFIO_PCI_INDEX_TO_OFFSET(bar) + window_off);
 	if (ret)
 		memattr_handle_put(h);
-	return ret;
-}
-
-/*
- * A legacy mmap of a BAR whose default attribute the administrator set:
- * served by the BAR's legacy handle, so that it is as honest as a handle.
- * Caller holds mv->lock.
- */
-static int memattr_mmap_default(struct memattr_device *mv,
-				struct vm_area_struct *vma, unsigned int bar)
-{
-	struct memattr_handle *h;
-	int ret;
-
-	if (!mv->core.bar_mmap_supported[bar])
-		return -EINVAL;
-	h = memattr_legacy_handle(mv, bar);
-	if (IS_ERR(h))
-		return PTR_ERR(h);
-	ret = memattr_mmap_setup(h, vma, (u64)vma->vm_pgoff << PAGE_SHIFT);
-	if (ret) {
-		/* Not the last reference: the BAR's legacy handle keeps one. */
-		mutex_unlock(&mv->lock);
-		memattr_handle_put(h);
-		mutex_lock(&mv->lock);
-	}
-	return ret;
-}
-
-/*
- * Legacy BAR mmaps are served by the core's vm_ops, wrapped so that the
- * driver knows when a BAR has such a mapping: a handle on that BAR would
- * change the memory type under it.  The wrapper forwards every operation
- * the core's vm_ops has; a core whose vm_ops has an operation the wrapper
- * does not know, or whose VMAs carry other private data, is not wrapped:
- * the BAR of such a mapping then takes no handles until the device is
- * closed, instead of losing an operation of the core.
- */
-static const struct vm_operations_struct *memattr_core_vm_ops;
-
-static bool memattr_core_vm_ops_known(const struct vm_operations_struct *ops)
-{
-	const u8 *p = (const u8 *)ops;
-	size_t i;
-
-	/* Every member is a pointer; the ones forwarded may be set. */
-	for (i = 0; i < sizeof(*ops); i += sizeof(void *)) {
-		if (i == offsetof(typeof(*ops), open) ||
-		    i == offsetof(typeof(*ops), close) ||
-#if MEMATTR_HUGE_PFNMAP
-		    i == offsetof(typeof(*ops), huge_fault) ||
-#endif
-		    i == offsetof(typeof(*ops), fault))
-			continue;
-		if (memchr_inv(p + i, 0, min(sizeof(void *), sizeof(*ops) - i)))
-			return false;
-	}
-	return ops->fault;
-}
-
-static int memattr_legacy_bar(struct vm_area_struct *vma)
-{
-	struct vfio_pci_core_device *vdev = vma->vm_private_data;
-	int bar;
-
-	if (!MEMATTR_VMA_LIST)
-		return vma->vm_pgoff >> (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT);
-	/* These kernels replace vm_pgoff with the PFN. */
-	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
-		unsigned long first = PHYS_PFN(pci_resource_start(vdev->pdev, bar));
-		unsigned long n = PHYS_PFN(PAGE_ALIGN(pci_resource_len(vdev->pdev, bar)));
-
-		if (n && vma->vm_pgoff >= first && vma->vm_pgoff - first < n)
-			return bar;
-	}
-	return -1;
-}
-
-static void memattr_legacy_count(struct vm_area_struct *vma, int delta)
-{
-	struct vfio_pci_core_device *vdev = vma->vm_private_data;
-	struct memattr_device *mv = to_memattr(&vdev->vdev);
-	int bar = memattr_legacy_bar(vma);
-
-	if (bar >= 0)
-		atomic_add(delta, &mv->bars[bar].legacy_vmas);
-}
-
-static void memattr_legacy_open(struct vm_area_struct *vma)
-{
-#if MEMATTR_VMA_LIST
-	unsigned long pfn;
-
-	/*
-	 * The core's open zaps the new VMA.  A copy made by mremap() has no
-	 * entries yet but carries the VM_PAT reservation, and zapping it makes
-	 * untrack_pfn() WARN; the .mremap hook zaps it once the entries moved.
-	 */
-	if (follow_pfn(vma, vma->vm_start, &pfn)) {
-		memattr_legacy_count(vma, 1);
-		return;
-	}
-#endif
-	if (memattr_core_vm_ops->open)
-		memattr_core_vm_ops->open(vma);
-	memattr_legacy_count(vma, 1);
-}
-
-static void memattr_legacy_close(struct vm_area_struct *vma)
-{
-	if (memattr_core_vm_ops->close)
-		memattr_core_vm_ops->close(vma);
-	memattr_legacy_count(vma, -1);
-}
-
-static vm_fault_t memattr_legacy_fault(struct vm_fault *vmf)
-{
-	return memattr_core_vm_ops->fault(vmf);
-}
-
-#if MEMATTR_HUGE_PFNMAP
-static vm_fault_t memattr_legacy_huge_fault(struct vm_fault *vmf,
-					    unsigned int order)
-{
-	if (!memattr_core_vm_ops->huge_fault)
-		return VM_FAULT_FALLBACK;
-	return memattr_core_vm_ops->huge_fault(vmf, order);
-}
-#endif
-
-static const struct vm_operations_struct memattr_legacy_vm_ops = {
-	.open = memattr_legacy_open,
-	.close = memattr_legacy_close,
-	.fault = memattr_legacy_fault,
-#if MEMATTR_HUGE_PFNMAP
-	.huge_fault = memattr_legacy_huge_fault,
-#endif
-#if MEMATTR_VMA_LIST
-	/* The same hole exists in the core's own vm_ops on these kernels. */
-	.mremap = memattr_vm_mremap,
-#endif
-};
-
-/* Caller holds mv->lock.  True if @vma is now counted. */
-static bool memattr_wrap_legacy(struct memattr_device *mv,
-				struct vm_area_struct *vma)
-{
-	const struct vm_operations_struct *ops = vma->vm_ops;
-
-	if (!ops || vma->vm_private_data != &mv->core ||
-	    !memattr_core_vm_ops_known(ops))
-		return false;
-	/* All BAR mmaps of the core share one vm_ops. */
-	cmpxchg(&memattr_core_vm_ops, NULL, ops);
-	if (ops != READ_ONCE(memattr_core_vm_ops))
-		return false;
-	vma->vm_ops = &memattr_legacy_vm_ops;
-	return true;
-}
-
-int memattr_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma)
-{
-	struct memattr_device *mv = to_memattr(core_vdev);
-	u64 index = vma->vm_pgoff >> (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT);
-	u64 window_off = ((u64)vma->vm_pgoff << PAGE_SHIFT) & VFIO_PCI_OFFSET_MASK;
-	int ret;
-
-	if (index >= PCI_STD_NUM_BARS)
-		return vfio_pci_core_mmap(core_vdev, vma);
-	if (!(vma->vm_flags & VM_SHARED))
-		return -EINVAL;
-	if (window_off >= MEMATTR_WINDOW_START)
-		return memattr_mmap_handle(mv, vma, index, window_off);
-
-	/* A legacy mmap of a BAR. */
-	mutex_lock(&mv->lock);
-	if (mv->default_attr[index] != VFIO_MEMATTR_NC) {
-		ret = memattr_mmap_default(mv, vma, index);
-		goto out;
-	}
-	memattr_handback_retry(mv, index);
-	if (mv->bars[index].taken) {
-		ret = -EBUSY;
-		goto out;
-	}
-	ret = vfio_pci_core_mmap(core_vdev, vma);
-	if (ret)
-		goto out;
-	if (memattr_wrap_legacy(mv, vma)) {
-		memattr_legacy_count(vma, 1);
-	} else {
-		pci_warn_once(mv->core.pdev,
-			      "BAR %llu: legacy mmap not tracked; no memattr handles on it until close\n",
-			      index);
-		mv->bars[index].legacy_untracked = true;
-	}
-out:
-	mutex_unlock(&mv->lock);
 	return ret;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vfio-pci-memattr: memory types, and proof that the kernel granted them.
+ * vfio-pci-memattr: memory types, their names, and proof that the kernel
+ * granted them.
  *
  * A WC handle reserves the memory type of exactly its range (on x86 an
  * entry of the PAT tree, arch_io_reserve_memtype_wc()) and keeps no kernel
@@ -26,6 +27,18 @@
 #include <linux/sizes.h>
 
 #include "memattr.h"
+
+/*
+ * The attributes' names, the one table of them: lower case where the
+ * administrator writes them (default_memattr, sysfs memattr_default),
+ * upper case, as in the uAPI's VFIO_MEMATTR_*, where they label an object
+ * (debugfs, DMABUF names).
+ */
+const struct memattr_attr_name memattr_attr_names[MEMATTR_NR_ATTRS] = {
+	[VFIO_MEMATTR_NC] = { .lower = "nc", .upper = "NC" },
+	[VFIO_MEMATTR_WC] = { .lower = "wc", .upper = "WC" },
+	[VFIO_MEMATTR_DEV] = { .lower = "dev", .upper = "DEV" },
+};
 
 static void __iomem *memattr_ioremap(phys_addr_t phys, u64 len, u8 attr)
 {
