@@ -87,10 +87,11 @@ void memattr_device_init(struct memattr_device *mv)
  * EBUSY (vfio-pci too, on a BAR's first use).  A handback gives the region
  * back, which makes every use after a takeover a first one here: the
  * driver sets the core's mapping up under mv->lock before the core looks,
- * as the core would, and the core finds it done.  A read/write or mmap
- * sets up its own BAR; an ioeventfd call every memory BAR not taken over
+ * as the core would, and the core finds it done.  A read/write sets up
+ * its own BAR (rw.c); an ioeventfd call every memory BAR not taken over
  * (memattr_ioeventfd_begin()), since only the core may read its argument
- * and know which.  A failure is left to the core to meet and report.
+ * and know which; the core's mmap runs under mv->lock already.  A
+ * failure is left to the core to meet and report.
  * Caller holds mv->lock.
  */
 void memattr_core_barmap_locked(struct memattr_device *mv, unsigned int bar)
